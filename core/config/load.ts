@@ -1,0 +1,135 @@
+// Loading the config. Precedence, lowest first:
+//   1. defaults in the schema;
+//   2. the config file (YAML or JSON; --config FILE, else $IMAGEWARDEN_CONFIG, else none);
+//   3. environment variables IMAGEWARDEN_<SECTION>__<KEY>[__<KEY>...] (values parsed as JSON
+//      when they parse, else taken as strings), e.g. IMAGEWARDEN_SCAN__CLAIR__URL;
+//   4. explicit overrides from the command line.
+// Each step is its own function so each can be tested alone.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+import { Config, type ConfigInput } from './schema.ts';
+
+export const ENV_PREFIX = 'IMAGEWARDEN_';
+
+export type PlainObject = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is PlainObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Deep merge where later layers win; arrays are replaced, not concatenated. */
+export function mergeLayers(...layers: PlainObject[]): PlainObject {
+  const out: PlainObject = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      const existing = out[key];
+      out[key] = isPlainObject(existing) && isPlainObject(value) ? mergeLayers(existing, value) : value;
+    }
+  }
+  return out;
+}
+
+/** Reads a YAML or JSON config file into a plain object. */
+export function readConfigFile(
+  path: string,
+  read: (p: string) => string = (p) => readFileSync(p, 'utf8'),
+): PlainObject {
+  let text: string;
+  try {
+    text = read(path);
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`, [], {
+      cause: error,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(
+      `config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}`,
+      [(error as Error).message.split('\n')[0] ?? ''],
+      { cause: error },
+    );
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (!isPlainObject(parsed))
+    throw new ConfigError(`config file ${path} must hold a mapping at the top level`);
+  return parsed;
+}
+
+const camel = (part: string): string =>
+  part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** Turns IMAGEWARDEN_* variables into a nested object (keys in camelCase). */
+export function configFromEnv(env: NodeJS.ProcessEnv): PlainObject {
+  const out: PlainObject = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || raw === undefined || name === `${ENV_PREFIX}CONFIG`) continue;
+    const path = name.slice(ENV_PREFIX.length).split('__').map(camel);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    let node = out;
+    path.forEach((part, i) => {
+      if (i === path.length - 1) node[part] = value;
+      else {
+        if (!isPlainObject(node[part])) node[part] = {};
+        node = node[part] as PlainObject;
+      }
+    });
+  }
+  return out;
+}
+
+/** Formats zod issues as `path.to.key: message` lines. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.') || '(top level)';
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys')
+      message = `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    else if (issue.code === 'invalid_type' && 'input' in issue && !/got /.test(message)) {
+      message = `${message}, got ${JSON.stringify(issue.input) ?? 'nothing'}`;
+    } else if (issue.code === 'invalid_value' && 'input' in issue) {
+      message = `${message}, got ${JSON.stringify(issue.input)}`;
+    }
+    return `${path}: ${message}`;
+  });
+}
+
+/** Validates a merged raw object against the schema, naming every bad key. */
+export function parseConfig(raw: unknown, origin = 'config'): Config {
+  const result = Config.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ConfigError(`invalid ${origin}`, formatIssues(result.error));
+  return result.data;
+}
+
+export interface LoadConfigOptions {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  overrides?: ConfigInput | PlainObject;
+  read?: (path: string) => string;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file actually read, if any. */
+  file: string | undefined;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env[`${ENV_PREFIX}CONFIG`];
+  const fromFile = file ? readConfigFile(file, options.read) : {};
+  const merged = mergeLayers(fromFile, configFromEnv(env), (options.overrides ?? {}) as PlainObject);
+  return {
+    config: parseConfig(merged, file ? `config (${file} + environment)` : 'config (environment)'),
+    file,
+  };
+}

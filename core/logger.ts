@@ -1,0 +1,61 @@
+// The one structured logger: pino JSON lines with persistent keys (component, run id) and
+// redaction of credentials, so callers never have to remember to mask secrets themselves.
+import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
+
+export type Logger = PinoLogger;
+
+/** Keys whose values are replaced by "[redacted]" wherever they appear (two levels deep). */
+export const REDACTED_KEYS = [
+  'password',
+  'pass',
+  'token',
+  'accessToken',
+  'access_token',
+  'apiKey',
+  'api_key',
+  'secret',
+  'authorization',
+  'Authorization',
+  'auth',
+  'psk',
+  'key',
+  'cookie',
+  'credentials',
+  'hmacKey',
+] as const;
+
+const REDACT_PATHS = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `headers.${k}`]);
+
+export interface LoggerOptions {
+  level?: string;
+  /** Persistent keys added to every line, e.g. `{ component: 'runner', runId }`. */
+  bindings?: Record<string, unknown>;
+  /** Where lines go; stderr by default so stdout stays free for command output. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
+  const logger = pino(
+    {
+      level: options.level ?? 'info',
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    destination,
+  );
+  return options.bindings ? logger.child(options.bindings) : logger;
+}
+
+/** A logger that drops everything; for tests and library callers that do not care. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
+
+/** Masks credentials embedded in URLs (`https://user:pass@host`) before they reach a log or report. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^/@\s]+)@/, '//[redacted]@');
+}
