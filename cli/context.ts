@@ -1,7 +1,8 @@
 // What every command gets: where to write, the environment, and how to load config and a
 // logger. Tests build a context with captured streams and call the program in-process.
-import { createLogger, type Logger } from '../core/logger.ts';
+
 import { type LoadedConfig, loadConfig } from '../core/config/load.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
 
 export interface Output {
   write(text: string): void;
@@ -28,7 +29,8 @@ export function processContext(signal: AbortSignal): CliContext {
     cwd: process.cwd(),
     exitCode: 0,
     loadConfig: (file) => loadConfig({ file, env: process.env }),
-    logger: (bindings, level) => createLogger({ bindings, level: level ?? process.env.IMAGEWARDEN_LOG__LEVEL ?? 'info' }),
+    logger: (bindings, level) =>
+      createLogger({ bindings, level: level ?? process.env.IMAGEWARDEN_LOG__LEVEL ?? 'info' }),
     signal,
   };
 }

@@ -2,15 +2,15 @@
 // composes the same step functions the Lambda handlers use.
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ValidationError } from '../core/errors.ts';
-import { type CliContext, EXIT } from './context.ts';
 import { registerConfigCommands } from './commands/config.ts';
+import { type CliContext, EXIT } from './context.ts';
 
 export const VERSION = '0.1.0';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('imagewarden')
     .description(
-      'Keep a fleet\'s container images fast to start, scanned, owned and safely labelled.\n\n' +
+      "Keep a fleet's container images fast to start, scanned, owned and safely labelled.\n\n" +
         'Scheduled steps (inventory -> policy -> scan -> notify) run in AWS Lambda or locally with `run`;\n' +
         'the node runner (`runner node`) pre-pulls, prunes and checks SELinux labels on one node.\n' +
         'Config: --config FILE (YAML/JSON) or $IMAGEWARDEN_CONFIG, then IMAGEWARDEN_<SECTION>__<KEY> variables.\n' +
@@ -41,7 +41,9 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       ctx.stderr.write(`imagewarden: ${error.message}\n`);
       return EXIT.usage;
     }
-    ctx.stderr.write(`imagewarden: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+    ctx.stderr.write(
+      `imagewarden: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`,
+    );
     return EXIT.partial;
   }
 }

@@ -2,14 +2,12 @@
 // reference is generated from this (scripts/config-reference.ts) and checked by a test.
 import { z } from 'zod';
 import { LogSection, RegistrySection, StateSection } from './sections/core.ts';
-import {
-  InventorySection,
-  NotifySection,
-  OwnersSection,
-  PolicySection,
-  ScanSection,
-} from './sections/functions.ts';
+import { InventorySection } from './sections/inventory.ts';
+import { NotifySection } from './sections/notify.ts';
+import { OwnersSection } from './sections/owners.ts';
+import { PolicySection } from './sections/policy.ts';
 import { RunnerSection } from './sections/runner.ts';
+import { ScanSection } from './sections/scan.ts';
 
 export const Config = z
   .object({

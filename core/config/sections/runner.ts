@@ -1,6 +1,9 @@
-// Settings of the node runner: seed, prune, SELinux checks and the CronJob fan-out.
+// Settings of the node runner's seed pass; prune, SELinux and fan-out have their own files.
 import { z } from 'zod';
-import { Duration, TimeZone } from '../common.ts';
+import { Duration } from '../common.ts';
+import { RunnerFanoutSection } from './runner-fanout.ts';
+import { RunnerPruneSection } from './runner-prune.ts';
+import { RunnerSelinuxSection } from './runner-selinux.ts';
 
 export const RunnerSection = z
   .object({
@@ -27,42 +30,8 @@ export const RunnerSection = z
       .nonnegative()
       .default(5 * 1024 ** 3),
     imageStorePath: z.string().default('/var/lib/docker'),
-    prune: z
-      .object({
-        enabled: z.boolean().default(true),
-        schedule: z.string().default('0 3 * * *'),
-        timeZone: TimeZone.default('UTC'),
-        retention: Duration.prefault('72h'),
-        highWatermark: z.number().min(1).max(100).default(85),
-        lowWatermark: z.number().min(1).max(100).default(75),
-        /** Images carrying this label (key=value) are managed too, besides those the runner pulled. */
-        labelSelector: z.string().optional(),
-      })
-      .strict()
-      .prefault({}),
-    selinux: z
-      .object({
-        enabled: z.boolean().default(true),
-        labelKey: z.string().default('imagewarden.io/selinux-context'),
-        relabel: z.boolean().default(false),
-        podsRoot: z.string().default('/var/lib/kubelet/pods'),
-        fileBudget: z.number().int().min(1).default(1_000_000),
-        timeBudget: Duration.prefault('5m'),
-      })
-      .strict()
-      .prefault({}),
-    fanout: z
-      .object({
-        namespace: z.string().default('imagewarden'),
-        image: z.string().default('ghcr.io/imagewarden/runner:0.1.0'),
-        nodeSelector: z.record(z.string(), z.string()).default({}),
-        maxConcurrentJobs: z.number().int().min(1).max(500).default(10),
-        tolerations: z.array(z.record(z.string(), z.unknown())).default([{ operator: 'Exists' }]),
-        activeDeadline: Duration.prefault('50m'),
-        ttlAfterFinished: Duration.prefault('1h'),
-        backoffLimit: z.number().int().min(0).max(10).default(1),
-      })
-      .strict()
-      .prefault({}),
+    prune: RunnerPruneSection.prefault({}),
+    selinux: RunnerSelinuxSection.prefault({}),
+    fanout: RunnerFanoutSection.prefault({}),
   })
   .strict();
