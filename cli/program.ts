@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ValidationError } from '../core/errors.ts';
 import { registerConfigCommands } from './commands/config.ts';
+import { registerRefCommand } from './commands/ref.ts';
 import { type CliContext, EXIT } from './context.ts';
 
 export const VERSION = '0.1.0';
@@ -24,6 +25,7 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (text) => ctx.stderr.write(text),
     });
   registerConfigCommands(program, ctx);
+  registerRefCommand(program, ctx);
   return program;
 }
 

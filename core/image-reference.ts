@@ -196,7 +196,8 @@ export function withDefaultTag(ref: ImageReference): ImageReference {
 /** The short form Docker prints (`nginx:1.27` for docker.io/library/nginx:1.27). */
 export function familiarString(ref: ImageReference): string {
   let name = ref.name;
-  if (ref.domain === DEFAULT_DOMAIN) {
+  // Docker Hub names drop the domain, unless the first component would then read as a domain.
+  if (ref.domain === DEFAULT_DOMAIN && !looksLikeDomain(ref.path.split('/')[0] as string)) {
     name = ref.path.startsWith('library/') && ref.path.split('/').length === 2 ? ref.path.slice(8) : ref.path;
   }
   return `${name}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;

@@ -44,7 +44,9 @@ export async function resolveSecret(ref: string, sources: SecretSources = {}): P
       throw new ConfigError(`secret ${ref}: ${(error as Error).message}`, [], { cause: error });
     }
   }
-  throw new ConfigError(`not a secret reference: ${ref.slice(0, 8)}...`);
+  throw new ConfigError(
+    'not a secret reference (expected env:NAME, file:/path or a Secrets Manager ARN; the value is not shown)',
+  );
 }
 
 /** Config with every SecretRef-shaped string replaced by a mask, for `config check` output. */

@@ -1,0 +1,38 @@
+// Runs the imagewarden CLI in-process with captured output, for tests of what users see.
+
+import type { CliContext } from '../../cli/context.ts';
+import { runCli } from '../../cli/program.ts';
+import { loadConfig } from '../../core/config/load.ts';
+import { createLogger } from '../../core/logger.ts';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runImagewarden(
+  argv: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; signal?: AbortSignal } = {},
+): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const env = options.env ?? {};
+  const ctx: CliContext = {
+    stdout: { write: (text) => void (stdout += text) },
+    stderr: { write: (text) => void (stderr += text) },
+    env,
+    cwd: options.cwd ?? process.cwd(),
+    exitCode: 0,
+    loadConfig: (file) => loadConfig({ file, env }),
+    logger: (bindings, level) =>
+      createLogger({
+        bindings,
+        level: level ?? 'info',
+        destination: { write: (line: string) => void (stderr += line) },
+      }),
+    signal: options.signal ?? new AbortController().signal,
+  };
+  const code = await runCli(argv, ctx);
+  return { code, stdout, stderr };
+}
