@@ -19,8 +19,16 @@ export async function runImagewarden(
   let stderr = '';
   const env = options.env ?? {};
   const ctx: CliContext = {
-    stdout: { write: (text) => void (stdout += text) },
-    stderr: { write: (text) => void (stderr += text) },
+    stdout: {
+      write: (text) => {
+        stdout += text;
+      },
+    },
+    stderr: {
+      write: (text) => {
+        stderr += text;
+      },
+    },
     env,
     cwd: options.cwd ?? process.cwd(),
     exitCode: 0,

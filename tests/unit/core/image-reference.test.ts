@@ -86,7 +86,7 @@ describe('parseImageReference: malformed references give a typed error that says
     ['registry.example.com/', /empty path component/],
     ['Registry:5000', /lowercase/],
     [':latest', /no repository/],
-    ['@sha256:' + 'a'.repeat(64), /no repository/],
+    [`@sha256:${'a'.repeat(64)}`, /no repository/],
     ['-nginx', /invalid path component/],
     ['nginx-', /invalid path component/],
     ['ngin..x', /invalid path component/],
