@@ -37,7 +37,11 @@ export async function runImagewarden(
       createLogger({
         bindings,
         level: level ?? 'info',
-        destination: { write: (line: string) => void (stderr += line) },
+        destination: {
+          write: (line: string) => {
+            stderr += line;
+          },
+        },
       }),
     signal: options.signal ?? new AbortController().signal,
   };
