@@ -1,0 +1,121 @@
+// Starts a private Docker Engine (Debian docker.io) for integration tests: vfs storage, no
+// iptables, no bridge, everything (data, exec root, pidfile, socket) under a short temp dir,
+// so it never touches a system daemon. Stop it with stop(); it is killed by pid.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { stopProcess, track, waitUntil } from './ports.ts';
+import { requireBinary } from './require.ts';
+
+export interface Dockerd {
+  /** Path of the daemon's unix socket. */
+  socket: string;
+  /** `unix://<socket>`, for DOCKER_HOST or dockerode. */
+  dockerHost: string;
+  /** The daemon's --data-root. */
+  dataRoot: string;
+  /** DOCKER_CONFIG directory used by docker() (credentials from `docker login` land here). */
+  configDir: string;
+  /** The daemon's own log (stdout+stderr), for diagnosing a failed test. */
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+function ping(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath: socket, path: '/_ping', method: 'GET', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+    req.end();
+  });
+}
+
+export async function startDockerd(options: { timeoutMs?: number } = {}): Promise<Dockerd> {
+  const bin = requireBinary('dockerd', 'docker.io');
+  requireBinary('docker', 'docker.io');
+  // Short path: unix socket paths are limited to 107 characters (containerd nests its own).
+  const dir = await mkdtemp('/tmp/iwd-');
+  const dataRoot = join(dir, 'data');
+  const configDir = join(dir, 'cfg');
+  const socket = join(dir, 'sock');
+  const logFile = join(dir, 'dockerd.log');
+  mkdirSync(configDir);
+  const log = openSync(logFile, 'a');
+  const args = [
+    '--storage-driver=vfs',
+    '--iptables=false',
+    '--ip6tables=false',
+    '--bridge=none',
+    '--ip-masq=false',
+    '--insecure-registry=127.0.0.0/8',
+    `--data-root=${dataRoot}`,
+    `--exec-root=${join(dir, 'exec')}`,
+    `--pidfile=${join(dir, 'pid')}`,
+    `--host=unix://${socket}`,
+  ];
+  const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', log, log] });
+  track(child);
+  const stop = async (): Promise<void> => {
+    await stopProcess(child, 15_000);
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  };
+  try {
+    await waitUntil(
+      'dockerd to answer /_ping',
+      async () => {
+        if (child.exitCode !== null) {
+          throw new Error(
+            `dockerd exited with ${child.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`,
+          );
+        }
+        return ping(socket);
+      },
+      { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 200 },
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { socket, dockerHost: `unix://${socket}`, dataRoot, configDir, logFile, stop };
+}
+
+export interface DockerResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the docker CLI against `daemon` (argument array, no shell); rejects on a non-zero exit. */
+export function docker(
+  daemon: Pick<Dockerd, 'dockerHost' | 'configDir'>,
+  args: string[],
+  options: { input?: Uint8Array | string; timeoutMs?: number } = {},
+): Promise<DockerResult> {
+  const bin = requireBinary('docker', 'docker.io');
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['--host', daemon.dockerHost, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, DOCKER_CONFIG: daemon.configDir, DOCKER_CLI_HINTS: 'false' },
+      timeout: options.timeoutMs ?? 120_000,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`docker ${args.join(' ')} failed (${code ?? signal}): ${stderr.trim()}`));
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}

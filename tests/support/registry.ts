@@ -1,0 +1,122 @@
+// Starts a real registry (Debian docker-registry, distribution 2.8) on a free loopback port:
+// anonymous, htpasswd basic auth, or token auth backed by tests/support/token-issuer.ts.
+// Storage is a temp dir with deletes enabled; stop() kills it by pid and removes the dir.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { freePort, stopProcess, track, waitUntil } from './ports.ts';
+import { requireBinary } from './require.ts';
+import { startTokenIssuer, type TokenIssuer } from './token-issuer.ts';
+
+export type RegistryAuth = 'none' | 'basic' | 'token';
+
+/** The test user of the basic and token registries. */
+export const TEST_USERNAME = 'imagewarden';
+export const TEST_PASSWORD = 'imagewarden-test-password';
+// bcrypt (cost 4) of TEST_PASSWORD: distribution's htpasswd only accepts bcrypt and Node has
+// no bcrypt without a dependency, so the hash of the fixed test password is a fixture.
+const TEST_PASSWORD_BCRYPT = '$2b$04$ceLtGHAxvWrxxnq60Syq4OJicctmBeinTZHOSXDYl4Cf1AVvf/1ZK';
+
+export interface RegistryOptions {
+  auth: RegistryAuth;
+  /** Token auth only: anonymous clients may pull (default false: they get a token with no access). */
+  anonymousPull?: boolean;
+  /** Token auth only: lifetime of tokens in seconds. */
+  tokenExpiresIn?: number;
+}
+
+export interface TestRegistry {
+  /** `127.0.0.1:PORT`, the domain part of image references. */
+  host: string;
+  /** `http://127.0.0.1:PORT`. */
+  url: string;
+  auth: RegistryAuth;
+  username?: string;
+  password?: string;
+  /** Token auth only: the issuer, whose `requests` tests may inspect. */
+  issuer?: TokenIssuer;
+  /** The registry's storage root on disk. */
+  storageDir: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+export async function startRegistry(options: RegistryOptions): Promise<TestRegistry> {
+  const bin = requireBinary('docker-registry', 'docker-registry');
+  const dir = await mkdtemp('/tmp/iwr-');
+  const storageDir = join(dir, 'storage');
+  const logFile = join(dir, 'registry.log');
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  let issuer: TokenIssuer | undefined;
+  let auth: Record<string, unknown> | undefined;
+  if (options.auth === 'basic') {
+    writeFileSync(join(dir, 'htpasswd'), `${TEST_USERNAME}:${TEST_PASSWORD_BCRYPT}\n`);
+    auth = { htpasswd: { realm: 'imagewarden-test', path: join(dir, 'htpasswd') } };
+  } else if (options.auth === 'token') {
+    const service = 'imagewarden-test-registry';
+    const issuerName = 'imagewarden-test-issuer';
+    issuer = await startTokenIssuer({
+      dir,
+      service,
+      issuer: issuerName,
+      username: TEST_USERNAME,
+      password: TEST_PASSWORD,
+      anonymousPull: options.anonymousPull ?? false,
+      ...(options.tokenExpiresIn !== undefined ? { expiresIn: options.tokenExpiresIn } : {}),
+    });
+    auth = {
+      token: { realm: issuer.url, service, issuer: issuerName, rootcertbundle: issuer.certFile },
+    };
+  }
+  const config = {
+    version: 0.1,
+    log: { level: 'warn', accesslog: { disabled: true } },
+    storage: {
+      filesystem: { rootdirectory: storageDir },
+      delete: { enabled: true },
+      maintenance: { uploadpurging: { enabled: false } },
+    },
+    http: { addr: host, secret: 'imagewarden-test-secret' },
+    ...(auth ? { auth } : {}),
+  };
+  const configFile = join(dir, 'config.yml');
+  writeFileSync(configFile, stringify(config));
+  const log = openSync(logFile, 'a');
+  const child: ChildProcess = spawn(bin, ['serve', configFile], { stdio: ['ignore', log, log] });
+  track(child);
+  const stop = async (): Promise<void> => {
+    await stopProcess(child, 5_000);
+    await issuer?.stop();
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  };
+  try {
+    await waitUntil(
+      `docker-registry on ${host}`,
+      async () => {
+        if (child.exitCode !== null) {
+          throw new Error(`docker-registry exited with ${child.exitCode}: ${readFileSync(logFile, 'utf8')}`);
+        }
+        const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        return res.status === 200 || res.status === 401;
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    host,
+    url: `http://${host}`,
+    auth: options.auth,
+    ...(options.auth !== 'none' ? { username: TEST_USERNAME, password: TEST_PASSWORD } : {}),
+    ...(issuer ? { issuer } : {}),
+    storageDir,
+    logFile,
+    stop,
+  };
+}
