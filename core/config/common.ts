@@ -5,17 +5,20 @@ import { z } from 'zod';
 const show = (input: unknown): string => JSON.stringify(input) ?? String(input);
 
 /** An http(s) URL. */
-export const HttpUrl = z.string().refine(
-  (value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'http:' || url.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  },
-  { error: (issue) => `expected an http(s) URL, got ${show(issue.input)}` },
-);
+export const HttpUrl = z
+  .string()
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return url.protocol === 'http:' || url.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    },
+    { error: (issue) => `expected an http(s) URL, got ${show(issue.input)}` },
+  )
+  .meta({ title: 'http(s) URL' });
 
 /**
  * A reference to a secret, never the secret itself: `env:NAME`, `file:/path`, or an AWS
@@ -36,7 +39,8 @@ export const SecretRef = z
             : show(issue.input)
         }`,
     },
-  );
+  )
+  .meta({ title: 'secret reference' });
 export type SecretRef = z.infer<typeof SecretRef>;
 
 /** An email address, conservatively: one @, no spaces, no CR/LF, a dotted domain. */
@@ -50,34 +54,41 @@ export const EmailAddress = z
     {
       error: (issue) => `expected an email address, got ${show(issue.input)}`,
     },
-  );
+  )
+  .meta({ title: 'email address' });
 
 /** A duration such as `90s`, `15m`, `2h`, `7d`, or a number of milliseconds. */
-export const Duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
-  if (typeof value === 'number') return value;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
-  if (!match) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected a duration like 90s, 15m, 2h or 7d, got ${show(value)}`,
-    });
-    return z.NEVER;
-  }
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
-    match[2] as 'ms' | 's' | 'm' | 'h' | 'd'
-  ];
-  return Math.round(Number(match[1]) * unit);
-});
+export const Duration = z
+  .union([z.number().int().nonnegative(), z.string()])
+  .transform((value, ctx) => {
+    if (typeof value === 'number') return value;
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
+    if (!match) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration like 90s, 15m, 2h or 7d, got ${show(value)}`,
+      });
+      return z.NEVER;
+    }
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+      match[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+    ];
+    return Math.round(Number(match[1]) * unit);
+  })
+  .meta({ title: 'duration' });
 
 /** An IANA time zone name. */
-export const TimeZone = z.string().refine(
-  (value) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: value });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: (issue) => `expected an IANA time zone such as Europe/Oslo, got ${show(issue.input)}` },
-);
+export const TimeZone = z
+  .string()
+  .refine(
+    (value) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: value });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: (issue) => `expected an IANA time zone such as Europe/Oslo, got ${show(issue.input)}` },
+  )
+  .meta({ title: 'time zone' });

@@ -4,40 +4,64 @@ import { Duration } from '../common.ts';
 
 export const LogSection = z
   .object({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('Log level of the JSON logs (written to stderr).'),
   })
   .strict();
 
 export const StateSection = z
   .object({
-    /** `file` keeps JSON files under `dir` (local default); `dynamodb` uses one table (AWS). */
-    backend: z.enum(['file', 'dynamodb']).default('file'),
-    dir: z.string().min(1).default('.imagewarden/state'),
-    table: z.string().min(3).default('imagewarden-state'),
-    region: z.string().optional(),
-    /** Override for tests and local DynamoDB (dynalite). */
-    endpoint: z.string().optional(),
+    backend: z
+      .enum(['file', 'dynamodb'])
+      .default('file')
+      .describe(
+        '`file` keeps JSON files under `state.dir` (local default); `dynamodb` uses one table (AWS).',
+      ),
+    dir: z.string().min(1).default('.imagewarden/state').describe('Directory of the file state store.'),
+    table: z
+      .string()
+      .min(3)
+      .default('imagewarden-state')
+      .describe('DynamoDB table of the dynamodb state store.'),
+    region: z.string().optional().describe('AWS region of the table (default: the SDK default chain).'),
+    endpoint: z.string().optional().describe('DynamoDB endpoint override (local DynamoDB, tests).'),
   })
   .strict();
 
 export const RegistrySection = z
   .object({
-    /** Platform picked from multi-arch indexes. */
     platform: z
       .object({
-        os: z.string().default('linux'),
-        architecture: z.string().default('amd64'),
-        variant: z.string().optional(),
+        os: z.string().default('linux').describe('Platform OS picked from multi-arch indexes.'),
+        architecture: z
+          .string()
+          .default('amd64')
+          .describe('Platform architecture picked from multi-arch indexes.'),
+        variant: z.string().optional().describe('Platform variant (e.g. v8 for arm64), when it matters.'),
       })
       .strict()
       .prefault({}),
-    /** A Docker config.json holding `auths` (for registries that need credentials). */
-    dockerConfig: z.string().optional(),
-    /** Registries spoken to over plain http (host:port), e.g. a loopback test registry. */
-    insecure: z.array(z.string()).default([]),
-    pingTimeout: Duration.prefault(3000),
-    requestTimeout: Duration.prefault(30_000),
-    retries: z.number().int().min(0).max(10).default(3),
-    concurrency: z.number().int().min(1).max(64).default(8),
+    dockerConfig: z
+      .string()
+      .optional()
+      .describe(
+        'A Docker config.json (or dockerconfigjson) holding `auths` for registries that need credentials.',
+      ),
+    insecure: z
+      .array(z.string())
+      .default([])
+      .describe('Registries (host:port) spoken to over plain http, e.g. a loopback test registry.'),
+    pingTimeout: Duration.prefault(3000).describe('Timeout of the /v2/ reachability check.'),
+    requestTimeout: Duration.prefault(30_000).describe('Timeout of one registry request.'),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(3)
+      .describe('Retries on 429/5xx/timeouts, with backoff and jitter.'),
+    concurrency: z.number().int().min(1).max(64).default(8).describe('Registry requests in flight at once.'),
   })
   .strict();
