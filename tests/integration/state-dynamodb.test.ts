@@ -1,0 +1,145 @@
+// DynamoStateStore against a real DynamoDB implementation: dynalite (in-process, on a loopback
+// port), with the table created exactly as terraform/dynamodb.tf declares it (pk/sk strings).
+import { createRequire } from 'node:module';
+import type { AddressInfo, Server } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DAY_MS, ManualClock } from '../../core/clock.ts';
+import { parseConfig } from '../../core/config/load.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { createDocumentClient, createStateStore } from '../../core/state/createStateStore.ts';
+import { DynamoStateStore } from '../../core/state/DynamoStateStore.ts';
+
+// dynalite ships no type declarations; this is the part of its API used here.
+const dynalite = createRequire(import.meta.url)('dynalite') as (options: Record<string, number>) => Server;
+
+const TABLE = 'imagewarden-state-it';
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+let server: Server;
+let endpoint: string;
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const admin = new DynamoDBClient({ endpoint, region: 'eu-north-1', credentials });
+  await admin.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  admin.destroy();
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+function stateConfig(table = TABLE) {
+  return parseConfig({ state: { backend: 'dynamodb', table, region: 'eu-north-1', endpoint } }).state;
+}
+
+describe('DynamoStateStore on dynalite', () => {
+  it('is what createStateStore builds from a dynamodb state config, and round-trips values', async () => {
+    // Prepare
+    const store = createStateStore(stateConfig(), { dynamodb: { credentials } });
+
+    // Act
+    await store.put('scan-results', 'sha256:01', { critical: 1, fixed: 'none', nested: { a: [1, 2] } });
+    const value = await store.get('scan-results', 'sha256:01');
+
+    // Assess
+    expect(store).toBeInstanceOf(DynamoStateStore);
+    expect(value).toEqual({ critical: 1, fixed: 'none', nested: { a: [1, 2] } });
+  });
+
+  it('lists more than one 1 MB page of records with a prefix, every record exactly once', async () => {
+    // Prepare: ~1.3 MB of records in one collection, so DynamoDB pages the query
+    const documents = createDocumentClient(stateConfig(), { credentials });
+    let queries = 0;
+    const store = new DynamoStateStore({
+      table: TABLE,
+      client: {
+        send: ((command: { constructor: { name: string } }) => {
+          if (command.constructor.name === 'QueryCommand') queries += 1;
+          return documents.send(command as never);
+        }) as typeof documents.send,
+      },
+    });
+    const filler = 'x'.repeat(12_000);
+    const keys = Array.from({ length: 110 }, (_, i) => `repo/app-${String(i).padStart(3, '0')}`);
+    for (const key of keys) await store.put('notified', key, { key, filler });
+    await store.put('notified', 'other/app', { key: 'other', filler: '' });
+
+    // Act
+    const records = await store.list<{ key: string }>('notified', 'repo/');
+
+    // Assess
+    expect(records.map((r) => r.key)).toEqual(keys);
+    expect(records.every((r) => r.value.key === r.key)).toBe(true);
+    expect(queries).toBeGreaterThan(1);
+  });
+
+  it('writes a key only once with putIfAbsent, also under concurrent callers', async () => {
+    // Prepare
+    const store = createStateStore(stateConfig(), { dynamodb: { credentials } });
+
+    // Act
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => store.putIfAbsent('deliveries', 'notification-42', { writer: i })),
+    );
+
+    // Assess
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results.indexOf(true);
+    expect(await store.get('deliveries', 'notification-42')).toEqual({ writer: winner });
+  });
+
+  it('treats expired records as absent, stores large values compressed, deletes', async () => {
+    // Prepare
+    const clock = new ManualClock('2026-03-01T00:00:00Z');
+    const store = new DynamoStateStore({
+      table: TABLE,
+      client: createDocumentClient(stateConfig(), { credentials }),
+      clock,
+      ttlMs: { outbox: DAY_MS },
+    });
+    const snapshot = Array.from({ length: 3000 }, (_, i) => ({ digest: `sha256:${i}`, hosts: 3 }));
+    await store.put('outbox', 'msg-1', 'pending');
+    await store.put('inventory', 'snapshot', snapshot);
+
+    // Act
+    clock.advance(DAY_MS + 1000);
+    const expired = await store.get('outbox', 'msg-1');
+    const rewritten = await store.putIfAbsent('outbox', 'msg-1', 'again');
+    await store.delete('inventory', 'snapshot');
+
+    // Assess
+    expect(expired).toBeUndefined();
+    expect(rewritten).toBe(true);
+    expect(await store.get('outbox', 'msg-1')).toBe('again');
+    expect(await store.get('inventory', 'snapshot')).toBeUndefined();
+  });
+
+  it('names state.table when the table does not exist', async () => {
+    // Prepare
+    const store = createStateStore(stateConfig('no-such-table'), { dynamodb: { credentials } });
+
+    // Act
+    const read = store.get('acks', 'a');
+
+    // Assess
+    await expect(read).rejects.toThrow(ConfigError);
+    await expect(read).rejects.toThrow(/state.table: DynamoDB table no-such-table does not exist/);
+  });
+});

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { DAY_MS, HOUR_MS, ManualClock } from '../../../../core/clock.ts';
+import { ConfigError, UpstreamError, ValidationError } from '../../../../core/errors.ts';
+import { COMPRESS_ABOVE_BYTES, DynamoStateStore } from '../../../../core/state/DynamoStateStore.ts';
+import { FakeDocumentClient, sdkError } from './fake-document-client.ts';
+
+function setup(pageSize = 1000) {
+  const client = new FakeDocumentClient(pageSize);
+  const clock = new ManualClock('2026-03-01T00:00:00Z');
+  const store = new DynamoStateStore({
+    table: 'imagewarden-state',
+    client,
+    clock,
+    ttlMs: { outbox: DAY_MS },
+  });
+  return { client, clock, store };
+}
+
+describe('DynamoStateStore', () => {
+  it('round-trips JSON values by collection and key', async () => {
+    // Prepare
+    const { store } = setup();
+
+    // Act
+    await store.put('scan-results', 'sha256:aa', { critical: 2, links: ['a b'] });
+    await store.put('inventory', 'sha256:aa', 'other collection');
+
+    // Assess
+    expect(await store.get('scan-results', 'sha256:aa')).toEqual({ critical: 2, links: ['a b'] });
+    expect(await store.get('inventory', 'sha256:aa')).toBe('other collection');
+    expect(await store.get('scan-results', 'sha256:bb')).toBeUndefined();
+  });
+
+  it('lists every record across pages, filtered by prefix, in key order', async () => {
+    // Prepare: 3 items per page forces several LastEvaluatedKey round trips
+    const { client, store } = setup(3);
+    for (const key of ['b/2', 'a/1', 'b/1', 'b/10', 'c', 'b/3', 'b/4', 'a/2'])
+      await store.put('notified', key, key);
+    client.calls.length = 0;
+
+    // Act
+    const all = await store.list<string>('notified');
+    const onlyB = await store.list<string>('notified', 'b/');
+
+    // Assess
+    expect(all.map((r) => r.key)).toEqual(['a/1', 'a/2', 'b/1', 'b/10', 'b/2', 'b/3', 'b/4', 'c']);
+    expect(onlyB.map((r) => r.value)).toEqual(['b/1', 'b/10', 'b/2', 'b/3', 'b/4']);
+    expect(client.calls.filter((c) => c === 'QueryCommand')).toHaveLength(3 + 2);
+  });
+
+  it('writes once with putIfAbsent and reports whether it wrote', async () => {
+    // Prepare
+    const { store } = setup();
+
+    // Act
+    const first = await store.putIfAbsent('deliveries', 'notif-1', { at: 1 });
+    const second = await store.putIfAbsent('deliveries', 'notif-1', { at: 2 });
+
+    // Assess
+    expect([first, second]).toEqual([true, false]);
+    expect(await store.get('deliveries', 'notif-1')).toEqual({ at: 1 });
+  });
+
+  it('hides records of a collection with a TTL once expired, before DynamoDB deletes them', async () => {
+    // Prepare
+    const { client, clock, store } = setup();
+    await store.put('outbox', 'msg-1', 'pending');
+    await store.put('acks', 'repo/CVE-1', 'kept');
+
+    // Act
+    clock.advance(DAY_MS + HOUR_MS);
+
+    // Assess: the item is still in the table, but reads treat it as gone and it can be rewritten
+    expect(client.items.size).toBe(2);
+    expect(await store.get('outbox', 'msg-1')).toBeUndefined();
+    expect(await store.list('outbox')).toEqual([]);
+    expect(await store.putIfAbsent('outbox', 'msg-1', 'again')).toBe(true);
+    expect(await store.get('acks', 'repo/CVE-1')).toBe('kept');
+    const stored = [...client.items.values()].find((i) => i.pk === 'outbox');
+    expect(stored?.expiresAt).toBe(Math.floor(clock.now().getTime() / 1000) + 86_400);
+  });
+
+  it('compresses large values and refuses ones over the item limit, naming the record', async () => {
+    // Prepare
+    const { client, store } = setup();
+    const large = Array.from({ length: 2000 }, (_, i) => ({ digest: `sha256:${i}`, hosts: ['h1', 'h2'] }));
+    const random = Array.from({ length: 60_000 }, () => Math.random().toString(36).slice(2));
+
+    // Act
+    await store.put('inventory', 'snapshot', large);
+    const tooBig = store.put('inventory', 'huge', random);
+
+    // Assess
+    expect(JSON.stringify(large).length).toBeGreaterThan(COMPRESS_ABOVE_BYTES);
+    const item = [...client.items.values()][0];
+    expect(item?.gz).toBeInstanceOf(Uint8Array);
+    expect(item?.value).toBeUndefined();
+    expect(await store.get('inventory', 'snapshot')).toEqual(large);
+    await expect(tooBig).rejects.toThrow(ValidationError);
+    await expect(tooBig).rejects.toThrow(/state inventory\/huge: value is \d+ bytes/);
+  });
+
+  it('deletes records and ignores deleting one that is not there', async () => {
+    // Prepare
+    const { store } = setup();
+    await store.put('acks', 'a', 1);
+
+    // Act
+    await store.delete('acks', 'a');
+    await store.delete('acks', 'missing');
+
+    // Assess
+    expect(await store.list('acks')).toEqual([]);
+  });
+
+  it('turns throttling after SDK retries into an UpstreamError and a missing table into a ConfigError', async () => {
+    // Prepare
+    const { client, store } = setup();
+    client.failNext.push(sdkError('ProvisionedThroughputExceededException', 400));
+    client.failNext.push(sdkError('ResourceNotFoundException', 400));
+    client.failNext.push(sdkError('InternalServerError', 500));
+
+    // Act
+    const throttled = store.get('acks', 'a');
+    const missing = store.put('acks', 'a', 1);
+    const broken = store.putIfAbsent('acks', 'a', 1);
+
+    // Assess
+    await expect(throttled).rejects.toThrow(UpstreamError);
+    await expect(throttled).rejects.toThrow(/dynamodb:imagewarden-state: get failed: ProvisionedThroughput/);
+    await expect(missing).rejects.toThrow(ConfigError);
+    await expect(missing).rejects.toThrow(/state.table: DynamoDB table imagewarden-state does not exist/);
+    await expect(broken).rejects.toMatchObject({ name: 'UpstreamError', status: 500 });
+  });
+
+  it('rejects bad collection names and empty keys before calling DynamoDB', async () => {
+    // Prepare
+    const { client, store } = setup();
+
+    // Act
+    const badCollection = store.put('Bad Name', 'k', 1);
+    const emptyKey = store.put('acks', '', 1);
+
+    // Assess
+    await expect(badCollection).rejects.toThrow(RangeError);
+    await expect(emptyKey).rejects.toThrow(/record keys must not be empty/);
+    expect(client.calls).toEqual([]);
+  });
+});
