@@ -1,0 +1,142 @@
+// JobScheduler over the Kubernetes API with @kubernetes/client-node: paginated lists
+// (limit/continue), HTTP statuses mapped to imagewarden's errors, retries on 429/5xx and
+// network failures with backoff.
+import { ApiException, BatchV1Api, CoreV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
+import { AuthError, NotFoundError, UpstreamError } from '../../core/errors.ts';
+import { retry } from '../../core/retry.ts';
+import { JobExistsError } from './errors.ts';
+import type { JobScheduler } from './JobScheduler.ts';
+
+export interface KubeJobSchedulerOptions {
+  /** Items per list page. */
+  pageSize?: number;
+  attempts?: number;
+  baseMs?: number;
+  maxMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const retryable = (error: unknown): boolean =>
+  !(error instanceof AuthError || error instanceof NotFoundError || error instanceof JobExistsError) &&
+  !(
+    error instanceof UpstreamError &&
+    error.status !== undefined &&
+    error.status < 500 &&
+    error.status !== 429
+  );
+
+export class KubeJobScheduler implements JobScheduler {
+  readonly #core: CoreV1Api;
+  readonly #batch: BatchV1Api;
+  readonly #host: string;
+  readonly #options: Required<Omit<KubeJobSchedulerOptions, 'sleep'>> &
+    Pick<KubeJobSchedulerOptions, 'sleep'>;
+
+  constructor(kubeConfig: KubeConfig, options: KubeJobSchedulerOptions = {}) {
+    this.#core = kubeConfig.makeApiClient(CoreV1Api);
+    this.#batch = kubeConfig.makeApiClient(BatchV1Api);
+    this.#host = kubeConfig.getCurrentCluster()?.server ?? 'kubernetes';
+    this.#options = { pageSize: 250, attempts: 3, baseMs: 500, maxMs: 8000, ...options };
+  }
+
+  listNodes(): Promise<unknown[]> {
+    return this.#paginate('list nodes', (cont) =>
+      this.#core.listNode({ limit: this.#options.pageSize, _continue: cont }),
+    );
+  }
+
+  listJobs(namespace: string, labelSelector: string): Promise<unknown[]> {
+    return this.#paginate(`list jobs in ${namespace}`, (cont) =>
+      this.#batch.listNamespacedJob({
+        namespace,
+        labelSelector,
+        limit: this.#options.pageSize,
+        _continue: cont,
+      }),
+    );
+  }
+
+  async createJob(namespace: string, job: V1Job): Promise<void> {
+    const name = job.metadata?.name ?? '(unnamed)';
+    await this.#call(
+      `create job ${namespace}/${name}`,
+      () => this.#batch.createNamespacedJob({ namespace, body: job }),
+      name,
+    );
+  }
+
+  async deleteJob(namespace: string, name: string): Promise<void> {
+    // Background propagation: the Job's pods go with it.
+    await this.#call(`delete job ${namespace}/${name}`, () =>
+      this.#batch.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background' }),
+    );
+  }
+
+  async #paginate(
+    what: string,
+    page: (cont: string | undefined) => Promise<{ items: unknown[]; metadata?: { _continue?: string } }>,
+  ): Promise<unknown[]> {
+    const items: unknown[] = [];
+    let cont: string | undefined;
+    do {
+      const list = await this.#call(what, () => page(cont));
+      items.push(...(Array.isArray(list.items) ? list.items : []));
+      cont = list.metadata?._continue || undefined;
+    } while (cont);
+    return items;
+  }
+
+  #call<T>(what: string, fn: () => Promise<T>, jobName?: string): Promise<T> {
+    return retry(
+      async () => {
+        try {
+          return await fn();
+        } catch (error) {
+          throw this.#translate(what, error, jobName);
+        }
+      },
+      { ...this.#options, retryable },
+    );
+  }
+
+  #translate(what: string, error: unknown, jobName: string | undefined): Error {
+    if (!(error instanceof ApiException)) {
+      return new UpstreamError(
+        this.#host,
+        `${what}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const status = error.code;
+    const reason = statusMessage(error.body) ?? `HTTP ${status}`;
+    if (status === 409 && jobName !== undefined) return new JobExistsError(jobName, { cause: error });
+    if (status === 401 || status === 403)
+      return new AuthError(
+        this.#host,
+        `${what}: forbidden (${reason}); check the fan-out RBAC in infra/base/rbac.yaml`,
+        {
+          status,
+          cause: error,
+        },
+      );
+    if (status === 404) return new NotFoundError(`${what}: not found (${reason})`, { cause: error });
+    return new UpstreamError(this.#host, `${what}: ${reason}`, { status, cause: error });
+  }
+}
+
+/** The message of a Kubernetes Status body, which the client hands over as a string or object. */
+function statusMessage(body: unknown): string | undefined {
+  let value = body;
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return body.slice(0, 200) || undefined;
+    }
+  }
+  if (value && typeof value === 'object' && typeof (value as { message?: unknown }).message === 'string')
+    return (value as { message: string }).message;
+  return undefined;
+}

@@ -1,0 +1,156 @@
+// The node Job template. It lives in code, built from the same config the fan-out runs with,
+// so a config change (socket, relabel, tolerations) reaches every node Job without a
+// manifest edit. infra/ ships a ConfigMap whose values match these defaults (tested).
+import { createHash } from 'node:crypto';
+import type { V1Job, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { Config } from '../../core/config/schema.ts';
+import { LABELS, NODE_ANNOTATION, NODE_JOB_LABELS } from './types.ts';
+
+export type RunnerConfig = Config['runner'];
+
+/** Where the runner config ConfigMap is mounted inside node Jobs and the CronJob pod. */
+export const CONFIG_DIR = '/etc/imagewarden';
+export const JOB_NAME_PREFIX = 'imagewarden-node-';
+
+const hash = (text: string, length: number): string =>
+  createHash('sha256').update(text).digest('hex').slice(0, length);
+
+/** A run id from the tick's time, `YYYYMMDDHHmm` (UTC): a retried fan-out in the same minute hits 409, not a duplicate. */
+export function runIdFor(now: Date): string {
+  return now.toISOString().slice(0, 16).replace(/[-T:]/g, '');
+}
+
+/** A label value naming the node: the name itself when it fits in 63 characters, else a prefix and a hash. */
+export function nodeLabelValue(node: string): string {
+  if (node.length <= 63 && /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(node)) return node;
+  const prefix = node
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(0, 52)
+    .replace(/[^A-Za-z0-9]+$/, '');
+  return `${prefix}-${hash(node, 10)}`.replace(/^[^A-Za-z0-9]+/, '');
+}
+
+/** The Job name for a node and run: a DNS-1123 label of at most 63 characters. */
+export function jobNameFor(node: string, runId: string): string {
+  const room = 63 - JOB_NAME_PREFIX.length - 1 - runId.length;
+  let slug = node
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (slug !== node || slug.length > room) {
+    slug = `${slug.slice(0, room - 7).replace(/-+$/, '')}-${hash(node, 6)}`.replace(/^-+/, '');
+  }
+  return `${JOB_NAME_PREFIX}${slug}-${runId}`;
+}
+
+interface Mounts {
+  volumes: V1Volume[];
+  mounts: V1VolumeMount[];
+}
+
+function mounts(runner: RunnerConfig): Mounts {
+  const { fanout, selinux } = runner;
+  const out: Mounts = {
+    volumes: [
+      { name: 'config', configMap: { name: fanout.configMap } },
+      { name: 'runtime-socket', hostPath: { path: runner.socket, type: 'Socket' } },
+      { name: 'state', hostPath: { path: runner.stateDir, type: 'DirectoryOrCreate' } },
+      { name: 'image-store', hostPath: { path: runner.imageStorePath, type: 'Directory' } },
+      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+    ],
+    mounts: [
+      { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+      // Read-only does not limit what the Engine API allows through the socket; it only
+      // keeps the socket file itself untouched. Socket access is root-equivalent on the node.
+      { name: 'runtime-socket', mountPath: runner.socket, readOnly: true },
+      { name: 'state', mountPath: runner.stateDir },
+      { name: 'image-store', mountPath: runner.imageStorePath, readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+  };
+  if (selinux.enabled) {
+    out.volumes.push({ name: 'kubelet-pods', hostPath: { path: selinux.podsRoot, type: 'Directory' } });
+    out.mounts.push({ name: 'kubelet-pods', mountPath: selinux.podsRoot, readOnly: !selinux.relabel });
+  }
+  return out;
+}
+
+/** Privilege only for relabelling: writing security.selinux xattrs needs it; everything else does not. */
+function containerSecurity(runner: RunnerConfig): V1SecurityContext {
+  if (runner.selinux.enabled && runner.selinux.relabel) {
+    return { privileged: true, runAsUser: 0, runAsNonRoot: false, readOnlyRootFilesystem: true };
+  }
+  const uid = runner.fanout.runAsUser;
+  return {
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+    runAsUser: uid,
+    runAsNonRoot: uid !== 0,
+  };
+}
+
+export interface NodeJobInput {
+  runner: RunnerConfig;
+  node: string;
+  runId: string;
+}
+
+export function buildNodeJob({ runner, node, runId }: NodeJobInput): V1Job {
+  const { fanout } = runner;
+  const labels = { ...NODE_JOB_LABELS, [LABELS.node]: nodeLabelValue(node), [LABELS.run]: runId };
+  const { volumes, mounts: volumeMounts } = mounts(runner);
+  const configPath = `${CONFIG_DIR}/${fanout.configKey}`;
+  const nodeNameRef = { valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: jobNameFor(node, runId),
+      namespace: fanout.namespace,
+      labels,
+      annotations: { [NODE_ANNOTATION]: node },
+    },
+    spec: {
+      backoffLimit: fanout.backoffLimit,
+      activeDeadlineSeconds: Math.max(1, Math.round(fanout.activeDeadline / 1000)),
+      ttlSecondsAfterFinished: Math.round(fanout.ttlAfterFinished / 1000),
+      template: {
+        metadata: { labels, annotations: { [NODE_ANNOTATION]: node } },
+        spec: {
+          nodeName: node,
+          serviceAccountName: fanout.serviceAccount,
+          restartPolicy: 'Never',
+          tolerations: fanout.tolerations,
+          ...(fanout.priorityClassName ? { priorityClassName: fanout.priorityClassName } : {}),
+          securityContext: {
+            seccompProfile: { type: 'RuntimeDefault' },
+            ...(fanout.socketGroup !== undefined ? { supplementalGroups: [fanout.socketGroup] } : {}),
+            ...(fanout.seLinuxType ? { seLinuxOptions: { type: fanout.seLinuxType } } : {}),
+          },
+          containers: [
+            {
+              name: 'runner',
+              image: fanout.image,
+              imagePullPolicy: fanout.imagePullPolicy,
+              args: ['runner', 'node', '--once', '--config', configPath],
+              env: [
+                { name: 'IMAGEWARDEN_CONFIG', value: configPath },
+                { name: 'NODE_NAME', ...nodeNameRef },
+                { name: 'IMAGEWARDEN_RUNNER__NODE_NAME', ...nodeNameRef },
+              ],
+              resources: {
+                requests: { ...fanout.resources.requests },
+                limits: { ...fanout.resources.limits },
+              },
+              securityContext: containerSecurity(runner),
+              volumeMounts,
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import type { V1Job } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../../core/clock.ts';
+import { AuthError, NotFoundError, UpstreamError } from '../../../../core/errors.ts';
+import { silentLogger } from '../../../../core/logger.ts';
+import { JobExistsError } from '../../../../runner/fanout/errors.ts';
+import { fanoutSucceeded, runFanout } from '../../../../runner/fanout/fanout.ts';
+import type { JobScheduler } from '../../../../runner/fanout/JobScheduler.ts';
+import { node, nodeJob, runnerConfig } from './helpers.ts';
+
+/** An in-memory JobScheduler: a Job store with 409 on duplicate names and per-call faults. */
+class MemoryScheduler implements JobScheduler {
+  nodes: unknown[] = [];
+  jobs = new Map<string, unknown>();
+  calls: string[] = [];
+  faults: Partial<Record<'listNodes' | 'listJobs' | 'createJob' | 'deleteJob', () => Error>> = {};
+
+  async listNodes(): Promise<unknown[]> {
+    this.calls.push('listNodes');
+    const fault = this.faults.listNodes;
+    if (fault) throw fault();
+    return this.nodes;
+  }
+  async listJobs(namespace: string, selector: string): Promise<unknown[]> {
+    this.calls.push(`listJobs ${namespace} ${selector}`);
+    const fault = this.faults.listJobs;
+    if (fault) throw fault();
+    return [...this.jobs.values()];
+  }
+  async createJob(namespace: string, job: V1Job): Promise<void> {
+    const name = job.metadata?.name ?? '';
+    this.calls.push(`create ${namespace}/${name}`);
+    const fault = this.faults.createJob;
+    if (fault) throw fault();
+    if (this.jobs.has(name)) throw new JobExistsError(name);
+    this.jobs.set(name, job);
+  }
+  async deleteJob(namespace: string, name: string): Promise<void> {
+    this.calls.push(`delete ${namespace}/${name}`);
+    const fault = this.faults.deleteJob;
+    if (fault) throw fault();
+    if (!this.jobs.delete(name)) throw new NotFoundError(`job ${name} not found`);
+  }
+}
+
+const clock = new ManualClock('2026-03-01T12:00:30Z');
+
+function run(scheduler: JobScheduler, runner = runnerConfig(), dryRun = false) {
+  return runFanout({ scheduler, runner, clock, logger: silentLogger(), dryRun });
+}
+
+describe('runFanout', () => {
+  it('creates one Job per eligible node and reports the ineligible by reason', async () => {
+    // Prepare
+    const scheduler = new MemoryScheduler();
+    scheduler.nodes = [node('a'), node('b'), node('c', { unschedulable: true }), node('d', { ready: false })];
+    // Act
+    const result = await run(scheduler);
+    // Assess
+    expect(result.createdJobs).toEqual([
+      'imagewarden-node-a-202603011200',
+      'imagewarden-node-b-202603011200',
+    ]);
+    expect(result.nodes).toMatchObject({ listed: 4, eligible: 2, cordoned: 1, 'not-ready': 1 });
+    expect([...scheduler.jobs.keys()]).toEqual(result.createdJobs);
+    expect(fanoutSucceeded(result)).toBe(true);
+  });
+
+  it('changes nothing in a dry run but reports what it would do', async () => {
+    // Prepare
+    const scheduler = new MemoryScheduler();
+    scheduler.nodes = [node('a')];
+    scheduler.jobs.set(
+      'old',
+      nodeJob('old', 'a', {
+        created: '2026-02-28T00:00:00Z',
+        finished: { at: '2026-02-28T00:10:00Z', as: 'Complete' },
+      }),
+    );
+    // Act
+    const result = await run(scheduler, runnerConfig(), true);
+    // Assess
+    expect(result.createdJobs).toEqual(['imagewarden-node-a-202603011200']);
+    expect(result.deletedJobs).toEqual([{ name: 'old', reason: 'finished-expired' }]);
+    expect(scheduler.calls.filter((c) => c.startsWith('create') || c.startsWith('delete'))).toEqual([]);
+    expect([...scheduler.jobs.keys()]).toEqual(['old']);
+  });
+
+  it('a second tick in the same minute meets 409 and creates no duplicate', async () => {
+    // Prepare
+    const scheduler = new MemoryScheduler();
+    scheduler.nodes = [node('a')];
+    await run(scheduler);
+    // The first Job finished quickly, so the node is free again within the same minute.
+    const [name] = [...scheduler.jobs.keys()];
+    scheduler.jobs.set(
+      name ?? '',
+      nodeJob(name ?? '', 'a', {
+        created: '2026-03-01T12:00:00Z',
+        finished: { at: '2026-03-01T12:00:20Z', as: 'Complete' },
+      }),
+    );
+    // Act
+    const result = await run(scheduler);
+    // Assess
+    expect(result.jobs).toMatchObject({ created: 0, alreadyExisted: 1, failed: 0 });
+    expect(scheduler.jobs.size).toBe(1);
+    expect(fanoutSucceeded(result)).toBe(true);
+  });
+
+  it('reports 403 on create per node with a clear message and does not crash', async () => {
+    // Prepare
+    const scheduler = new MemoryScheduler();
+    scheduler.nodes = [node('a'), node('b')];
+    scheduler.faults.createJob = () =>
+      new AuthError('https://k8s:6443', 'create job imagewarden/x: forbidden (jobs.batch is forbidden)', {
+        status: 403,
+      });
+    // Act
+    const result = await run(scheduler);
+    // Assess
+    expect(result.jobs).toMatchObject({ created: 0, failed: 2 });
+    expect(result.failures[0]).toMatchObject({ node: 'a', error: expect.stringContaining('forbidden') });
+    expect(fanoutSucceeded(result)).toBe(false);
+  });
+
+  it('stops before creating anything when the Job list is forbidden: it cannot rule out pile-ups', async () => {
+    // Prepare
+    const scheduler = new MemoryScheduler();
+    scheduler.nodes = [node('a')];
+    scheduler.faults.listJobs = () =>
+      new AuthError('https://k8s:6443', 'list jobs: forbidden', { status: 403 });
+    // Act
+    const result = await run(scheduler);
+    // Assess
+    expect(result.fatal).toMatch(/cannot list node Jobs in namespace imagewarden: .*forbidden/);
+    expect(scheduler.calls.some((c) => c.startsWith('create'))).toBe(false);
+    expect(fanoutSucceeded(result)).toBe(false);
+  });
+
+  it('stops with a clear report when nodes cannot be listed', async () => {
+    // Prepare
+    const scheduler = new MemoryScheduler();
+    scheduler.faults.listNodes = () =>
+      new UpstreamError('https://k8s:6443', 'list nodes: HTTP 503', { status: 503 });
+    // Act
+    const result = await run(scheduler);
+    // Assess
+    expect(result.fatal).toBe('cannot list nodes: https://k8s:6443: list nodes: HTTP 503');
+  });
+
+  it('keeps the slot of an active stale Job it failed to delete', async () => {
+    // Prepare: limit 1, one Job on a vanished node past its deadline, delete fails
+    const scheduler = new MemoryScheduler();
+    scheduler.nodes = [node('a')];
+    scheduler.jobs.set('ghost', nodeJob('ghost', 'gone', { created: '2026-03-01T09:00:00Z' }));
+    scheduler.faults.deleteJob = () => new UpstreamError('https://k8s:6443', 'HTTP 500', { status: 500 });
+    // Act
+    const result = await run(scheduler, runnerConfig({ fanout: { maxConcurrentJobs: 1 } }));
+    // Assess
+    expect(result.jobs).toMatchObject({ deleteFailed: 1, created: 0, deferred: 1, active: 1 });
+    expect(result.deferredNodes).toEqual(['a']);
+  });
+
+  it('counts a malformed node and a malformed Job and still serves the good nodes', async () => {
+    // Prepare
+    const scheduler = new MemoryScheduler();
+    scheduler.nodes = [node('a'), { metadata: { name: 42 } }];
+    scheduler.jobs.set('broken', { metadata: { name: 'broken' }, status: { startTime: 'yesterday' } });
+    // Act
+    const result = await run(scheduler);
+    // Assess
+    expect(result.jobs.created).toBe(1);
+    expect(result.nodes.malformed).toBe(1);
+    expect(result.jobs.malformed).toBe(1);
+    expect(result.failures.map((f) => f.error)).toEqual([
+      expect.stringContaining('malformed Node at index 1: metadata.name'),
+      expect.stringContaining('malformed Job at index 0: status.startTime'),
+    ]);
+    expect(fanoutSucceeded(result)).toBe(false);
+  });
+});
