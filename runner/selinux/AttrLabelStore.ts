@@ -1,0 +1,170 @@
+// LabelStore on the Debian `attr` tools: `getfattr -h` and `setfattr -h --restore=-`, which use
+// lgetxattr/lsetxattr (no symlink is ever followed). Node has no xattr API, so paths go in
+// batches (thousands per process, a couple of processes at once) instead of one process
+// per file; spawned with argument arrays, never through a shell.
+import { spawn } from 'node:child_process';
+import { isAbsolute } from 'node:path';
+import { mapBounded } from '../../core/concurrency.ts';
+import { ImagewardenError } from '../../core/errors.ts';
+import { parseAttrErrors, parseHexDump, restoreBlock } from './attr-format.ts';
+import {
+  decodeLabelBytes,
+  type LabelRead,
+  type LabelStore,
+  type LabelWrite,
+  type LabelWriteResult,
+} from './LabelStore.ts';
+
+export const SELINUX_XATTR = 'security.selinux';
+
+/** Thrown when getfattr/setfattr cannot be started or dies without telling which path failed. */
+export class AttrToolError extends ImagewardenError {
+  override name = 'AttrToolError';
+}
+
+export interface AttrLabelStoreOptions {
+  /** Paths per getfattr process (bounded by bytes too, well under ARG_MAX). */
+  batchSize?: number;
+  batchBytes?: number;
+  /** Processes at once. */
+  concurrency?: number;
+  getfattr?: string;
+  setfattr?: string;
+}
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], input?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    // LC_ALL=C keeps getfattr's messages in English, which parseAttrErrors relies on.
+    const child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', (error) =>
+      reject(
+        new AttrToolError(`cannot run ${command}: ${error.message} (install the Debian package attr)`, {
+          cause: error,
+        }),
+      ),
+    );
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+    child.stdin.on('error', () => {
+      // The tool may exit before reading all input; its stderr and exit code tell why.
+    });
+    child.stdin.end(input);
+  });
+}
+
+export class AttrLabelStore implements LabelStore {
+  readonly #batchSize: number;
+  readonly #batchBytes: number;
+  readonly #concurrency: number;
+  readonly #getfattr: string;
+  readonly #setfattr: string;
+
+  constructor(options: AttrLabelStoreOptions = {}) {
+    this.#batchSize = options.batchSize ?? 5000;
+    this.#batchBytes = options.batchBytes ?? 512 * 1024;
+    this.#concurrency = options.concurrency ?? 2;
+    this.#getfattr = options.getfattr ?? 'getfattr';
+    this.#setfattr = options.setfattr ?? 'setfattr';
+  }
+
+  #batches<T>(items: readonly T[], size: (item: T) => number): T[][] {
+    const batches: T[][] = [];
+    let current: T[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      const itemBytes = size(item) + 1;
+      if (current.length > 0 && (current.length >= this.#batchSize || bytes + itemBytes > this.#batchBytes)) {
+        batches.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(item);
+      bytes += itemBytes;
+    }
+    if (current.length > 0) batches.push(current);
+    return batches;
+  }
+
+  async read(paths: readonly string[]): Promise<Map<string, LabelRead>> {
+    for (const path of paths) if (!isAbsolute(path)) throw new AttrToolError(`not an absolute path: ${path}`);
+    const result = new Map<string, LabelRead>();
+    const batches = this.#batches(paths, (p) => Buffer.byteLength(p));
+    const settled = await mapBounded(batches, this.#concurrency, (batch) =>
+      run(this.#getfattr, ['-h', '--absolute-names', '-n', SELINUX_XATTR, '-e', 'hex', '--', ...batch]),
+    );
+    settled.forEach((outcome, index) => {
+      const batch = batches[index] ?? [];
+      if (!outcome.ok) throw outcome.error;
+      const { stdout, stderr } = outcome.value;
+      const found = new Map(parseHexDump(stdout, SELINUX_XATTR).map((e) => [e.path, e.value]));
+      const errors = parseAttrErrors(stderr, SELINUX_XATTR);
+      for (const path of batch) {
+        const value = found.get(path);
+        const message = errors.get(path);
+        if (value !== undefined) result.set(path, { kind: 'label', label: decodeLabelBytes(value) });
+        else if (message === undefined || /No such attribute|No data available/.test(message))
+          result.set(path, { kind: 'absent' });
+        else result.set(path, { kind: 'error', message });
+      }
+    });
+    return result;
+  }
+
+  async write(entries: readonly LabelWrite[]): Promise<LabelWriteResult> {
+    const failed: { path: string; message: string }[] = [];
+    let written = 0;
+    for (const entry of entries)
+      if (!isAbsolute(entry.path)) throw new AttrToolError(`not an absolute path: ${entry.path}`);
+    const batches = this.#batches(entries, (e) => Buffer.byteLength(e.path) + e.label.length * 2 + 40);
+    const settled = await mapBounded(batches, this.#concurrency, (batch) => {
+      // libselinux writes the context with a trailing NUL; so do we.
+      const input = batch
+        .map((e) =>
+          restoreBlock(
+            e.path,
+            SELINUX_XATTR,
+            Buffer.concat([Buffer.from(e.label.replace(/\0+$/, ''), 'utf8'), Buffer.from([0])]),
+          ),
+        )
+        .join('');
+      return run(this.#setfattr, ['-h', '--restore=-'], input);
+    });
+    settled.forEach((outcome, index) => {
+      const batch = batches[index] ?? [];
+      if (!outcome.ok) throw outcome.error;
+      const errors = parseAttrErrors(outcome.value.stderr, SELINUX_XATTR);
+      if (outcome.value.code !== 0 && errors.size === 0) {
+        for (const e of batch)
+          failed.push({
+            path: e.path,
+            message: `setfattr exited ${outcome.value.code}: ${outcome.value.stderr.trim()}`,
+          });
+        return;
+      }
+      for (const e of batch) {
+        const message = errors.get(e.path);
+        if (message === undefined) written++;
+        else failed.push({ path: e.path, message });
+      }
+    });
+    return { written, failed };
+  }
+}

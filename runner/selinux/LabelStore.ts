@@ -1,0 +1,34 @@
+// The LabelStore port: reads and writes files' `security.selinux` xattrs without ever
+// following a symlink. One production adapter (AttrLabelStore: the Debian `attr` tools,
+// batched); tests may use it for real on ext4/tmpfs as root.
+
+/** What reading one path gave: its label, no label at all, or an error (vanished, EACCES...). */
+export type LabelRead =
+  | { kind: 'label'; label: string }
+  | { kind: 'absent' }
+  | { kind: 'error'; message: string };
+
+export interface LabelWrite {
+  path: string;
+  /** The full context to write (without NUL; the store adds the NUL libselinux writes). */
+  label: string;
+}
+
+export interface LabelWriteResult {
+  written: number;
+  failed: { path: string; message: string }[];
+}
+
+export interface LabelStore {
+  /** Labels of absolute paths, no-follow; the map has an entry for every path asked. */
+  read(paths: readonly string[]): Promise<Map<string, LabelRead>>;
+  /** Writes labels with no-follow calls; failures are returned per path, not thrown. */
+  write(entries: readonly LabelWrite[]): Promise<LabelWriteResult>;
+}
+
+/** Strips the trailing NUL(s) libselinux writes, so both forms compare equal. */
+export function decodeLabelBytes(bytes: Uint8Array): string {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('utf8');
+}

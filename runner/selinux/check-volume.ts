@@ -1,0 +1,282 @@
+// Checks one tenant volume's file labels against the expected MCS level, and (only when
+// relabelling is enabled) rewrites the level of the drifted files, keeping user, role and
+// type. The walk never follows a symlink, never crosses into another file system, and stops
+// at a file budget or a time budget, saying so. Labels are read and written in batches
+// through the LabelStore port.
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, realpath } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Clock } from '../../core/clock.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { LabelStore, LabelWrite } from './LabelStore.ts';
+import { formatLevel, isSharedLevel, levelsEqual, type MlsLevel, parseContext, withLevel } from './mcs.ts';
+import { type MountEntry, mountOf, singleContext } from './mountinfo.ts';
+import { refusalReason } from './safe-paths.ts';
+
+export interface VolumeCheckOptions {
+  root: string;
+  expected: MlsLevel;
+  labels: LabelStore;
+  clock: Clock;
+  fileBudget: number;
+  timeBudgetMs: number;
+  /** The node's mounts, to spot single-context mounts; omit to treat every volume per file. */
+  mounts?: readonly MountEntry[];
+  /** Set only when relabelling is enabled: the roots writes must stay inside. */
+  relabel?: { roots: readonly string[] };
+  batchSize?: number;
+  sampleSize?: number;
+}
+
+export interface VolumeCheckResult {
+  root: string;
+  mode: 'per-file' | 'single-context' | 'refused';
+  checked: number;
+  matching: number;
+  /** Plain `s0`: the shared level container_t may also write (`:z` volumes). */
+  shared: number;
+  unlabelled: number;
+  drifted: number;
+  /** Labels that do not parse as user:role:type:level. */
+  malformed: number;
+  errors: number;
+  symlinksSkipped: number;
+  /** Directories on another file system, not entered. */
+  mountsSkipped: string[];
+  /** Wrong level (or raw label) -> number of files. */
+  wrongLevels: Record<string, number>;
+  samplePaths: string[];
+  stoppedEarly?: 'file-budget' | 'time-budget';
+  relabelled: number;
+  relabelFailed: number;
+  relabelRefused: number;
+  /** For single-context mounts: the context found; for refused roots: why. */
+  note?: string;
+}
+
+function emptyResult(root: string): VolumeCheckResult {
+  return {
+    root,
+    mode: 'per-file',
+    checked: 0,
+    matching: 0,
+    shared: 0,
+    unlabelled: 0,
+    drifted: 0,
+    malformed: 0,
+    errors: 0,
+    symlinksSkipped: 0,
+    mountsSkipped: [],
+    wrongLevels: {},
+    samplePaths: [],
+    relabelled: 0,
+    relabelFailed: 0,
+    relabelRefused: 0,
+  };
+}
+
+export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCheckResult> {
+  const { expected, labels, clock } = options;
+  const batchSize = options.batchSize ?? 5000;
+  const sampleSize = options.sampleSize ?? 10;
+  const started = clock.now().getTime();
+  const overTime = (): boolean => clock.now().getTime() - started > options.timeBudgetMs;
+
+  let root: string;
+  const result = emptyResult(options.root);
+  try {
+    const stat = await lstat(options.root);
+    if (stat.isSymbolicLink() || !stat.isDirectory()) {
+      return {
+        ...result,
+        mode: 'refused',
+        note: `${options.root} is ${stat.isSymbolicLink() ? 'a symlink' : 'not a directory'}; not walked`,
+      };
+    }
+    root = await realpath(options.root);
+  } catch (error) {
+    return { ...result, mode: 'refused', errors: 1, note: errorMessage(error) };
+  }
+  result.root = root;
+
+  const mount = options.mounts ? mountOf(root, options.mounts) : undefined;
+  const single = mount ? singleContext(mount) : undefined;
+  if (single !== undefined) return checkSingleContext(result, single, options);
+
+  const rootDev = (await lstat(root)).dev;
+  const parentOk = new Map<string, boolean>();
+  const sample = (path: string): void => {
+    if (result.samplePaths.length < sampleSize) result.samplePaths.push(path);
+  };
+
+  const writeDrift = async (writes: LabelWrite[]): Promise<void> => {
+    const relabel = options.relabel;
+    if (!relabel || writes.length === 0) return;
+    const allowed: LabelWrite[] = [];
+    for (const write of writes) {
+      const dir = dirname(write.path);
+      let ok = parentOk.get(dir);
+      if (ok === undefined) {
+        // The directory as the kernel resolves it must be the one we walked: a tenant may have
+        // swapped a directory for a symlink since.
+        ok =
+          refusalReason(write.path, relabel.roots) === undefined &&
+          (await realpath(dir).catch(() => '')) === dir;
+        parentOk.set(dir, ok);
+      }
+      const stat = ok ? await lstat(write.path).catch(() => undefined) : undefined;
+      if (!ok || !stat || stat.isSymbolicLink() || stat.dev !== rootDev) result.relabelRefused++;
+      else allowed.push(write);
+    }
+    const written = await labels.write(allowed);
+    result.relabelled += written.written;
+    result.relabelFailed += written.failed.length;
+  };
+
+  const processBatch = async (paths: string[]): Promise<void> => {
+    let read: Awaited<ReturnType<LabelStore['read']>>;
+    try {
+      read = await labels.read(paths);
+    } catch (error) {
+      result.errors += paths.length;
+      result.note = errorMessage(error);
+      return;
+    }
+    const writes: LabelWrite[] = [];
+    for (const path of paths) {
+      const entry = read.get(path);
+      if (!entry || entry.kind === 'error') {
+        result.errors++;
+        continue;
+      }
+      if (entry.kind === 'absent') {
+        result.unlabelled++;
+        continue;
+      }
+      let context: ReturnType<typeof parseContext>;
+      try {
+        context = parseContext(entry.label, path);
+      } catch {
+        result.malformed++;
+        result.wrongLevels[entry.label] = (result.wrongLevels[entry.label] ?? 0) + 1;
+        sample(path);
+        continue;
+      }
+      if (context.level && levelsEqual(context.level, expected)) result.matching++;
+      else if (context.level && isSharedLevel(context.level)) result.shared++;
+      else {
+        const seen = context.level ? formatLevel(context.level) : (context.rawLevel ?? '(no level)');
+        result.drifted++;
+        result.wrongLevels[seen] = (result.wrongLevels[seen] ?? 0) + 1;
+        sample(path);
+        writes.push({ path, label: withLevel(context, expected) });
+      }
+    }
+    await writeDrift(writes);
+  };
+
+  // A small pipeline: keep walking while up to two batches are being read/written.
+  const inflight: Promise<void>[] = [];
+  let pending: string[] = [];
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    inflight.push(processBatch(pending));
+    pending = [];
+    if (inflight.length >= 2) await inflight.shift();
+  };
+  const take = async (path: string): Promise<boolean> => {
+    if (result.checked >= options.fileBudget) {
+      result.stoppedEarly = 'file-budget';
+      return false;
+    }
+    result.checked++;
+    pending.push(path);
+    if (pending.length >= batchSize) {
+      await flush();
+      if (overTime()) {
+        result.stoppedEarly = 'time-budget';
+        return false;
+      }
+    }
+    return true;
+  };
+
+  const stack: string[] = [root];
+  let going = await take(root);
+  while (going && stack.length > 0) {
+    if (overTime()) {
+      result.stoppedEarly = 'time-budget';
+      break;
+    }
+    const dir = stack.pop() as string;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      result.errors++;
+      continue;
+    }
+    for (const entry of entries) {
+      const path = dir === '/' ? `/${entry.name}` : `${dir}/${entry.name}`;
+      if (entry.isSymbolicLink()) {
+        result.symlinksSkipped++;
+        continue;
+      }
+      if (entry.isDirectory()) {
+        const stat = await lstat(path).catch(() => undefined);
+        if (!stat) {
+          result.errors++;
+          continue;
+        }
+        if (stat.dev !== rootDev) {
+          result.mountsSkipped.push(path);
+          continue;
+        }
+        stack.push(path);
+      }
+      going = await take(path);
+      if (!going) break;
+    }
+  }
+  await flush();
+  await Promise.all(inflight);
+  return result;
+}
+
+async function checkSingleContext(
+  result: VolumeCheckResult,
+  single: string | true,
+  options: VolumeCheckOptions,
+): Promise<VolumeCheckResult> {
+  const out: VolumeCheckResult = { ...result, mode: 'single-context', checked: 1 };
+  let label: string;
+  if (single === true) {
+    const read = (await options.labels.read([result.root])).get(result.root);
+    if (read?.kind !== 'label') {
+      return {
+        ...out,
+        unlabelled: read?.kind === 'absent' ? 1 : 0,
+        errors: read?.kind === 'error' ? 1 : 0,
+        note: 'mount root has no readable label',
+      };
+    }
+    label = read.label;
+  } else {
+    label = single;
+  }
+  out.note = `single-context mount, context ${label}`;
+  try {
+    const context = parseContext(label, result.root);
+    if (context.level && levelsEqual(context.level, options.expected)) out.matching = 1;
+    else {
+      const seen = context.level ? formatLevel(context.level) : (context.rawLevel ?? '(no level)');
+      out.drifted = 1;
+      out.wrongLevels[seen] = 1;
+      out.samplePaths.push(result.root);
+    }
+  } catch {
+    out.malformed = 1;
+    out.wrongLevels[label] = 1;
+  }
+  return out;
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { refusalReason } from '../../../../runner/selinux/safe-paths.ts';
+
+const ROOTS = ['/var/lib/kubelet/pods'];
+
+describe('refusalReason', () => {
+  it('allows a path strictly inside a volume root', () => {
+    expect(refusalReason('/var/lib/kubelet/pods/u1/volumes/x/data/f', ROOTS, '/root')).toBeUndefined();
+  });
+
+  it.each([
+    ['/', /system path/],
+    ['/var/lib', /system path/],
+    ['/etc/shadow', /system/],
+    ['/usr/bin/ls', /system tree/],
+    ['/home/alice', /system path/],
+    ['/var/lib/kubelet/pods', /outside/],
+    ['/var/lib/kubelet/podsX/a', /outside/],
+    ['/var/lib/kubelet/pods/../../../etc/x', /normalised/],
+    ['relative/x', /absolute/],
+  ])('refuses %s', (path, reason) => {
+    expect(refusalReason(path, ROOTS, '/home/alice')).toMatch(reason);
+  });
+
+  it('refuses everything when no root is configured', () => {
+    expect(refusalReason('/data/x', [], '/root')).toMatch(/none configured/);
+  });
+});
