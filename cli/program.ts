@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, ValidationError } from '../core/errors.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerRefCommand } from './commands/ref.ts';
+import { registerRunnerFanoutCommand } from './commands/runner-fanout.ts';
 import { type CliContext, EXIT } from './context.ts';
 
 export const VERSION = '0.1.0';
@@ -26,6 +27,7 @@ export function buildProgram(ctx: CliContext): Command {
     });
   registerConfigCommands(program, ctx);
   registerRefCommand(program, ctx);
+  registerRunnerFanoutCommand(program, ctx);
   return program;
 }
 

@@ -1,0 +1,69 @@
+// `imagewarden runner fanout`: what the CronJob's pod runs. One tick: create one runner Job
+// per eligible node (pinned with nodeName), skip nodes whose Job is still active, keep the
+// cluster-wide limit, clean up stale Jobs. Ends with one summary line and a truthful exit.
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Command } from 'commander';
+import { systemClock } from '../../core/clock.ts';
+import { type FanoutResult, fanoutSucceeded, runFanout } from '../../runner/fanout/fanout.ts';
+import { KubeJobScheduler } from '../../runner/fanout/KubeJobScheduler.ts';
+import { type CliContext, EXIT } from '../context.ts';
+import { runnerGroup } from './runner-group.ts';
+
+/** A kubeconfig file when configured; otherwise client-node's order: $KUBECONFIG, ~/.kube/config, in-cluster. */
+export function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (file) kubeConfig.loadFromFile(file);
+  else kubeConfig.loadFromDefault();
+  return kubeConfig;
+}
+
+export function summarize(result: FanoutResult): string {
+  const { nodes, jobs } = result;
+  const head = `fanout ${result.runId}${result.dryRun ? ' (dry run)' : ''}:`;
+  if (result.fatal) return `${head} stopped, ${result.fatal}`;
+  const skipped = [
+    `${nodes['not-ready']} not ready`,
+    `${nodes.cordoned} cordoned`,
+    `${nodes.unmatched} unmatched`,
+    `${nodes['untolerated-taint']} untolerated taint`,
+    `${nodes.malformed} malformed`,
+  ].join(', ');
+  return (
+    `${head} ${nodes.listed} nodes (${nodes.eligible} eligible; ${skipped}); ` +
+    `Jobs: ${jobs.created} ${result.dryRun ? 'to create' : 'created'}, ${jobs.alreadyExisted} already existed, ` +
+    `${jobs.skippedActive} nodes still busy, ${jobs.deferred} deferred to the next tick (limit), ` +
+    `${jobs.deleted} stale ${result.dryRun ? 'to delete' : 'deleted'}, ${jobs.failed + jobs.deleteFailed} failed`
+  );
+}
+
+export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): void {
+  runnerGroup(program)
+    .command('fanout')
+    .description(
+      'Create one `runner node --once` Job per eligible node (Ready, schedulable, matching\n' +
+        'runner.fanout.nodeSelector, taints tolerated), none for a node whose Job is still active,\n' +
+        'at most runner.fanout.maxConcurrentJobs active cluster-wide (the rest wait for the next\n' +
+        'tick), and delete stale node Jobs. Exit 1 when anything failed (see the summary).',
+    )
+    .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
+    .option('--dry-run', 'plan and report, create and delete nothing')
+    .option('--json', 'print the full result as JSON')
+    .action(async (options: { config?: string; dryRun?: boolean; json?: boolean }) => {
+      const { config } = ctx.loadConfig(options.config);
+      const logger = ctx.logger({ component: 'runner-fanout' }, config.log.level);
+      const scheduler = new KubeJobScheduler(loadKubeConfig(config.runner.fanout.kubeconfig));
+      const result = await runFanout({
+        scheduler,
+        runner: config.runner,
+        clock: systemClock,
+        logger,
+        dryRun: options.dryRun === true,
+      });
+      ctx.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${summarize(result)}\n`);
+      for (const failure of result.failures) {
+        const subject = failure.job ?? failure.node;
+        ctx.stderr.write(`imagewarden: ${subject ? `${subject}: ` : ''}${failure.error}\n`);
+      }
+      ctx.exitCode = fanoutSucceeded(result) ? EXIT.ok : EXIT.partial;
+    });
+}
