@@ -2,7 +2,9 @@
 // composes the same step functions the Lambda handlers use.
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ValidationError } from '../core/errors.ts';
+import { registerAckCommands } from './commands/ack.ts';
 import { registerConfigCommands } from './commands/config.ts';
+import { registerNotifyCommands } from './commands/notify.ts';
 import { registerRefCommand } from './commands/ref.ts';
 import { registerRunnerFanoutCommand } from './commands/runner-fanout.ts';
 import { type CliContext, EXIT } from './context.ts';
@@ -26,6 +28,8 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (text) => ctx.stderr.write(text),
     });
   registerConfigCommands(program, ctx);
+  registerNotifyCommands(program, ctx);
+  registerAckCommands(program, ctx);
   registerRefCommand(program, ctx);
   registerRunnerFanoutCommand(program, ctx);
   return program;

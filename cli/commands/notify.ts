@@ -1,0 +1,119 @@
+// `imagewarden notify [--dry-run]` (mail owners what is new for them) and `imagewarden
+// serve-ack` (the acknowledgement link handler on a local port).
+import type { Command } from 'commander';
+import { systemClock } from '../../core/clock.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { defaultSleep } from '../../core/retry.ts';
+import { createStateStore } from '../../core/state/createStateStore.ts';
+import { storedRecipientCheck } from '../../functions/acks/recipients.ts';
+import { startAckServer } from '../../functions/acks/server.ts';
+import {
+  expiryPolicy,
+  fileAcksFromConfig,
+  hmacKeyFromConfig,
+  mailerFromConfig,
+  notifyOptionsFromConfig,
+} from '../../functions/notify/fromConfig.ts';
+import { notify } from '../../functions/notify/notify.ts';
+import { type CliContext, EXIT } from '../context.ts';
+
+export function registerNotifyCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('notify')
+    .description(
+      'Email each recipient one digest of findings that are new to them, newly fixable, escalated,\n' +
+        'or due for a reminder. Messages are queued in the state store before sending; unsent ones are\n' +
+        'retried on the next run, sent ones never again. Exit 1 when any message is left pending or refused.',
+    )
+    .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
+    .option('--dry-run', 'print who would get what; queue, send and record nothing')
+    .option('--print-text', 'with --dry-run: also print each message text')
+    .option(
+      '--run-id <id>',
+      'run identity; Message-IDs are stable per (recipient, run id) (default: the current minute)',
+    )
+    .action(async (options: { config?: string; dryRun?: boolean; printText?: boolean; runId?: string }) => {
+      const { config } = ctx.loadConfig(options.config);
+      const logger = ctx.logger({ component: 'notify' }, config.log.level);
+      const now = systemClock.now();
+      const runId = options.runId ?? `notify-${now.toISOString().slice(0, 16)}`;
+      const secrets = { env: ctx.env };
+      const store = createStateStore(config.state);
+      const mailer = await mailerFromConfig(config, secrets);
+      try {
+        const summary = await notify(
+          {
+            store,
+            mailer,
+            clock: systemClock,
+            logger,
+            sleep: defaultSleep,
+            fileAcks: await fileAcksFromConfig(config, now),
+            signal: ctx.signal,
+          },
+          { ...(await notifyOptionsFromConfig(config, runId, secrets)), dryRun: options.dryRun === true },
+        );
+        if (options.dryRun) {
+          for (const message of summary.messages) {
+            ctx.stdout.write(`${message.to}\t${message.findings.length} findings\t${message.subject}\n`);
+            if (options.printText) ctx.stdout.write(`${message.text}\n`);
+          }
+        }
+        const { plan } = summary;
+        ctx.stdout.write(
+          `notify${options.dryRun ? ' (dry run)' : ''}: ${summary.findings} open findings, ${plan.planned} to tell ` +
+            `(${plan.byReason.new} new, ${plan.byReason.fixable} newly fixable, ${plan.byReason.escalated} escalated, ` +
+            `${plan.byReason['ack-expired']} ack ended, ${plan.byReason.reminder} reminders), ${plan.acknowledged} acknowledged, ` +
+            `${plan.unchanged} unchanged; ${summary.composed} messages composed, ${summary.carriedOver} carried over; ` +
+            `sent ${summary.sent}, pending ${summary.pending}, refused ${summary.permanentFailures.length}` +
+            `${summary.invalidFindings > 0 ? `, ${summary.invalidFindings} invalid stored findings` : ''}\n`,
+        );
+        for (const failure of summary.permanentFailures) {
+          ctx.stderr.write(
+            `refused: ${failure.to}: ${failure.error}${failure.routedTo ? ` (routed to ${failure.routedTo})` : ''}\n`,
+          );
+        }
+        if (summary.pending > 0 || summary.failed > 0 || summary.permanentFailures.length > 0)
+          ctx.exitCode = EXIT.partial;
+      } finally {
+        await mailer.close();
+      }
+    });
+
+  program
+    .command('serve-ack')
+    .description(
+      'Serve the acknowledgement links of emails on a local port (in AWS: the Lambda function URL).\n' +
+        'GET shows a confirmation page; only the page button (POST) records the acknowledgement.',
+    )
+    .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
+    .option('-p, --port <port>', 'port to listen on', '8787')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (options: { config?: string; port: string; host: string }) => {
+      const { config } = ctx.loadConfig(options.config);
+      const port = Number(options.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new ConfigError(`--port: not a port: ${options.port}`);
+      const hmacKey = await hmacKeyFromConfig(config, { env: ctx.env });
+      if (!hmacKey) throw new ConfigError('notify.ack.hmacKey is required to verify acknowledgement links');
+      const store = createStateStore(config.state);
+      const logger = ctx.logger({ component: 'serve-ack' }, config.log.level);
+      const server = await startAckServer(
+        {
+          store,
+          hmacKey,
+          clock: systemClock,
+          policy: expiryPolicy(config),
+          isRecipient: storedRecipientCheck(store, config.owners.securityContact),
+          logger,
+        },
+        { port, host: options.host },
+      );
+      ctx.stderr.write(`serving acknowledgement links on ${server.url}/ack (Ctrl-C to stop)\n`);
+      await new Promise<void>((resolve) => {
+        if (ctx.signal.aborted) resolve();
+        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await server.close();
+    });
+}

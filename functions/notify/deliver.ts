@@ -1,0 +1,106 @@
+// Sends queued messages through a Mailer at the configured rate and moves each through the
+// outbox state machine. A transient failure leaves the message pending for the next run;
+// after a few in a row (the server is down or throttling) the rest of the batch waits too.
+import type { Clock } from '../../core/clock.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { StateStore } from '../../core/state/StateStore.ts';
+import { DeliveryError, type Mailer } from './Mailer.ts';
+import { applyNotified, saveRecord } from './outbox.ts';
+import type { RateLimiter } from './RateLimiter.ts';
+import type { OutboxRecord } from './types.ts';
+
+export interface DeliverOptions {
+  limiter: RateLimiter;
+  clock: Clock;
+  logger: Logger;
+  /** Consecutive transient failures after which the rest of the batch is left pending. */
+  maxConsecutiveTransient?: number;
+  signal?: AbortSignal;
+}
+
+export interface PermanentFailure {
+  record: OutboxRecord;
+  error: string;
+  responseCode?: number;
+}
+
+export interface DeliverResult {
+  sent: number;
+  failed: number;
+  pending: number;
+  permanentFailures: PermanentFailure[];
+  sentRecords: OutboxRecord[];
+}
+
+export async function deliver(
+  records: readonly OutboxRecord[],
+  mailer: Mailer,
+  store: StateStore,
+  options: DeliverOptions,
+): Promise<DeliverResult> {
+  const result: DeliverResult = { sent: 0, failed: 0, pending: 0, permanentFailures: [], sentRecords: [] };
+  const maxTransient = options.maxConsecutiveTransient ?? 3;
+  let transientInARow = 0;
+  let stopped: string | undefined;
+  for (const record of records) {
+    if (record.status !== 'pending') continue;
+    if (stopped !== undefined || options.signal?.aborted) {
+      result.pending++;
+      continue;
+    }
+    await options.limiter.take();
+    const attempt: OutboxRecord = { ...record, attempts: record.attempts + 1 };
+    const log = { id: record.message.id, to: record.message.to, attempt: attempt.attempts };
+    let receipt: string;
+    try {
+      receipt = (await mailer.send(record.message)).response;
+    } catch (caught) {
+      const error =
+        caught instanceof DeliveryError
+          ? caught
+          : new DeliveryError(errorMessage(caught), { kind: 'transient', cause: caught });
+      if (error.kind === 'permanent') {
+        result.failed++;
+        const failed: OutboxRecord = { ...attempt, status: 'failed', lastError: error.message };
+        await saveRecord(store, failed);
+        result.permanentFailures.push({
+          record: failed,
+          error: error.message,
+          ...(error.responseCode !== undefined ? { responseCode: error.responseCode } : {}),
+        });
+        options.logger.warn(
+          { ...log, code: error.responseCode, error: error.message },
+          'recipient refused the message',
+        );
+        transientInARow = 0;
+        continue;
+      }
+      result.pending++;
+      transientInARow++;
+      await saveRecord(store, { ...attempt, lastError: error.message });
+      options.logger.warn(
+        { ...log, code: error.responseCode, error: error.message },
+        'delivery failed, kept pending',
+      );
+      if (error.stopRun || transientInARow >= maxTransient) {
+        stopped = error.message;
+        options.logger.warn(
+          { mailer: mailer.name, reason: stopped },
+          'mail transport unavailable, rest left pending',
+        );
+      }
+      continue;
+    }
+    transientInARow = 0;
+    const sent: OutboxRecord = { ...attempt, status: 'sent', sentAt: options.clock.now().toISOString() };
+    delete sent.lastError;
+    // sent first: if we crash before the notified state is written, the next run repairs it
+    await saveRecord(store, sent);
+    await applyNotified(store, sent, sent.message.kind === 'undeliverable' ? sent.message.to : undefined);
+    result.sent++;
+    result.sentRecords.push(sent);
+    options.logger.debug({ ...log, response: receipt }, 'message sent');
+  }
+  return result;
+}

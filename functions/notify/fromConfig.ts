@@ -1,0 +1,73 @@
+// Builds the notify step's Mailer and options from the config: the one place that picks a
+// transport and resolves the SMTP password and the link-signing key.
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Config } from '../../core/config/schema.ts';
+import { resolveSecret, type SecretSources } from '../../core/config/secrets.ts';
+import { ConfigError } from '../../core/errors.ts';
+import type { Ack, ExpiryPolicy } from '../acks/Ack.ts';
+import { loadAckFile } from '../acks/file.ts';
+import type { Mailer } from './Mailer.ts';
+import type { NotifyOptions } from './notify.ts';
+import { OutboxDirMailer } from './OutboxDirMailer.ts';
+import { SesMailer } from './SesMailer.ts';
+import { SmtpMailer } from './SmtpMailer.ts';
+
+export async function mailerFromConfig(config: Config, secrets: SecretSources = {}): Promise<Mailer> {
+  const { notify } = config;
+  switch (notify.transport) {
+    case 'outbox':
+      return new OutboxDirMailer(notify.outboxDir);
+    case 'smtp': {
+      if (!notify.smtp) throw new ConfigError('notify.smtp is required when notify.transport is smtp');
+      const { host, port, secure, username, password, maxConnections } = notify.smtp;
+      const auth =
+        username !== undefined && password !== undefined
+          ? { user: username, pass: await resolveSecret(password, secrets) }
+          : undefined;
+      return new SmtpMailer({ host, port, secure, maxConnections, ...(auth ? { auth } : {}) });
+    }
+    case 'ses':
+      return new SesMailer({
+        client: new SESv2Client(notify.ses?.region ? { region: notify.ses.region } : {}),
+        ...(notify.ses?.configurationSet ? { configurationSet: notify.ses.configurationSet } : {}),
+      });
+  }
+}
+
+export function expiryPolicy(config: Config): ExpiryPolicy {
+  return { defaultDays: config.notify.ack.defaultDays, maxDays: config.notify.ack.maxDays };
+}
+
+export async function hmacKeyFromConfig(
+  config: Config,
+  secrets: SecretSources = {},
+): Promise<string | undefined> {
+  const ref = config.notify.ack.hmacKey;
+  if (!ref) return undefined;
+  const key = await resolveSecret(ref, secrets);
+  if (key.length < 32) throw new ConfigError('notify.ack.hmacKey: the key must be at least 32 characters');
+  return key;
+}
+
+export async function fileAcksFromConfig(config: Config, now: Date): Promise<Ack[]> {
+  return config.notify.ack.file ? loadAckFile(config.notify.ack.file, now, expiryPolicy(config)) : [];
+}
+
+export async function notifyOptionsFromConfig(
+  config: Config,
+  runId: string,
+  secrets: SecretSources = {},
+): Promise<NotifyOptions> {
+  const hmacKey = await hmacKeyFromConfig(config, secrets);
+  return {
+    runId,
+    from: config.notify.from,
+    securityContact: config.owners.securityContact,
+    reminderIntervalMs: config.notify.reminderInterval,
+    sendRate: config.notify.sendRate,
+    keepOutboxMs: config.notify.keepOutbox,
+    ...(hmacKey
+      ? { ack: { baseUrl: config.notify.ack.baseUrl, hmacKey, linkDays: config.notify.ack.linkDays } }
+      : {}),
+  };
+}

@@ -1,0 +1,202 @@
+// The notify step, composed from the plain steps: repair, plan, compose, queue, deliver, route
+// bounces. Used by `imagewarden notify`, `imagewarden run` and the notify Lambda.
+import type { Clock } from '../../core/clock.ts';
+import { DAY_MS } from '../../core/clock.ts';
+import { EmailAddress } from '../../core/config/common.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { StateStore } from '../../core/state/StateStore.ts';
+import type { Ack } from '../acks/Ack.ts';
+import { listStoredAcks } from '../acks/AckStore.ts';
+import { type ComposeOptions, composeMessages } from './compose.ts';
+import { deliver, type PermanentFailure } from './deliver.ts';
+import { loadOpenFindings } from './loadFindings.ts';
+import type { Mailer } from './Mailer.ts';
+import { applyNotified, enqueue, listOutbox, loadNotified, pruneOutbox, saveRecord } from './outbox.ts';
+import { RateLimiter } from './RateLimiter.ts';
+import { planNotifications } from './select.ts';
+import { type ComposedMessage, notifiedKey, type OutboxRecord, type Plan } from './types.ts';
+import { composeUndeliverable } from './undeliverable.ts';
+
+export interface NotifyPorts {
+  store: StateStore;
+  mailer: Mailer;
+  clock: Clock;
+  logger: Logger;
+  sleep: (ms: number) => Promise<void>;
+  /** Acks from the GitOps file (already validated); stored acks are read from `store`. */
+  fileAcks?: readonly Ack[];
+  signal?: AbortSignal;
+}
+
+export interface NotifyOptions {
+  runId: string;
+  from: string;
+  securityContact: string;
+  reminderIntervalMs: number;
+  sendRate: number;
+  ack?: ComposeOptions['ack'];
+  /** Plan and compose only: nothing is queued, sent or recorded. */
+  dryRun?: boolean;
+  /** How long sent and failed outbox records are kept (default 30 days). */
+  keepOutboxMs?: number;
+}
+
+export interface NotifySummary {
+  findings: number;
+  invalidFindings: number;
+  plan: Plan['counts'];
+  composed: number;
+  /** Messages from earlier runs that were still pending at the start. */
+  carriedOver: number;
+  sent: number;
+  failed: number;
+  pending: number;
+  permanentFailures: { to: string; id: string; error: string; responseCode?: number; routedTo?: string }[];
+  repaired: number;
+  pruned: number;
+  /** The messages composed this run (for `--dry-run` output). */
+  messages: ComposedMessage[];
+}
+
+/** Recipients whose address is not usable get their findings routed to the security contact. */
+function rerouteInvalid(plan: Plan, securityContact: string, logger: Logger): Plan {
+  const target = securityContact.toLowerCase();
+  const keep: Plan['recipients'] = [];
+  const moved: Plan['recipients'][number]['items'] = [];
+  for (const entry of plan.recipients) {
+    if (EmailAddress.safeParse(entry.recipient).success) keep.push(entry);
+    else {
+      logger.warn(
+        { recipient: entry.recipient, findings: entry.items.length },
+        'owner address invalid, routing to security contact',
+      );
+      moved.push(...entry.items);
+    }
+  }
+  if (moved.length === 0) return plan;
+  const existing = keep.find((r) => r.recipient === target);
+  if (existing) existing.items.push(...moved);
+  else keep.push({ recipient: target, items: moved });
+  return { ...plan, recipients: keep };
+}
+
+export async function notify(ports: NotifyPorts, options: NotifyOptions): Promise<NotifySummary> {
+  const { store, logger, clock } = ports;
+  const now = clock.now();
+  const outbox = await listOutbox(store, logger);
+
+  // 1. repair: a message marked sent whose notified state was not written (crash in between)
+  let repaired = 0;
+  if (!options.dryRun) {
+    for (const record of outbox.filter((r) => r.status === 'sent' && !r.notifiedApplied)) {
+      await applyNotified(
+        store,
+        record,
+        record.message.kind === 'undeliverable' ? record.message.to : undefined,
+      );
+      repaired++;
+    }
+  }
+  const carried = outbox.filter((r) => r.status === 'pending');
+  const pendingKeys = new Set(
+    carried.flatMap((r) => r.message.findings.map((f) => notifiedKey(f.key, f.recipient))),
+  );
+
+  // 2. plan and compose
+  const { findings, invalid } = await loadOpenFindings(store, logger);
+  const stored = await listStoredAcks(store, logger);
+  const acks = [...(ports.fileAcks ?? []), ...stored.acks];
+  const notified = await loadNotified(store, logger);
+  let plan = planNotifications(findings, notified, acks, {
+    now,
+    reminderIntervalMs: options.reminderIntervalMs,
+    securityContact: options.securityContact,
+    pendingKeys,
+  });
+  plan = rerouteInvalid(plan, options.securityContact, logger);
+  const composed = composeMessages(plan, {
+    from: options.from,
+    runId: options.runId,
+    now,
+    ...(options.ack ? { ack: options.ack } : {}),
+  });
+  for (const bad of composed.invalid) {
+    logger.error({ recipient: bad.recipient, error: errorMessage(bad.error) }, 'could not compose a message');
+  }
+  const summary: NotifySummary = {
+    findings: findings.length,
+    invalidFindings: invalid,
+    plan: plan.counts,
+    composed: composed.messages.length,
+    carriedOver: carried.length,
+    sent: 0,
+    failed: composed.invalid.length,
+    pending: 0,
+    permanentFailures: [],
+    repaired,
+    pruned: 0,
+    messages: composed.messages,
+  };
+  if (options.dryRun) return summary;
+
+  // 3. queue everything before sending anything, then deliver (older messages first)
+  const { queued } = await enqueue(store, composed.messages, options.runId);
+  const limiter = new RateLimiter({ perSecond: options.sendRate, clock, sleep: ports.sleep });
+  const deliverOptions = { limiter, clock, logger, ...(ports.signal ? { signal: ports.signal } : {}) };
+  const first = await deliver([...carried, ...queued], ports.mailer, store, deliverOptions);
+  summary.sent += first.sent;
+  summary.failed += first.failed;
+  summary.pending += first.pending;
+
+  // 4. route refused digests to the security contact
+  const routed = await routeFailures(first.permanentFailures, ports, options, limiter);
+  summary.sent += routed.sent;
+  summary.pending += routed.pending;
+  summary.permanentFailures = routed.reports;
+
+  summary.pruned = await pruneOutbox(store, outbox, now, options.keepOutboxMs ?? 30 * DAY_MS);
+  return summary;
+}
+
+async function routeFailures(
+  failures: readonly PermanentFailure[],
+  ports: NotifyPorts,
+  options: NotifyOptions,
+  limiter: RateLimiter,
+): Promise<{ sent: number; pending: number; reports: NotifySummary['permanentFailures'] }> {
+  const reports: NotifySummary['permanentFailures'] = [];
+  const contact = options.securityContact.toLowerCase();
+  const queue: OutboxRecord[] = [];
+  for (const failure of failures) {
+    const { message } = failure.record;
+    const report = {
+      to: message.to,
+      id: message.id,
+      error: failure.error,
+      ...(failure.responseCode !== undefined ? { responseCode: failure.responseCode } : {}),
+    };
+    if (message.to.toLowerCase() === contact || message.kind === 'undeliverable') {
+      ports.logger.error(report, 'the security contact refused a message; nobody else to route it to');
+      reports.push(report);
+      continue;
+    }
+    const bounce = composeUndeliverable(message, failure.error, {
+      securityContact: contact,
+      from: options.from,
+      runId: options.runId,
+      now: ports.clock.now(),
+    });
+    const { queued } = await enqueue(ports.store, [bounce], options.runId);
+    queue.push(...queued);
+    await saveRecord(ports.store, { ...failure.record, routedAs: bounce.id });
+    reports.push({ ...report, routedTo: contact });
+  }
+  if (queue.length === 0) return { sent: 0, pending: 0, reports };
+  const result = await deliver(queue, ports.mailer, ports.store, {
+    limiter,
+    clock: ports.clock,
+    logger: ports.logger,
+  });
+  return { sent: result.sent, pending: result.pending, reports };
+}
