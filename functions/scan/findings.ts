@@ -1,0 +1,124 @@
+// Vulnerability findings from per-digest scan results: one per (repository, vulnerability
+// name, package name), merging every in-use digest of the repository, so the key (and the
+// acknowledgements and notified state hanging off it) survives a rebuild to a new digest.
+// Stored, unfiltered, in the StateStore collection `vuln-findings` under the finding key.
+import { SEVERITY_RANK } from '../../core/severity.ts';
+import { type VulnerabilityFinding, vulnerabilityKey } from '../findings/Finding.ts';
+import type { InventoryItem } from '../inventory/InventoryItem.ts';
+import type { DigestVulnerability, ScanResult } from './ScanResult.ts';
+
+export const VULN_FINDINGS = 'vuln-findings';
+const SAMPLE_HOSTS = 5;
+
+/** Accumulates findings as digest results arrive; `add` returns the findings it changed. */
+export class FindingsCollector {
+  readonly #items = new Map<string, InventoryItem>();
+  readonly #detectedAt: Map<string, string>;
+  readonly #findings = new Map<string, VulnerabilityFinding>();
+  /** digests merged into each finding, to add a digest's hosts only once */
+  readonly #merged = new Map<string, Set<string>>();
+
+  /** `previous`: findings stored by earlier runs, whose `detectedAt` is kept. */
+  constructor(
+    items: readonly InventoryItem[],
+    previous: ReadonlyMap<string, VulnerabilityFinding> = new Map(),
+  ) {
+    for (const item of items) if (item.digest) this.#items.set(item.digest, item);
+    this.#detectedAt = new Map([...previous].map(([k, f]) => [k, f.detectedAt]));
+  }
+
+  add(result: ScanResult, now: Date): VulnerabilityFinding[] {
+    const item = this.#items.get(result.digest);
+    if (!item) return [];
+    const changed = new Map<string, VulnerabilityFinding>();
+    for (const v of result.vulnerabilities) {
+      const key = vulnerabilityKey(item.repository, v.vulnerability, v.package.name);
+      const existing = this.#findings.get(key);
+      const merged = existing
+        ? mergeInto(existing, v, item, this.#merged.get(key))
+        : create(key, v, item, this.#detectedAt.get(key) ?? now.toISOString());
+      if (!this.#merged.has(key)) this.#merged.set(key, new Set());
+      this.#merged.get(key)?.add(item.digest ?? item.id);
+      this.#findings.set(key, merged);
+      changed.set(key, merged);
+    }
+    return [...changed.values()];
+  }
+
+  get findings(): VulnerabilityFinding[] {
+    return [...this.#findings.values()].sort((a, b) => a.key.localeCompare(b.key));
+  }
+}
+
+function title(
+  f: Pick<VulnerabilityFinding, 'vulnerability' | 'package' | 'severity' | 'fixedIn' | 'repository'>,
+): string {
+  return `${f.vulnerability} (${f.severity}) in ${f.package.name} ${f.package.version} of ${f.repository}${
+    f.fixedIn ? `; fixed in ${f.fixedIn}` : '; no fix yet'
+  }`;
+}
+
+function create(
+  key: string,
+  v: DigestVulnerability,
+  item: InventoryItem,
+  detectedAt: string,
+): VulnerabilityFinding {
+  const finding: VulnerabilityFinding = {
+    kind: 'vulnerability',
+    key,
+    repository: item.repository,
+    digests: [item.digest ?? item.id],
+    severity: v.severity,
+    where: {
+      hostCount: item.hosts.count,
+      sampleHosts: item.hosts.sample.slice(0, SAMPLE_HOSTS),
+      containers: item.containers,
+    },
+    recipient: item.owner,
+    title: '',
+    detectedAt,
+    vulnerability: v.vulnerability,
+    package: { ...v.package },
+    ...(v.fixedIn === undefined ? {} : { fixedIn: v.fixedIn }),
+    links: [...v.links],
+    ...(v.description === undefined ? {} : { description: v.description }),
+  };
+  finding.title = title(finding);
+  return finding;
+}
+
+function mergeInto(
+  f: VulnerabilityFinding,
+  v: DigestVulnerability,
+  item: InventoryItem,
+  mergedDigests: Set<string> | undefined,
+): VulnerabilityFinding {
+  const digest = item.digest ?? item.id;
+  const out: VulnerabilityFinding = {
+    ...f,
+    digests: [...f.digests],
+    where: { ...f.where },
+    package: { ...f.package },
+  };
+  if (!mergedDigests?.has(digest)) {
+    out.digests.push(digest);
+    out.digests.sort();
+    out.where.hostCount += item.hosts.count;
+    out.where.containers += item.containers;
+    out.where.sampleHosts = [...new Set([...out.where.sampleHosts, ...item.hosts.sample])].slice(
+      0,
+      SAMPLE_HOSTS,
+    );
+  }
+  if (SEVERITY_RANK[v.severity] > SEVERITY_RANK[out.severity]) out.severity = v.severity;
+  const versions = new Set(out.package.version.split(', ').filter(Boolean));
+  if (v.package.version) versions.add(v.package.version);
+  out.package.version = [...versions].sort().join(', ');
+  if (out.fixedIn === undefined && v.fixedIn !== undefined) out.fixedIn = v.fixedIn;
+  out.links = [...new Set([...out.links, ...v.links])];
+  // the image with the most containers decides who hears about it
+  if (item.containers > f.where.containers) out.recipient = item.owner;
+  out.title = title(out);
+  return out;
+}
