@@ -522,9 +522,7 @@ export class SyntheticImages {
     return digest;
   }
 
-  async resolvePlatformManifest(ref: {
-    digest: string | undefined;
-  }): Promise<{
+  async resolvePlatformManifest(ref: { digest: string | undefined }): Promise<{
     indexDigest?: string;
     digest: string;
     manifest: { layers: { digest: string; mediaType: string }[] };

@@ -29,6 +29,9 @@ function report(overrides: Record<string, unknown> = {}): Record<string, unknown
   };
 }
 
+const vuln = (r: Record<string, unknown>): Record<string, unknown> =>
+  (r.vulnerabilities as Record<string, Record<string, unknown>>)['10'] as Record<string, unknown>;
+
 describe('parseVulnerabilityReport', () => {
   it('pairs packages with vulnerabilities, splits links on spaces, keeps the fix', () => {
     // Act
@@ -49,14 +52,14 @@ describe('parseVulnerabilityReport', () => {
 
   it('reads fixed_in_version "" as no fix', () => {
     const r = report();
-    (r.vulnerabilities as Record<string, Record<string, unknown>>)['10']!.fixed_in_version = '';
+    vuln(r).fixed_in_version = '';
     expect(parseVulnerabilityReport(r).vulnerabilities[0]?.fixedIn).toBeUndefined();
   });
 
   it('tolerates unknown fields at every level', () => {
     const r = report({ future_field: { x: 1 } });
-    (r.vulnerabilities as Record<string, Record<string, unknown>>)['10']!.cvss = { score: 9.8 };
-    (r.packages as Record<string, Record<string, unknown>>)['1']!.cpe = 'cpe:/a';
+    vuln(r).cvss = { score: 9.8 };
+    ((r.packages as Record<string, unknown>)['1'] as Record<string, unknown>).cpe = 'cpe:/a';
     expect(parseVulnerabilityReport(r).vulnerabilities).toHaveLength(1);
   });
 
@@ -71,14 +74,13 @@ describe('parseVulnerabilityReport', () => {
 
   it('maps an invalid normalized_severity to Unknown instead of refusing the report', () => {
     const r = report();
-    (r.vulnerabilities as Record<string, Record<string, unknown>>)['10']!.normalized_severity =
-      'Catastrophic';
+    vuln(r).normalized_severity = 'Catastrophic';
     expect(parseVulnerabilityReport(r).vulnerabilities[0]?.severity).toBe('Unknown');
   });
 
   it('truncates huge descriptions', () => {
     const r = report();
-    (r.vulnerabilities as Record<string, Record<string, unknown>>)['10']!.description = 'x'.repeat(1_000_000);
+    vuln(r).description = 'x'.repeat(1_000_000);
     const description = parseVulnerabilityReport(r).vulnerabilities[0]?.description ?? '';
     expect(description.length).toBe(MAX_DESCRIPTION + 3);
   });
