@@ -7,31 +7,63 @@ import { RunnerSelinuxSection } from './runner-selinux.ts';
 
 export const RunnerSection = z
   .object({
-    /** This node's name; in a Job it comes from the downward API (NODE_NAME). */
-    nodeName: z.string().optional(),
-    /** Docker Engine API socket (Podman's compatible socket works too). */
-    socket: z.string().default('/var/run/docker.sock'),
-    stateDir: z.string().default('/var/lib/imagewarden'),
-    reportFile: z.string().optional(),
-    /** Images always kept warm on every node. */
-    warm: z.array(z.string()).default([]),
-    /** Registry or repository globs; an image must match one include (if any) and no exclude. */
-    include: z.array(z.string()).default([]),
-    exclude: z.array(z.string()).default([]),
-    /** Mounted dockerconfigjson used when workloads carry no pull secret. */
-    dockerConfig: z.string().optional(),
-    pullConcurrency: z.number().int().min(1).max(16).default(3),
-    pullTimeout: Duration.prefault('15m'),
-    pullRetries: z.number().int().min(0).max(10).default(3),
-    /** Stop starting pulls when the image store's filesystem has less free space than this. */
+    nodeName: z
+      .string()
+      .optional()
+      .describe("This node's name; in a Job it comes from the downward API (IMAGEWARDEN_RUNNER__NODE_NAME)."),
+    kubeconfig: z
+      .string()
+      .optional()
+      .describe('kubeconfig file for local use; unset: the in-cluster ServiceAccount.'),
+    socket: z
+      .string()
+      .default('/var/run/docker.sock')
+      .describe(
+        "Docker Engine API socket (Podman's compatible socket works too; a containerd-CRI kubelet does not see Docker's store).",
+      ),
+    stateDir: z
+      .string()
+      .default('/var/lib/imagewarden')
+      .describe('Directory of the node-local state file (node-state.json), written atomically.'),
+    reportFile: z
+      .string()
+      .optional()
+      .describe('Where the JSON run report is written (default: <stateDir>/last-run.json).'),
+    warm: z.array(z.string()).default([]).describe('Images always kept warm on every node (pulled first).'),
+    include: z
+      .array(z.string())
+      .default([])
+      .describe(
+        'Registry globs (no "/": `*.corp.example`) or repository globs (`registry.corp/team/**`); when set, a workload image must match one.',
+      ),
+    exclude: z.array(z.string()).default([]).describe('Registry or repository globs never pre-pulled.'),
+    dockerConfig: z
+      .string()
+      .optional()
+      .describe('Mounted dockerconfigjson used for registries the workloads’ imagePullSecrets do not cover.'),
+    pullConcurrency: z.number().int().min(1).max(16).default(3).describe('Pulls in flight at once.'),
+    pullTimeout: Duration.prefault('15m').describe('Timeout of one pull attempt.'),
+    pullRetries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(3)
+      .describe('Retries of a failed pull (exponential backoff with jitter); auth and not-found errors are final.'),
     minFreeBytes: z
       .number()
       .int()
       .nonnegative()
-      .default(5 * 1024 ** 3),
-    imageStorePath: z.string().default('/var/lib/docker'),
+      .default(5 * 1024 ** 3)
+      .describe("No new pulls start while the image store's filesystem has less free space than this."),
+    imageStorePath: z
+      .string()
+      .default('/var/lib/docker')
+      .describe("A path on the image store's filesystem (mounted into the runner), for the free-space check."),
+    events: z.boolean().default(true).describe('Record an ImagesSeeded / ImageSeedFailed Event on the Node.'),
     prune: RunnerPruneSection.prefault({}),
     selinux: RunnerSelinuxSection.prefault({}),
     fanout: RunnerFanoutSection.prefault({}),
   })
   .strict();
+export type RunnerSection = z.infer<typeof RunnerSection>;

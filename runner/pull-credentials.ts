@@ -1,0 +1,106 @@
+// Registry credentials for each desired image: the workloads' imagePullSecrets (read once
+// each from the API: kubernetes.io/dockerconfigjson or the legacy dockercfg), over a mounted
+// dockerconfigjson. A secret that is missing or holds broken JSON is counted and reported;
+// the images it was meant for are tried with what remains (often anonymously).
+import { errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { CredentialStore, type RegistryCredentials } from '../core/registry/credentials.ts';
+import type { ClusterReader } from './cluster/ClusterReader.ts';
+import type { DesiredImage, PullSecretRef } from './desired/desired-set.ts';
+
+export interface SecretProblem {
+  secret: string;
+  message: string;
+}
+
+export interface PullCredentials {
+  /** The store for this image: its own secrets win over the mounted config. */
+  storeFor(image: DesiredImage): CredentialStore;
+  /** Stable key of the credential set, so one registry client serves images sharing it. */
+  keyFor(image: DesiredImage): string;
+  credentialsFor(image: DesiredImage): RegistryCredentials | undefined;
+  problems: SecretProblem[];
+}
+
+const secretId = (ref: PullSecretRef): string => `${ref.namespace}/${ref.name}`;
+
+function secretJson(data: Record<string, string>): string | undefined {
+  const decode = (value: string) => Buffer.from(value, 'base64').toString('utf8');
+  if (data['.dockerconfigjson'] !== undefined) return decode(data['.dockerconfigjson']);
+  if (data['.dockercfg'] !== undefined) {
+    // the legacy format is the `auths` map itself
+    const inner = decode(data['.dockercfg']);
+    return `{"auths":${inner}}`;
+  }
+  return undefined;
+}
+
+export async function loadPullCredentials(
+  cluster: ClusterReader,
+  images: readonly DesiredImage[],
+  options: { dockerConfigFile?: string },
+  logger: Logger,
+): Promise<PullCredentials> {
+  const problems: SecretProblem[] = [];
+  let mounted = CredentialStore.empty();
+  if (options.dockerConfigFile) {
+    try {
+      mounted = await CredentialStore.fromDockerConfigFile(options.dockerConfigFile);
+    } catch (error) {
+      problems.push({ secret: options.dockerConfigFile, message: errorMessage(error) });
+    }
+  }
+  const secrets = new Map<string, CredentialStore>();
+  const wanted = new Map<string, PullSecretRef>();
+  for (const image of images) for (const ref of image.pullSecrets) wanted.set(secretId(ref), ref);
+  for (const [id, ref] of wanted) {
+    try {
+      const secret = await cluster.getSecret(ref.namespace, ref.name);
+      if (!secret) {
+        problems.push({ secret: id, message: 'pull secret not found' });
+        continue;
+      }
+      const json = secretJson(secret.data ?? {});
+      if (json === undefined) {
+        problems.push({
+          secret: id,
+          message: `secret of type ${secret.type ?? '?'} holds no .dockerconfigjson`,
+        });
+        continue;
+      }
+      secrets.set(id, CredentialStore.fromDockerConfig(json, `pull secret ${id}`));
+    } catch (error) {
+      problems.push({ secret: id, message: errorMessage(error) });
+    }
+  }
+  for (const problem of problems) {
+    logger.warn(
+      { secret: problem.secret, problem: problem.message },
+      'pull secret unusable; its images are tried without it',
+    );
+  }
+  const cache = new Map<string, CredentialStore>();
+  const keyFor = (image: DesiredImage) =>
+    image.pullSecrets
+      .map(secretId)
+      .filter((id) => secrets.has(id))
+      .sort()
+      .join(',');
+  const storeFor = (image: DesiredImage) => {
+    const key = keyFor(image);
+    let store = cache.get(key);
+    if (!store) {
+      const own = key === '' ? [] : key.split(',').map((id) => secrets.get(id) as CredentialStore);
+      // later stores win: the image's own secrets over the mounted config
+      store = CredentialStore.merge(mounted, ...own.reverse());
+      cache.set(key, store);
+    }
+    return store;
+  };
+  return {
+    storeFor,
+    keyFor,
+    credentialsFor: (image) => storeFor(image).get(image.ref.domain),
+    problems,
+  };
+}
