@@ -1,0 +1,299 @@
+// The manifests in infra/: they parse, each overlay builds to the expected objects, RBAC has
+// no wildcards, every container has requests and limits, nothing is privileged unless
+// relabelling is on, and the ConfigMap agrees with the code's defaults and the manifests.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1Container, V1Job } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { Config } from '../../../core/config/schema.ts';
+import { buildNodeJob, CONFIG_DIR } from '../../../runner/fanout/job-spec.ts';
+import { kustomizeBuild, type Resource, readYamlDocuments } from './kustomize.ts';
+
+const INFRA = 'infra';
+const OVERLAYS = ['docker', 'openshift', 'relabel'] as const;
+const builds = Object.fromEntries(
+  OVERLAYS.map((o) => [o, kustomizeBuild(join(INFRA, 'overlays', o))]),
+) as Record<(typeof OVERLAYS)[number], Resource[]>;
+const base = kustomizeBuild(join(INFRA, 'base'));
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return yamlFiles(path);
+    return /\.ya?ml$/.test(entry) ? [path] : [];
+  });
+}
+
+const find = (resources: Resource[], kind: string, name?: string): Resource[] =>
+  resources.filter((r) => r.kind === kind && (name === undefined || r.metadata.name === name));
+
+function one(resources: Resource[], kind: string, name: string): Resource {
+  const [found, ...rest] = find(resources, kind, name);
+  if (!found || rest.length > 0) throw new Error(`expected exactly one ${kind}/${name}`);
+  return found;
+}
+
+/** The runner config of a build, parsed by the same schema the CLI uses. */
+function runnerConfigOf(resources: Resource[]): Config {
+  const configMap = one(resources, 'ConfigMap', 'imagewarden-runner') as Resource & {
+    data: Record<string, string>;
+  };
+  return Config.parse(parse(configMap.data['runner.yaml'] ?? ''));
+}
+
+interface CronJobShape {
+  spec: {
+    schedule: string;
+    concurrencyPolicy: string;
+    startingDeadlineSeconds?: number;
+    successfulJobsHistoryLimit?: number;
+    failedJobsHistoryLimit?: number;
+    jobTemplate: { spec: { template: { spec: Record<string, unknown> & { containers: V1Container[] } } } };
+  };
+}
+const cronPod = (resources: Resource[]) =>
+  (one(resources, 'CronJob', 'imagewarden-fanout') as unknown as CronJobShape).spec.jobTemplate.spec.template
+    .spec;
+const nodeJobOf = (resources: Resource[]): V1Job =>
+  buildNodeJob({ runner: runnerConfigOf(resources).runner, node: 'worker-1', runId: '202601010000' });
+
+interface Rule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+const rulesOf = (r: Resource) => (r as unknown as { rules: Rule[] }).rules;
+
+describe('infra manifests', () => {
+  it('every YAML file in infra/ parses', () => {
+    // Prepare
+    const files = yamlFiles(INFRA);
+    // Act
+    const documents = files.map((f) => readYamlDocuments(f));
+    // Assess
+    expect(files.length).toBeGreaterThanOrEqual(12);
+    for (const [i, docs] of documents.entries()) expect(docs.length, files[i]).toBeGreaterThan(0);
+  });
+
+  it.each(OVERLAYS)(
+    'the %s overlay builds to the expected kinds, all in the imagewarden namespace',
+    (overlay) => {
+      // Act
+      const resources = builds[overlay];
+      // Assess
+      const kinds = resources.map((r) => r.kind).sort();
+      expect(kinds).toEqual(
+        expect.arrayContaining([
+          'ClusterRole',
+          'ClusterRole',
+          'ClusterRoleBinding',
+          'ClusterRoleBinding',
+          'ConfigMap',
+          'CronJob',
+          'Namespace',
+          'Role',
+          'RoleBinding',
+          'ServiceAccount',
+          'ServiceAccount',
+        ]),
+      );
+      for (const r of resources) {
+        if (!['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(r.kind))
+          expect(r.metadata.namespace, `${r.kind}/${r.metadata.name}`).toBe('imagewarden');
+        expect(r.metadata.labels?.['app.kubernetes.io/name'], `${r.kind}/${r.metadata.name}`).toBe(
+          'imagewarden',
+        );
+      }
+    },
+  );
+
+  it('RBAC names every verb, resource and API group: no wildcards anywhere', () => {
+    for (const [overlay, resources] of Object.entries(builds)) {
+      for (const role of [...find(resources, 'ClusterRole'), ...find(resources, 'Role')]) {
+        for (const rule of rulesOf(role)) {
+          const where = `${overlay} ${role.kind}/${role.metadata.name}`;
+          expect(rule.verbs, where).not.toContain('*');
+          expect(rule.resources ?? [], where).not.toContain('*');
+          expect(rule.apiGroups ?? [], where).not.toContain('*');
+          expect(rule.resources?.some((r) => r.includes('*')) ?? false, where).toBe(false);
+        }
+      }
+    }
+  });
+
+  it('creates and deletes Jobs only through a namespaced Role; secrets are get-only', () => {
+    // Act
+    const clusterRules = find(base, 'ClusterRole').flatMap(rulesOf);
+    const role = one(base, 'Role', 'imagewarden-fanout');
+    // Assess
+    const jobWrites = clusterRules.filter(
+      (r) =>
+        r.resources?.includes('jobs') &&
+        r.verbs.some((v) => ['create', 'delete', 'update', 'patch'].includes(v)),
+    );
+    expect(jobWrites).toEqual([]);
+    expect(role.metadata.namespace).toBe('imagewarden');
+    expect(rulesOf(role)).toEqual([
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'list', 'delete'] },
+    ]);
+    for (const rule of clusterRules.filter((r) => r.resources?.includes('secrets')))
+      expect(rule.verbs).toEqual(['get']);
+  });
+
+  it('binds each ServiceAccount to its own roles', () => {
+    // Act
+    const subjectsOf = (kind: string, name: string) =>
+      (one(base, kind, name) as unknown as { subjects: { kind: string; name: string; namespace: string }[] })
+        .subjects;
+    // Assess
+    expect(subjectsOf('ClusterRoleBinding', 'imagewarden-fanout')).toEqual([
+      { kind: 'ServiceAccount', name: 'imagewarden-fanout', namespace: 'imagewarden' },
+    ]);
+    expect(subjectsOf('RoleBinding', 'imagewarden-fanout')).toEqual([
+      { kind: 'ServiceAccount', name: 'imagewarden-fanout', namespace: 'imagewarden' },
+    ]);
+    expect(subjectsOf('ClusterRoleBinding', 'imagewarden-node')).toEqual([
+      { kind: 'ServiceAccount', name: 'imagewarden-node', namespace: 'imagewarden' },
+    ]);
+  });
+
+  it('runs the CronJob every 15 minutes, never overlapping, with bounded history', () => {
+    // Act
+    const cron = (one(base, 'CronJob', 'imagewarden-fanout') as unknown as CronJobShape).spec;
+    // Assess
+    expect(cron).toMatchObject({
+      schedule: '*/15 * * * *',
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 300,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+    });
+  });
+
+  it.each(OVERLAYS)('%s: every container, fan-out and node Job, has requests and limits', (overlay) => {
+    // Act
+    const containers = [
+      ...cronPod(builds[overlay]).containers,
+      ...(nodeJobOf(builds[overlay]).spec?.template.spec?.containers ?? []),
+    ];
+    // Assess
+    expect(containers).toHaveLength(2);
+    for (const c of containers) {
+      expect(c.resources?.requests, c.name).toMatchObject({
+        cpu: expect.any(String),
+        memory: expect.any(String),
+      });
+      expect(c.resources?.limits, c.name).toMatchObject({
+        cpu: expect.any(String),
+        memory: expect.any(String),
+      });
+    }
+  });
+
+  it.each(OVERLAYS)('%s: privileged and a writable kubelet pod mount only when relabel is on', (overlay) => {
+    // Prepare
+    const config = runnerConfigOf(builds[overlay]);
+    // Act
+    const job = nodeJobOf(builds[overlay]);
+    const fanoutContainer = cronPod(builds[overlay]).containers[0];
+    // Assess
+    const relabel = overlay === 'relabel';
+    expect(config.runner.selinux.relabel).toBe(relabel);
+    const container = job.spec?.template.spec?.containers[0];
+    expect(container?.securityContext?.privileged === true).toBe(relabel);
+    const writableHostMounts = (container?.volumeMounts ?? [])
+      .filter((m) => !m.readOnly && m.name !== 'tmp')
+      .map((m) => m.mountPath)
+      .sort();
+    expect(writableHostMounts).toEqual(
+      relabel ? ['/var/lib/imagewarden', '/var/lib/kubelet/pods'] : ['/var/lib/imagewarden'],
+    );
+    if (!relabel) {
+      expect(container?.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+    }
+    expect(fanoutContainer?.securityContext).toMatchObject({
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(cronPod(builds[overlay]).volumes).toEqual([
+      { name: 'config', configMap: { name: 'imagewarden-runner' } },
+    ]);
+  });
+
+  it('points each overlay at its runtime socket, non-root where the socket group allows', () => {
+    // Act
+    const docker = nodeJobOf(builds.docker).spec?.template.spec;
+    const openshift = nodeJobOf(builds.openshift).spec?.template.spec;
+    // Assess
+    expect(docker?.volumes).toContainEqual({
+      name: 'runtime-socket',
+      hostPath: { path: '/var/run/docker.sock', type: 'Socket' },
+    });
+    expect(docker?.containers[0]?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+    expect(docker?.securityContext?.supplementalGroups).toEqual([999]);
+    expect(openshift?.volumes).toContainEqual({
+      name: 'runtime-socket',
+      hostPath: { path: '/run/podman/podman.sock', type: 'Socket' },
+    });
+    expect(openshift?.securityContext?.seLinuxOptions).toEqual({ type: 'spc_t' });
+    // restricted-v2 picks the fan-out's UID on OpenShift
+    expect(cronPod(builds.openshift).securityContext).toEqual({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(one(builds.openshift, 'RoleBinding', 'imagewarden-node-scc-privileged')).toMatchObject({
+      roleRef: { kind: 'ClusterRole', name: 'system:openshift:scc:privileged' },
+      subjects: [{ kind: 'ServiceAccount', name: 'imagewarden-node', namespace: 'imagewarden' }],
+    });
+  });
+
+  it("keeps the base ConfigMap, the manifests and the code's defaults consistent", () => {
+    // Prepare
+    const defaults = Config.parse({}).runner;
+    // Act
+    const { runner } = runnerConfigOf(base);
+    const pod = cronPod(base);
+    const container = pod.containers[0];
+    // Assess: the base config states the schema's defaults
+    expect(runner).toEqual(defaults);
+    // ...and names objects that exist in the build
+    const { fanout } = runner;
+    expect(one(base, 'Namespace', fanout.namespace)).toBeDefined();
+    expect(one(base, 'ServiceAccount', fanout.serviceAccount)).toBeDefined();
+    expect(one(base, 'ClusterRoleBinding', 'imagewarden-node')).toMatchObject({
+      subjects: [{ name: fanout.serviceAccount }],
+    });
+    const configMap = one(base, 'ConfigMap', fanout.configMap) as Resource & { data: Record<string, string> };
+    expect(Object.keys(configMap.data)).toEqual([fanout.configKey]);
+    // ...and the fan-out pod runs the same image with the same config
+    expect(container?.image).toBe(fanout.image);
+    expect(container?.args).toEqual(['runner', 'fanout', '--config', `${CONFIG_DIR}/${fanout.configKey}`]);
+    expect(container?.volumeMounts).toEqual([{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }]);
+    expect(pod.serviceAccountName).toBe('imagewarden-fanout');
+    // each overlay keeps the names the manifests use
+    for (const overlay of OVERLAYS) {
+      const over = runnerConfigOf(builds[overlay]).runner.fanout;
+      expect({
+        ns: over.namespace,
+        sa: over.serviceAccount,
+        cm: over.configMap,
+        key: over.configKey,
+        image: over.image,
+      }).toEqual({
+        ns: fanout.namespace,
+        sa: fanout.serviceAccount,
+        cm: fanout.configMap,
+        key: fanout.configKey,
+        image: fanout.image,
+      });
+    }
+  });
+});
