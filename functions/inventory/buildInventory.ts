@@ -1,0 +1,349 @@
+// The inventory step: container metadata of the window -> one InventoryItem per unique image.
+// Buckets from the source are parsed (invalid image strings counted with a sample), tag-only
+// references are resolved to digests through the registry (bounded, cached, a down registry
+// pinged once and skipped), buckets that turn out to be the same digest are merged, the image
+// age is read from the config blob, and each item gets its owner by the resolution chain.
+import type { Clock } from '../../core/clock.ts';
+import { mapBounded } from '../../core/concurrency.ts';
+import { errorMessage } from '../../core/errors.ts';
+import {
+  formatImageReference,
+  type ImageReference,
+  tryParseImageReference,
+} from '../../core/image-reference.ts';
+import type { Logger } from '../../core/logger.ts';
+import { type HostOwnerDirectory, lookupHostOwners } from '../owners/HostOwnerDirectory.ts';
+import { labelKeyVariants } from '../owners/labelKeys.ts';
+import { ownerFromHosts, resolveOwner } from '../owners/resolveOwner.ts';
+import type { ImageMetadata } from './ImageMetadata.ts';
+import type { InventoryItem, InventorySnapshot, OwnerRule } from './InventoryItem.ts';
+import type { ImageBucket, InventorySource, ShardFailures, SkippedDocuments } from './InventorySource.ts';
+
+export interface InventoryPorts {
+  source: InventorySource;
+  metadata: ImageMetadata;
+  /** Tried in order for host owners (static map first, then Nivlheim). */
+  hostOwners: readonly HostOwnerDirectory[];
+  clock: Clock;
+  logger?: Logger;
+}
+
+export interface InventoryOptions {
+  lookbackMs: number;
+  asOf?: Date;
+  /** Configured owner label keys; dedotted forms are added. */
+  labelKeys: readonly string[];
+  securityContact: string;
+  /** Registry requests in flight at once. */
+  concurrency: number;
+  signal?: AbortSignal;
+}
+
+export interface Sample<T> {
+  count: number;
+  sample: T[];
+}
+
+export interface InventoryResult {
+  snapshot: InventorySnapshot;
+  counts: {
+    pages: number;
+    buckets: number;
+    documents: number;
+    items: number;
+    /** Buckets folded into another because they resolved to the same digest. */
+    merged: number;
+    invalid: number;
+    skippedDocuments: number;
+    unresolved: number;
+    ageUnknown: number;
+    registriesDown: number;
+    ownerLabelsRejected: number;
+    owners: Record<OwnerRule, number>;
+  };
+  /** Image strings (or digests) that could not be parsed. */
+  invalid: Sample<{ image: string; reason: string }>;
+  skippedDocuments: SkippedDocuments;
+  /** Tag references left without a digest (registry down, tag gone, auth refused). */
+  unresolved: Sample<{ reference: string; reason: string }>;
+  registriesDown: string[];
+  ownerLabelsRejected: Sample<{ repository: string; key: string; value: string; reason: string }>;
+  /** Summed over pages; undefined when every page came from every shard. */
+  partialShards: ShardFailures | undefined;
+  /** Failures of optional lookups (host owner directories) that degraded the result. */
+  problems: string[];
+}
+
+const SAMPLE = 10;
+const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+interface Partial {
+  ref: ImageReference;
+  reference: string;
+  /** Every reported string folded into this one. */
+  references: Set<string>;
+  digest: string | undefined;
+  tags: Set<string>;
+  hostCount: number;
+  sampleHosts: string[];
+  containers: number;
+  labels: ImageBucket['labels'];
+  firstSeen: string | undefined;
+  lastSeen: string | undefined;
+}
+
+function push<T>(target: Sample<T>, value: T): void {
+  target.count++;
+  if (target.sample.length < SAMPLE) target.sample.push(value);
+}
+
+function toPartial(
+  bucket: ImageBucket,
+  invalid: Sample<{ image: string; reason: string }>,
+): Partial | undefined {
+  if (bucket.image === null) {
+    push(invalid, { image: '(missing)', reason: `${bucket.documents} document(s) without an image name` });
+    return undefined;
+  }
+  const parsed = tryParseImageReference(bucket.image);
+  if (!parsed.ok) {
+    push(invalid, { image: bucket.image, reason: parsed.error.message });
+    return undefined;
+  }
+  let digest = parsed.ref.digest;
+  if (bucket.digest !== null) {
+    if (DIGEST.test(bucket.digest)) digest = bucket.digest;
+    else
+      push(invalid, {
+        image: bucket.image,
+        reason: `invalid digest ${JSON.stringify(bucket.digest.slice(0, 80))}`,
+      });
+  }
+  const tags = new Set<string>();
+  if (parsed.ref.tag !== undefined) tags.add(parsed.ref.tag);
+  for (const tag of bucket.tags) if (/^[\w][\w.-]{0,127}$/.test(tag)) tags.add(tag);
+  return {
+    ref: parsed.ref,
+    reference: bucket.image,
+    references: new Set([bucket.image]),
+    digest,
+    tags,
+    hostCount: bucket.hostCount,
+    sampleHosts: bucket.sampleHosts,
+    containers: bucket.containers,
+    labels: bucket.labels,
+    firstSeen: bucket.firstSeen,
+    lastSeen: bucket.lastSeen,
+  };
+}
+
+/** What a digest-less bucket resolves: its own tag, else the most reported tag, else `latest`. */
+function tagReference(p: Partial): ImageReference {
+  return { ...p.ref, tag: p.ref.tag ?? [...p.tags][0] ?? 'latest', digest: undefined };
+}
+
+function minIso(a: string | undefined, b: string | undefined): string | undefined {
+  return a === undefined ? b : b === undefined ? a : a < b ? a : b;
+}
+function maxIso(a: string | undefined, b: string | undefined): string | undefined {
+  return a === undefined ? b : b === undefined ? a : a > b ? a : b;
+}
+
+/** Merges partials that share an id. Host counts are summed: an upper bound when hosts overlap. */
+function merge(into: Partial, other: Partial): void {
+  if (other.hostCount > into.hostCount) {
+    into.ref = other.ref;
+    into.reference = other.reference;
+  }
+  for (const tag of other.tags) into.tags.add(tag);
+  for (const reference of other.references) into.references.add(reference);
+  into.hostCount += other.hostCount;
+  into.sampleHosts = [...new Set([...into.sampleHosts, ...other.sampleHosts])].slice(0, SAMPLE);
+  into.containers += other.containers;
+  for (const label of other.labels) {
+    const existing = into.labels.find((l) => l.key === label.key);
+    if (existing) existing.values = [...new Set([...existing.values, ...label.values])];
+    else into.labels.push({ ...label });
+  }
+  into.firstSeen = minIso(into.firstSeen, other.firstSeen);
+  into.lastSeen = maxIso(into.lastSeen, other.lastSeen);
+}
+
+export async function buildInventory(
+  ports: InventoryPorts,
+  options: InventoryOptions,
+): Promise<InventoryResult> {
+  const { source, metadata, clock, logger } = ports;
+  const labelKeys = labelKeyVariants(options.labelKeys);
+  const query = {
+    lookbackMs: options.lookbackMs,
+    labelKeys,
+    ...(options.asOf ? { asOf: options.asOf } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const window = await source.window(query);
+  const invalid: InventoryResult['invalid'] = { count: 0, sample: [] };
+  const unresolved: InventoryResult['unresolved'] = { count: 0, sample: [] };
+  const ownerLabelsRejected: InventoryResult['ownerLabelsRejected'] = { count: 0, sample: [] };
+  const problems: string[] = [];
+  let pages = 0;
+  let bucketCount = 0;
+  let documents = 0;
+  let partialShards: ShardFailures | undefined;
+  const partials: Partial[] = [];
+
+  for await (const page of source.pages(query)) {
+    pages++;
+    if (page.shards) {
+      partialShards ??= { total: 0, failed: 0, reasons: [] };
+      partialShards.total = Math.max(partialShards.total, page.shards.total);
+      partialShards.failed = Math.max(partialShards.failed, page.shards.failed);
+      for (const reason of page.shards.reasons) {
+        if (!partialShards.reasons.includes(reason) && partialShards.reasons.length < SAMPLE)
+          partialShards.reasons.push(reason);
+      }
+    }
+    for (const bucket of page.buckets) {
+      bucketCount++;
+      documents += bucket.documents;
+      const partial = toPartial(bucket, invalid);
+      if (partial) partials.push(partial);
+    }
+  }
+  if (partialShards) logger?.warn({ partialShards }, 'inventory built from partial shard results');
+
+  // Ping each registry once: a registry that is down costs one short timeout, not one per image.
+  const domains = [...new Set(partials.map((p) => p.ref.domain))];
+  const up = new Map<string, boolean>();
+  await mapBounded(domains, options.concurrency, async (domain) => {
+    up.set(domain, await metadata.available(domain).catch(() => false));
+  });
+  const registriesDown = domains.filter((d) => up.get(d) !== true).sort();
+
+  // Tag -> digest, once per distinct reference.
+  const toResolve = new Map<string, ImageReference>();
+  for (const p of partials) {
+    if (p.digest !== undefined) continue;
+    const ref = tagReference(p);
+    toResolve.set(formatImageReference(ref), ref);
+  }
+  const resolved = new Map<string, string>();
+  const failures = new Map<string, string>();
+  const entries = [...toResolve.entries()];
+  const settled = await mapBounded(
+    entries,
+    options.concurrency,
+    async ([, ref]) => {
+      if (up.get(ref.domain) !== true) throw new Error(`registry ${ref.domain} unreachable`);
+      return metadata.resolveDigest(ref);
+    },
+    options.signal ? { signal: options.signal } : {},
+  );
+  settled.forEach((result, i) => {
+    const key = (entries[i] as [string, ImageReference])[0];
+    if (result.ok) resolved.set(key, result.value);
+    else failures.set(key, errorMessage(result.error));
+  });
+
+  // Merge by id (digest when known).
+  const byId = new Map<string, Partial>();
+  let merged = 0;
+  for (const p of partials) {
+    let id = p.digest;
+    if (id === undefined) {
+      const key = formatImageReference(tagReference(p));
+      const digest = resolved.get(key);
+      if (digest !== undefined) p.digest = digest;
+      else push(unresolved, { reference: key, reason: failures.get(key) ?? 'not resolved' });
+      id = digest ?? `unresolved:${key}`;
+    }
+    const existing = byId.get(id);
+    if (existing) {
+      merge(existing, p);
+      merged++;
+    } else byId.set(id, p);
+  }
+
+  // Image age from the config blob, per digest.
+  const withDigest = [...byId.values()].filter(
+    (p) => p.digest !== undefined && up.get(p.ref.domain) === true,
+  );
+  const createdResults = await mapBounded(
+    withDigest,
+    options.concurrency,
+    (p) => metadata.created({ ...p.ref, digest: p.digest }),
+    options.signal ? { signal: options.signal } : {},
+  );
+  const created = new Map<Partial, string>();
+  createdResults.forEach((r, i) => {
+    if (r.ok && r.value !== undefined) created.set(withDigest[i] as Partial, r.value);
+    else if (!r.ok)
+      logger?.warn({ image: withDigest[i]?.ref.name, err: r.error }, 'cannot read image config');
+  });
+
+  // Host owners for every sample host, in one pass over the directories.
+  const allHosts = [...new Set([...byId.values()].flatMap((p) => p.sampleHosts))];
+  const { owners: hostOwners, errors } = await lookupHostOwners(ports.hostOwners, allHosts, options.signal);
+  for (const e of errors) problems.push(`host owners from ${e.directory}: ${errorMessage(e.error)}`);
+
+  const ownerCounts: Record<OwnerRule, number> = { label: 0, 'host-owner': 0, 'security-contact': 0 };
+  const items: InventoryItem[] = [];
+  for (const [id, p] of byId) {
+    const candidates = labelKeys.flatMap((key) =>
+      (p.labels.find((l) => l.key === key)?.values ?? []).map((value) => ({ key, value })),
+    );
+    const hostOwner = ownerFromHosts(p.sampleHosts, hostOwners);
+    const { owner, rejected } = resolveOwner(candidates, hostOwner, options.securityContact);
+    for (const r of rejected) push(ownerLabelsRejected, { repository: p.ref.name, ...r });
+    ownerCounts[owner.rule]++;
+    const createdAt = created.get(p);
+    items.push({
+      id,
+      ...(p.digest !== undefined ? { digest: p.digest } : {}),
+      repository: p.ref.name,
+      registry: p.ref.domain,
+      tags: [...p.tags].sort(),
+      references: [...p.references].sort(),
+      hosts: { count: p.hostCount, sample: p.sampleHosts },
+      containers: p.containers,
+      ownerCandidates: candidates,
+      owner,
+      ...(hostOwner ? { hostOwner } : {}),
+      firstSeen: p.firstSeen ?? window.from.toISOString(),
+      lastSeen: p.lastSeen ?? window.to.toISOString(),
+      ...(createdAt !== undefined ? { created: createdAt } : {}),
+    });
+  }
+  items.sort((a, b) => b.hosts.count - a.hosts.count || (a.repository < b.repository ? -1 : 1));
+
+  const skippedDocuments = source.skipped();
+  const ageUnknown = items.filter((i) => i.created === undefined).length;
+  return {
+    snapshot: {
+      takenAt: clock.now().toISOString(),
+      window: { from: window.from.toISOString(), to: window.to.toISOString() },
+      items,
+    },
+    counts: {
+      pages,
+      buckets: bucketCount,
+      documents,
+      items: items.length,
+      merged,
+      invalid: invalid.count,
+      skippedDocuments: skippedDocuments.count,
+      unresolved: unresolved.count,
+      ageUnknown,
+      registriesDown: registriesDown.length,
+      ownerLabelsRejected: ownerLabelsRejected.count,
+      owners: ownerCounts,
+    },
+    invalid,
+    skippedDocuments,
+    unresolved,
+    registriesDown,
+    ownerLabelsRejected,
+    partialShards,
+    problems,
+  };
+}

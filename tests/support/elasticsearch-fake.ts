@@ -1,0 +1,595 @@
+// An Elasticsearch 8.x protocol fake: a real HTTP server on 127.0.0.1:0 that speaks what the
+// inventory uses over an in-memory (or lazily generated) document set: `GET /` info with the
+// product header the 8.x client insists on, `POST /<index>/_search` with bool/range filters on
+// dates (ISO or `now-2h` date math), composite aggregations (`after` paging, `missing_bucket`)
+// with terms/cardinality/top_hits/min/max sub-aggregations, scroll for the raw-document
+// baseline, partial shard failures, and injected 429/503/hangs. A request it does not
+// understand is answered 400 and recorded in `problems`: tests assert that list is empty.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { DocumentSet } from './fleet-generator.ts';
+
+export interface ElasticsearchFakeOptions {
+  documents: DocumentSet;
+  /** The index every document lives in. */
+  index?: string;
+  /** The fake's clock for `now` date math. */
+  now?: () => Date;
+  /** Shards per search; documents of failed shards are left out, as Elasticsearch does. */
+  shards?: { total: number; failed: number };
+  version?: string;
+}
+
+export type Fault = { kind: 'status'; status: 429 | 503 | 500 } | { kind: 'hang' };
+
+export interface ElasticsearchFake {
+  url: string;
+  requests: { method: string; path: string; body: unknown }[];
+  problems: string[];
+  /** Bytes written to clients' sockets since the last reset. */
+  bytesSent(): number;
+  resetBytes(): void;
+  /** The next `times` searches fail this way. */
+  inject(fault: Fault, times?: number): void;
+  setShards(shards: { total: number; failed: number } | undefined): void;
+  stop(): Promise<void>;
+}
+
+type Doc = Record<string, unknown>;
+type Json = Record<string, unknown>;
+
+class NotUnderstood extends Error {}
+
+function isObject(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Elasticsearch's view of a field: objects flattened to dotted paths, scalars or arrays as values. */
+function fieldValues(doc: unknown, path: string): unknown[] {
+  if (!isObject(doc)) return [];
+  if (Object.hasOwn(doc, path)) {
+    const v = doc[path];
+    return (Array.isArray(v) ? v : [v]).filter((x) => x !== null && x !== undefined && !isObject(x));
+  }
+  const out: unknown[] = [];
+  for (const [key, value] of Object.entries(doc)) {
+    if (path.startsWith(`${key}.`)) {
+      const rest = path.slice(key.length + 1);
+      for (const item of Array.isArray(value) ? value : [value]) out.push(...fieldValues(item, rest));
+    }
+  }
+  return out;
+}
+
+const UNIT_MS: Record<string, number> = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 };
+
+function parseDate(value: unknown, now: Date): number {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') throw new NotUnderstood(`date value ${JSON.stringify(value)}`);
+  const math = /^now(?:([+-])(\d+)([smhdw]))?$/.exec(value);
+  if (math) {
+    if (!math[1]) return now.getTime();
+    const delta = Number(math[2]) * (UNIT_MS[math[3] as string] as number);
+    return now.getTime() + (math[1] === '-' ? -delta : delta);
+  }
+  if (value.startsWith('now')) throw new NotUnderstood(`date math ${value}`);
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new NotUnderstood(`date ${value}`);
+  return ms;
+}
+
+function docTime(doc: Doc, field: string): number | undefined {
+  const v = fieldValues(doc, field)[0];
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    const ms = Date.parse(v);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  return undefined;
+}
+
+type Filter = (doc: Doc) => boolean;
+
+function compileQuery(query: unknown, now: Date): Filter {
+  if (query === undefined) return () => true;
+  if (!isObject(query)) throw new NotUnderstood('query is not an object');
+  const [kind, ...more] = Object.keys(query);
+  if (more.length > 0) throw new NotUnderstood(`query with several kinds ${Object.keys(query)}`);
+  if (kind === 'match_all') return () => true;
+  if (kind === 'bool') {
+    const bool = query.bool;
+    if (!isObject(bool)) throw new NotUnderstood('bool');
+    for (const key of Object.keys(bool))
+      if (key !== 'filter' && key !== 'must') throw new NotUnderstood(`bool.${key}`);
+    const clauses = [bool.filter, bool.must].flatMap((c) =>
+      c === undefined ? [] : Array.isArray(c) ? c : [c],
+    );
+    const compiled = clauses.map((c) => compileQuery(c, now));
+    return (doc) => compiled.every((f) => f(doc));
+  }
+  if (kind === 'range') {
+    const range = query.range;
+    if (!isObject(range) || Object.keys(range).length !== 1) throw new NotUnderstood('range');
+    const [field, spec] = Object.entries(range)[0] as [string, unknown];
+    if (!isObject(spec)) throw new NotUnderstood('range spec');
+    const bounds: Array<[string, number]> = [];
+    for (const [op, value] of Object.entries(spec)) {
+      if (op === 'format') continue;
+      if (!['gte', 'gt', 'lte', 'lt'].includes(op)) throw new NotUnderstood(`range op ${op}`);
+      bounds.push([op, parseDate(value, now)]);
+    }
+    return (doc) => {
+      const t = docTime(doc, field);
+      if (t === undefined) return false;
+      return bounds.every(([op, b]) =>
+        op === 'gte' ? t >= b : op === 'gt' ? t > b : op === 'lte' ? t <= b : t < b,
+      );
+    };
+  }
+  throw new NotUnderstood(`query kind ${kind}`);
+}
+
+type Key = string | null;
+
+function compareKeys(a: Key[], b: Key[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ?? null;
+    const y = b[i] ?? null;
+    if (x === y) continue;
+    if (x === null) return -1;
+    if (y === null) return 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+interface SubAggSpec {
+  name: string;
+  kind: 'terms' | 'cardinality' | 'min' | 'max' | 'top_hits';
+  field?: string;
+  size: number;
+}
+
+interface BucketState {
+  key: Key[];
+  docCount: number;
+  subs: unknown[];
+}
+
+function parseSubAggs(aggs: unknown): SubAggSpec[] {
+  if (aggs === undefined) return [];
+  if (!isObject(aggs)) throw new NotUnderstood('sub-aggregations');
+  return Object.entries(aggs).map(([name, body]) => {
+    if (!isObject(body) || Object.keys(body).length !== 1) throw new NotUnderstood(`aggregation ${name}`);
+    const [kind, spec] = Object.entries(body)[0] as [string, unknown];
+    if (!isObject(spec)) throw new NotUnderstood(`aggregation ${name}`);
+    if (kind === 'top_hits') return { name, kind, size: Number(spec.size ?? 3) };
+    if (!['terms', 'cardinality', 'min', 'max'].includes(kind))
+      throw new NotUnderstood(`aggregation type ${kind}`);
+    if (typeof spec.field !== 'string') throw new NotUnderstood(`${kind} without field`);
+    for (const key of Object.keys(spec)) {
+      if (!['field', 'size', 'precision_threshold'].includes(key)) throw new NotUnderstood(`${kind}.${key}`);
+    }
+    return { name, kind: kind as SubAggSpec['kind'], field: spec.field, size: Number(spec.size ?? 10) };
+  });
+}
+
+function newState(spec: SubAggSpec): unknown {
+  if (spec.kind === 'terms') return new Map<string, number>();
+  if (spec.kind === 'cardinality') return new Set<string>();
+  if (spec.kind === 'top_hits') return [] as Doc[];
+  return { value: null as number | null, date: false };
+}
+
+function accumulate(spec: SubAggSpec, state: unknown, doc: Doc): void {
+  if (spec.kind === 'top_hits') {
+    const hits = state as Doc[];
+    if (hits.length < spec.size) hits.push(doc);
+    return;
+  }
+  const values = fieldValues(doc, spec.field as string);
+  if (spec.kind === 'terms') {
+    const map = state as Map<string, number>;
+    for (const v of new Set(values.map(String))) map.set(v, (map.get(v) ?? 0) + 1);
+  } else if (spec.kind === 'cardinality') {
+    for (const v of values) (state as Set<string>).add(String(v));
+  } else {
+    const s = state as { value: number | null; date: boolean };
+    for (const v of values) {
+      const n = typeof v === 'number' ? v : Date.parse(String(v));
+      if (Number.isNaN(n)) continue;
+      if (typeof v === 'string') s.date = true;
+      if (s.value === null || (spec.kind === 'min' ? n < s.value : n > s.value)) s.value = n;
+    }
+  }
+}
+
+function render(spec: SubAggSpec, state: unknown, index: string): unknown {
+  if (spec.kind === 'terms') {
+    const entries = [...(state as Map<string, number>).entries()].sort(
+      (a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1),
+    );
+    const shown = entries.slice(0, spec.size);
+    const other = entries.slice(spec.size).reduce((sum, [, n]) => sum + n, 0);
+    return {
+      doc_count_error_upper_bound: 0,
+      sum_other_doc_count: other,
+      buckets: shown.map(([key, doc_count]) => ({ key, doc_count })),
+    };
+  }
+  if (spec.kind === 'cardinality') return { value: (state as Set<string>).size };
+  if (spec.kind === 'top_hits') {
+    const hits = state as Doc[];
+    return {
+      hits: {
+        total: { value: hits.length, relation: 'gte' },
+        max_score: null,
+        hits: hits.map((doc, i) => ({ _index: index, _id: `hit-${i}`, _score: null, _source: doc })),
+      },
+    };
+  }
+  const s = state as { value: number | null; date: boolean };
+  return s.value !== null && s.date
+    ? { value: s.value, value_as_string: new Date(s.value).toISOString() }
+    : { value: s.value };
+}
+
+function globMatch(pattern: string, name: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return re.test(name);
+}
+
+export async function startElasticsearchFake(options: ElasticsearchFakeOptions): Promise<ElasticsearchFake> {
+  const index = options.index ?? 'metricbeat-8.15.0-2026.11.24';
+  const now = options.now ?? (() => new Date());
+  let shards = options.shards;
+  const requests: ElasticsearchFake['requests'] = [];
+  const problems: string[] = [];
+  const faults: Fault[] = [];
+  const sockets = new Set<Socket>();
+  let closedBytes = 0;
+  let baseline = 0;
+  const compositeCache = new Map<string, BucketState[]>();
+  const scrolls = new Map<string, { cursor: number; filter: Filter; size: number }>();
+  let scrollSeq = 0;
+
+  const docs = options.documents;
+  /** Documents on failed shards are left out of results, as a real partial response would. */
+  const onLiveShard = (i: number): boolean => !shards || i % shards.total >= shards.failed;
+
+  const shardsInfo = (): Json =>
+    shards
+      ? {
+          total: shards.total,
+          successful: shards.total - shards.failed,
+          skipped: 0,
+          failed: shards.failed,
+          ...(shards.failed > 0
+            ? {
+                failures: Array.from({ length: shards.failed }, (_, s) => ({
+                  shard: s,
+                  index,
+                  node: `node-${s}`,
+                  reason: { type: 'node_not_connected_exception', reason: `[node-${s}] Node not connected` },
+                })),
+              }
+            : {}),
+        }
+      : { total: 1, successful: 1, skipped: 0, failed: 0 };
+
+  function indexMatches(pattern: string): { ok: boolean; missingConcrete?: string } {
+    const parts = pattern.split(',');
+    const ok = parts.some((p) => globMatch(p, index));
+    const concrete = parts.find((p) => !p.includes('*') && p !== index);
+    return ok ? { ok } : { ok, ...(concrete ? { missingConcrete: concrete } : {}) };
+  }
+
+  function composite(agg: Json, filter: Filter, cacheKey: string): Json {
+    const comp = agg.composite;
+    if (!isObject(comp)) throw new NotUnderstood('composite');
+    for (const key of Object.keys(comp))
+      if (!['size', 'sources', 'after'].includes(key)) throw new NotUnderstood(`composite.${key}`);
+    const size = Number(comp.size ?? 10);
+    if (!Array.isArray(comp.sources)) throw new NotUnderstood('composite.sources');
+    const sources = comp.sources.map((s) => {
+      if (!isObject(s) || Object.keys(s).length !== 1) throw new NotUnderstood('composite source');
+      const [name, body] = Object.entries(s)[0] as [string, unknown];
+      if (!isObject(body) || !isObject(body.terms) || typeof body.terms.field !== 'string') {
+        throw new NotUnderstood(`composite source ${name}: only terms sources are served`);
+      }
+      for (const key of Object.keys(body.terms))
+        if (!['field', 'missing_bucket', 'order'].includes(key)) throw new NotUnderstood(`terms.${key}`);
+      return { name, field: body.terms.field, missing: body.terms.missing_bucket === true };
+    });
+    const subs = parseSubAggs(agg.aggs ?? agg.aggregations);
+    let all = compositeCache.get(cacheKey);
+    if (!all) {
+      const buckets = new Map<string, BucketState>();
+      for (let i = 0; i < docs.size; i++) {
+        if (!onLiveShard(i)) continue;
+        const doc = docs.get(i);
+        if (!filter(doc)) continue;
+        let combos: Key[][] = [[]];
+        for (const source of sources) {
+          const values = [...new Set(fieldValues(doc, source.field).map(String))];
+          const options: Key[] = values.length > 0 ? values : source.missing ? [null] : [];
+          combos = combos.flatMap((c) => options.map((v) => [...c, v]));
+        }
+        for (const key of combos) {
+          const id = JSON.stringify(key);
+          let bucket = buckets.get(id);
+          if (!bucket) {
+            bucket = { key, docCount: 0, subs: subs.map(newState) };
+            buckets.set(id, bucket);
+          }
+          bucket.docCount++;
+          for (let s = 0; s < subs.length; s++) accumulate(subs[s] as SubAggSpec, bucket.subs[s], doc);
+        }
+      }
+      all = [...buckets.values()].sort((a, b) => compareKeys(a.key, b.key));
+      compositeCache.set(cacheKey, all);
+    }
+    let start = 0;
+    if (comp.after !== undefined) {
+      if (!isObject(comp.after)) throw new NotUnderstood('composite.after');
+      const after = sources.map((s) => {
+        const v = (comp.after as Json)[s.name];
+        if (v !== null && typeof v !== 'string') throw new NotUnderstood(`after.${s.name}`);
+        return v as Key;
+      });
+      start = all.findIndex((b) => compareKeys(b.key, after) > 0);
+      if (start < 0) start = all.length;
+    }
+    const page = all.slice(start, start + size);
+    const keyObject = (key: Key[]): Json =>
+      Object.fromEntries(sources.map((s, i) => [s.name, key[i] ?? null]));
+    const last = page[page.length - 1];
+    return {
+      ...(last ? { after_key: keyObject(last.key) } : {}),
+      buckets: page.map((b) => ({
+        key: keyObject(b.key),
+        doc_count: b.docCount,
+        ...Object.fromEntries(subs.map((spec, s) => [spec.name, render(spec, b.subs[s], index)])),
+      })),
+    };
+  }
+
+  function hitsPage(cursor: number, filter: Filter, size: number): { hits: Json[]; cursor: number } {
+    const hits: Json[] = [];
+    let i = cursor;
+    for (; i < docs.size && hits.length < size; i++) {
+      if (!onLiveShard(i)) continue;
+      const doc = docs.get(i);
+      if (filter(doc)) hits.push({ _index: index, _id: String(i), _score: null, _source: doc, sort: [i] });
+    }
+    return { hits, cursor: i };
+  }
+
+  function search(pattern: string, body: Json, scroll: string | null): Json | [number, Json] {
+    for (const key of Object.keys(body)) {
+      if (!['size', 'track_total_hits', 'query', 'aggs', 'aggregations', 'sort', '_source'].includes(key)) {
+        throw new NotUnderstood(`search body key ${key}`);
+      }
+    }
+    const match = indexMatches(pattern);
+    if (match.missingConcrete) {
+      return [
+        404,
+        {
+          error: { type: 'index_not_found_exception', reason: `no such index [${match.missingConcrete}]` },
+          status: 404,
+        },
+      ];
+    }
+    const nowDate = now();
+    const filter = match.ok ? compileQuery(body.query, nowDate) : () => false;
+    const took = 3;
+    const aggs = body.aggs ?? body.aggregations;
+    const size = Number(body.size ?? 10);
+    let aggregations: Json | undefined;
+    if (aggs !== undefined) {
+      if (!isObject(aggs)) throw new NotUnderstood('aggs');
+      aggregations = {};
+      for (const [name, agg] of Object.entries(aggs)) {
+        if (!isObject(agg) || !('composite' in agg)) throw new NotUnderstood(`top-level aggregation ${name}`);
+        const { after: _after, size: _size, ...rest } = agg.composite as Json;
+        const relative = JSON.stringify(body.query ?? null).includes('"now');
+        const cacheKey = JSON.stringify([
+          pattern,
+          body.query,
+          rest,
+          agg.aggs,
+          relative ? nowDate.getTime() : 0,
+          shards,
+        ]);
+        aggregations[name] = match.ok ? composite(agg, filter, cacheKey) : { buckets: [] };
+      }
+    }
+    let hits: Json[] = [];
+    let scrollId: string | undefined;
+    if (size > 0) {
+      const page = hitsPage(0, filter, size);
+      hits = page.hits;
+      if (scroll !== null) {
+        scrollId = Buffer.from(`scroll-${++scrollSeq}`).toString('base64');
+        scrolls.set(scrollId, { cursor: page.cursor, filter, size });
+      }
+    }
+    return {
+      ...(scrollId ? { _scroll_id: scrollId } : {}),
+      took,
+      timed_out: false,
+      _shards: shardsInfo(),
+      hits: {
+        ...(body.track_total_hits === false ? {} : { total: { value: 0, relation: 'gte' } }),
+        max_score: null,
+        hits,
+      },
+      ...(aggregations ? { aggregations } : {}),
+    };
+  }
+
+  function errorBody(status: number): Json {
+    if (status === 429) {
+      return {
+        error: {
+          root_cause: [
+            {
+              type: 'es_rejected_execution_exception',
+              reason: 'rejected execution of coordinating operation',
+            },
+          ],
+          type: 'es_rejected_execution_exception',
+          reason: 'rejected execution of coordinating operation [coordinating_and_primary_bytes=0]',
+        },
+        status,
+      };
+    }
+    return {
+      error: { type: 'search_phase_execution_exception', reason: 'all shards failed', phase: 'query' },
+      status,
+    };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://fake');
+    let body: unknown;
+    try {
+      body = text === '' ? {} : JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    requests.push({ method: req.method ?? '', path: `${url.pathname}${url.search}`, body });
+    const send = (status: number, payload: unknown): void => {
+      const out = JSON.stringify(payload);
+      res.writeHead(status, {
+        'content-type': 'application/vnd.elasticsearch+json;compatible-with=8',
+        'x-elastic-product': 'Elasticsearch',
+        'content-length': Buffer.byteLength(out),
+      });
+      res.end(out);
+    };
+    try {
+      if (req.method === 'GET' && url.pathname === '/') {
+        send(200, {
+          name: 'fake-node',
+          cluster_name: 'imagewarden-fake',
+          cluster_uuid: 'fake-uuid',
+          version: {
+            number: options.version ?? '8.15.3',
+            build_flavor: 'default',
+            lucene_version: '9.11.1',
+            minimum_wire_compatibility_version: '7.17.0',
+          },
+          tagline: 'You Know, for Search',
+        });
+        return;
+      }
+      const searchPath = /^\/([^/_][^/]*)\/_search$/.exec(url.pathname);
+      if (searchPath && (req.method === 'POST' || req.method === 'GET')) {
+        const fault = faults.shift();
+        if (fault?.kind === 'hang') return; // never answered; the client's timeout must fire
+        if (fault?.kind === 'status') {
+          send(fault.status, errorBody(fault.status));
+          return;
+        }
+        for (const param of url.searchParams.keys()) {
+          if (!['scroll', 'typed_keys', 'rest_total_hits_as_int'].includes(param))
+            throw new NotUnderstood(`query parameter ${param}`);
+        }
+        if (!isObject(body)) throw new NotUnderstood('search body is not a JSON object');
+        const result = search(
+          decodeURIComponent(searchPath[1] as string),
+          body,
+          url.searchParams.get('scroll'),
+        );
+        if (Array.isArray(result)) send(result[0], result[1]);
+        else send(200, result);
+        return;
+      }
+      if (url.pathname === '/_search/scroll' && (req.method === 'POST' || req.method === 'DELETE')) {
+        if (!isObject(body)) throw new NotUnderstood('scroll body');
+        if (req.method === 'DELETE') {
+          const ids = Array.isArray(body.scroll_id) ? body.scroll_id : [body.scroll_id];
+          let freed = 0;
+          for (const id of ids) if (scrolls.delete(String(id))) freed++;
+          send(200, { succeeded: true, num_freed: freed });
+          return;
+        }
+        const state = scrolls.get(String(body.scroll_id));
+        if (!state) {
+          send(404, {
+            error: { type: 'search_context_missing_exception', reason: 'No search context found' },
+            status: 404,
+          });
+          return;
+        }
+        const page = hitsPage(state.cursor, state.filter, state.size);
+        state.cursor = page.cursor;
+        send(200, {
+          _scroll_id: body.scroll_id,
+          took: 2,
+          timed_out: false,
+          _shards: shardsInfo(),
+          hits: { max_score: null, hits: page.hits },
+        });
+        return;
+      }
+      throw new NotUnderstood(`${req.method} ${url.pathname}`);
+    } catch (error) {
+      if (!(error instanceof NotUnderstood)) throw error;
+      problems.push(`${req.method} ${url.pathname}: not understood: ${error.message}`);
+      send(400, {
+        error: { type: 'parsing_exception', reason: `fake does not understand ${error.message}` },
+        status: 400,
+      });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      problems.push(`fake crashed: ${(error as Error).stack ?? String(error)}`);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => {
+      closedBytes += socket.bytesWritten;
+      sockets.delete(socket);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const total = (): number => closedBytes + [...sockets].reduce((sum, s) => sum + s.bytesWritten, 0);
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    problems,
+    bytesSent: () => total() - baseline,
+    resetBytes: () => {
+      baseline = total();
+    },
+    inject: (fault, times = 1) => {
+      for (let i = 0; i < times; i++) faults.push(fault);
+    },
+    setShards: (value) => {
+      shards = value;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
