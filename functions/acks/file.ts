@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../../core/errors.ts';
+import { PolicyRule } from '../findings/Finding.ts';
 import { Ack, AckScope, ackExpiry, type ExpiryPolicy, scopeId } from './Ack.ts';
 
 const DateLike = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
@@ -15,7 +16,7 @@ export const AckFileEntry = z
     repository: z.string().min(1).optional(),
     digest: z.string().optional(),
     vulnerability: z.string().min(1).optional(),
-    rule: z.string().optional(),
+    rule: PolicyRule.optional(),
     package: z.string().min(1).optional(),
     reason: z.string({ error: 'a reason is required' }).trim().min(1, { error: 'a reason is required' }),
     author: z.string({ error: 'an author is required' }).trim().min(1, { error: 'an author is required' }),

@@ -59,17 +59,20 @@ export function classifySesError(error: unknown): DeliveryError {
 export class SesMailer implements Mailer {
   readonly name = 'ses';
   readonly #transport: nodemailer.Transporter<SESTransport.SentMessageInfo>;
+  readonly #ses: SESTransport.MailSesOptions;
 
   constructor(options: { client: SesClientLike; configurationSet?: string }) {
     this.#transport = nodemailer.createTransport({
       SES: { sesClient: options.client as SESTransport.SESv2ClientLike, SendEmailCommand },
-      ...(options.configurationSet ? { ses: { ConfigurationSetName: options.configurationSet } } : {}),
     });
+    // per-message SendEmail fields: nodemailer reads them from each message, not the transport
+    this.#ses = options.configurationSet ? { ConfigurationSetName: options.configurationSet } : {};
   }
 
   async send(message: ComposedMessage): Promise<SendReceipt> {
     try {
-      const info = await this.#transport.sendMail(toMailOptions(message));
+      const mail: SESTransport.MailOptions = { ...toMailOptions(message), ses: this.#ses };
+      const info = await this.#transport.sendMail(mail);
       return { response: info.response };
     } catch (error) {
       throw classifySesError(error);

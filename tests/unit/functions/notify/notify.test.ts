@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { DAY_MS, HOUR_MS, ManualClock } from '../../../../core/clock.ts';
+import { silentLogger } from '../../../../core/logger.ts';
+import type { StateStore } from '../../../../core/state/StateStore.ts';
+import { DeliveryError } from '../../../../functions/notify/Mailer.ts';
+import { type NotifyOptions, notify } from '../../../../functions/notify/notify.ts';
+import { listOutbox } from '../../../../functions/notify/outbox.ts';
+import {
+  NOTIFIED_COLLECTION,
+  OUTBOX_COLLECTION,
+  type OutboxRecord,
+} from '../../../../functions/notify/types.ts';
+import { RecordingMailer, storeFindings, tempStore, vuln } from './fixtures.ts';
+
+const OPTIONS: NotifyOptions = {
+  runId: 'run-1',
+  from: 'imagewarden@example.org',
+  securityContact: 'security@example.org',
+  reminderIntervalMs: 7 * DAY_MS,
+  sendRate: 5,
+};
+
+function setup() {
+  const { store } = tempStore();
+  const clock = new ManualClock('2026-03-10T12:00:00Z');
+  const mailer = new RecordingMailer();
+  const slept: number[] = [];
+  const ports = {
+    store,
+    mailer,
+    clock,
+    logger: silentLogger(),
+    sleep: async (ms: number) => {
+      slept.push(ms);
+      clock.advance(ms);
+    },
+  };
+  return { store, clock, mailer, ports, slept };
+}
+
+const owners = ['a', 'b', 'c', 'd', 'e'].map((n) => `${n}@example.org`);
+
+async function fleet(store: StateStore) {
+  await storeFindings(
+    store,
+    owners.flatMap((owner) => [
+      vuln({ owner, repository: `harbor.example.org/${owner[0]}/app` }),
+      vuln({ owner, repository: `harbor.example.org/${owner[0]}/app`, vulnerability: 'CVE-2024-0002' }),
+    ]),
+  );
+}
+
+describe('notify', () => {
+  it('sends one message per recipient, paced at the send rate, then nothing on an unchanged re-run', async () => {
+    // Prepare
+    const { store, mailer, ports, slept, clock } = setup();
+    await fleet(store);
+    // Act
+    const first = await notify(ports, OPTIONS);
+    clock.advance(HOUR_MS);
+    const second = await notify(ports, { ...OPTIONS, runId: 'run-2' });
+    // Assess
+    expect(first.sent).toBe(5);
+    expect(mailer.sent.map((m) => m.to).sort()).toEqual(owners);
+    expect(mailer.sent.every((m) => m.findings.length === 2)).toBe(true);
+    expect(slept).toEqual([200, 200, 200, 200]);
+    expect(second).toMatchObject({ composed: 0, sent: 0, pending: 0 });
+    expect(mailer.sent).toHaveLength(5);
+  });
+
+  it('leaves the rest pending after a transport failure mid-batch and sends only those next run', async () => {
+    const { store, mailer, ports, clock } = setup();
+    await fleet(store);
+    mailer.failFrom(
+      3,
+      () => new DeliveryError('421 4.3.2 try again later', { kind: 'transient', responseCode: 421 }),
+    );
+
+    const broken = await notify(ports, OPTIONS);
+    mailer.heal();
+    clock.advance(HOUR_MS);
+    const next = await notify(ports, { ...OPTIONS, runId: 'run-2' });
+
+    expect(broken).toMatchObject({ sent: 2, pending: 3 });
+    expect(next).toMatchObject({ carriedOver: 3, composed: 0, sent: 3, pending: 0 });
+    const recipients = mailer.sent.map((m) => m.to);
+    expect(new Set(recipients).size).toBe(5);
+    expect(recipients).toHaveLength(5);
+  });
+
+  it('updates the notified state only for sent messages', async () => {
+    const { store, mailer, ports } = setup();
+    await fleet(store);
+    mailer.failFrom(2, () => new DeliveryError('connection dropped', { kind: 'transient' }));
+
+    await notify(ports, OPTIONS);
+
+    const notified = await store.list(NOTIFIED_COLLECTION);
+    expect(notified.map((r) => r.key.split('|').at(-1))).toEqual(['a@example.org', 'a@example.org']);
+  });
+
+  it('reports a refused recipient and routes its findings to the security contact, once', async () => {
+    const { store, mailer, ports, clock } = setup();
+    await fleet(store);
+    mailer.refuse('c@example.org');
+
+    const run = await notify(ports, OPTIONS);
+    clock.advance(HOUR_MS);
+    const rerun = await notify(ports, { ...OPTIONS, runId: 'run-2' });
+
+    expect(run.permanentFailures).toEqual([
+      expect.objectContaining({ to: 'c@example.org', responseCode: 550, routedTo: 'security@example.org' }),
+    ]);
+    const bounce = mailer.sent.find((m) => m.to === 'security@example.org');
+    expect(bounce?.subject).toBe('[imagewarden] undeliverable: 2 findings for c@example.org');
+    expect(bounce?.text).toContain('550 5.1.1');
+    expect(rerun.sent).toBe(0);
+    const outbox = await listOutbox(store);
+    expect(outbox.find((r) => r.message.to === 'c@example.org')?.status).toBe('failed');
+  });
+
+  it('repairs the notified state of a message marked sent just before a crash', async () => {
+    const { store, mailer, ports, clock } = setup();
+    await fleet(store);
+    await notify(ports, OPTIONS);
+    // simulate the crash window: the outbox says sent, the notified state was never written
+    for (const { key } of await store.list(NOTIFIED_COLLECTION)) await store.delete(NOTIFIED_COLLECTION, key);
+    for (const { key, value } of await store.list<OutboxRecord>(OUTBOX_COLLECTION)) {
+      await store.put(OUTBOX_COLLECTION, key, { ...value, notifiedApplied: false });
+    }
+    clock.advance(HOUR_MS);
+
+    const rerun = await notify(ports, { ...OPTIONS, runId: 'run-2' });
+
+    expect(rerun).toMatchObject({ repaired: 5, composed: 0, sent: 0 });
+    expect(mailer.sent).toHaveLength(5);
+  });
+
+  it('does not send twice when a run is repeated with the same run id', async () => {
+    const { store, mailer, ports } = setup();
+    await fleet(store);
+    await notify(ports, OPTIONS);
+    // the notified state is lost, but the outbox still holds this run's sent messages
+    for (const { key } of await store.list(NOTIFIED_COLLECTION)) await store.delete(NOTIFIED_COLLECTION, key);
+
+    const repeat = await notify(ports, OPTIONS);
+
+    expect(repeat.sent).toBe(0);
+    expect(mailer.sent).toHaveLength(5);
+  });
+
+  it('stops the batch at once when the transport says it cannot send now', async () => {
+    const { store, mailer, ports } = setup();
+    await fleet(store);
+    mailer.failFrom(
+      1,
+      () => new DeliveryError('SendingPausedException', { kind: 'transient', stopRun: true }),
+    );
+
+    const run = await notify(ports, OPTIONS);
+
+    expect(run).toMatchObject({ sent: 0, pending: 5 });
+    expect(mailer.attempts).toBe(1);
+  });
+
+  it('composes but queues and sends nothing in a dry run', async () => {
+    const { store, mailer, ports } = setup();
+    await fleet(store);
+
+    const dry = await notify(ports, { ...OPTIONS, dryRun: true });
+
+    expect(dry.messages.map((m) => m.to).sort()).toEqual(owners);
+    expect(mailer.attempts).toBe(0);
+    expect(await store.list(OUTBOX_COLLECTION)).toEqual([]);
+  });
+});
