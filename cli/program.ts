@@ -6,6 +6,7 @@ import { registerAckCommands } from './commands/ack.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerNotifyCommands } from './commands/notify.ts';
 import { registerRefCommand } from './commands/ref.ts';
+import { registerRunnerCommands } from './commands/runner.ts';
 import { registerRunnerFanoutCommand } from './commands/runner-fanout.ts';
 import { type CliContext, EXIT } from './context.ts';
 
@@ -31,6 +32,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerNotifyCommands(program, ctx);
   registerAckCommands(program, ctx);
   registerRefCommand(program, ctx);
+  registerRunnerCommands(program, ctx);
   registerRunnerFanoutCommand(program, ctx);
   return program;
 }
