@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { mapBounded } from '../../core/concurrency.ts';
 import { ImagewardenError } from '../../core/errors.ts';
-import { parseAttrErrors, parseHexDump, restoreBlock } from './attr-format.ts';
+import { decodeValue, parseAttrErrors, parseDump, restoreBlock } from './attr-format.ts';
 import {
   decodeLabelBytes,
   type LabelRead,
@@ -78,8 +78,8 @@ export class AttrLabelStore implements LabelStore {
   readonly #setfattr: string;
 
   constructor(options: AttrLabelStoreOptions = {}) {
-    this.#batchSize = options.batchSize ?? 5000;
-    this.#batchBytes = options.batchBytes ?? 512 * 1024;
+    this.#batchSize = options.batchSize ?? 10_000;
+    this.#batchBytes = options.batchBytes ?? 1024 * 1024;
     this.#concurrency = options.concurrency ?? 2;
     this.#getfattr = options.getfattr ?? 'getfattr';
     this.#setfattr = options.setfattr ?? 'setfattr';
@@ -103,23 +103,34 @@ export class AttrLabelStore implements LabelStore {
     return batches;
   }
 
+  // A volume holds few distinct labels: decode each once and share the result object.
+  readonly #decodedCache = new Map<string, LabelRead>();
+  #decoded(encoded: string): LabelRead {
+    let read = this.#decodedCache.get(encoded);
+    if (read === undefined) {
+      read = { kind: 'label', label: decodeLabelBytes(decodeValue(encoded)) };
+      if (this.#decodedCache.size < 10_000) this.#decodedCache.set(encoded, read);
+    }
+    return read;
+  }
+
   async read(paths: readonly string[]): Promise<Map<string, LabelRead>> {
     for (const path of paths) if (!isAbsolute(path)) throw new AttrToolError(`not an absolute path: ${path}`);
     const result = new Map<string, LabelRead>();
     const batches = this.#batches(paths, (p) => Buffer.byteLength(p));
     const settled = await mapBounded(batches, this.#concurrency, (batch) =>
-      run(this.#getfattr, ['-h', '--absolute-names', '-n', SELINUX_XATTR, '-e', 'hex', '--', ...batch]),
+      run(this.#getfattr, ['-h', '--absolute-names', '-n', SELINUX_XATTR, '-e', 'text', '--', ...batch]),
     );
     settled.forEach((outcome, index) => {
       const batch = batches[index] ?? [];
       if (!outcome.ok) throw outcome.error;
       const { stdout, stderr } = outcome.value;
-      const found = new Map(parseHexDump(stdout, SELINUX_XATTR).map((e) => [e.path, e.value]));
+      const found = new Map(parseDump(stdout, SELINUX_XATTR).map((e) => [e.path, e.value]));
       const errors = parseAttrErrors(stderr, SELINUX_XATTR);
       for (const path of batch) {
-        const value = found.get(path);
+        const encoded = found.get(path);
         const message = errors.get(path);
-        if (value !== undefined) result.set(path, { kind: 'label', label: decodeLabelBytes(value) });
+        if (encoded !== undefined) result.set(path, this.#decoded(encoded));
         else if (message === undefined || /No such attribute|No data available/.test(message))
           result.set(path, { kind: 'absent' });
         else result.set(path, { kind: 'error', message });

@@ -40,26 +40,60 @@ export function unescapeAttrPath(text: string): string {
 
 export interface DumpEntry {
   path: string;
-  /** Raw value bytes (NUL included when the file has one). */
-  value: Uint8Array;
+  /** The value as getfattr printed it (`0x...` or `"..."`); NUL included when the file has one. */
+  value: string;
 }
 
-/** Parses `getfattr -e hex -n <name>` output into entries for that one attribute name. */
-export function parseHexDump(output: string, name: string): DumpEntry[] {
+/**
+ * Parses `getfattr -n <name>` output (`-e hex` or `-e text`) into entries for that one
+ * attribute name. Values stay encoded: callers decode each distinct value once (decodeValue).
+ */
+export function parseDump(output: string, name: string): DumpEntry[] {
   const entries: DumpEntry[] = [];
   let path: string | undefined;
   const prefix = `${name}=`;
-  for (const line of output.split('\n')) {
-    if (line.startsWith('# file: ')) {
-      path = unescapeAttrPath(line.slice(8));
-    } else if (path !== undefined && line.startsWith(prefix)) {
-      const raw = line.slice(prefix.length);
-      const hex = raw.startsWith('0x') ? raw.slice(2) : '';
-      entries.push({ path, value: Buffer.from(hex, 'hex') });
+  let start = 0;
+  while (start < output.length) {
+    let end = output.indexOf('\n', start);
+    if (end < 0) end = output.length;
+    if (output.startsWith('# file: ', start)) {
+      path = unescapeAttrPath(output.slice(start + 8, end));
+    } else if (path !== undefined && output.startsWith(prefix, start)) {
+      entries.push({ path, value: output.slice(start + prefix.length, end) });
       path = undefined;
     }
+    start = end + 1;
   }
   return entries;
+}
+
+/**
+ * Decodes a value as getfattr prints it: `0x<hex>`, `0s<base64>` or `"text"` where `\"`, `\\`
+ * and `\ooo` are escapes (text mode drops a trailing NUL; labels are compared without it anyway).
+ */
+export function decodeValue(encoded: string): Buffer {
+  if (encoded.startsWith('0x')) return Buffer.from(encoded.slice(2), 'hex');
+  if (encoded.startsWith('0s')) return Buffer.from(encoded.slice(2), 'base64');
+  const text = encoded.startsWith('"') && encoded.endsWith('"') ? encoded.slice(1, -1) : encoded;
+  const input = Buffer.from(text, 'utf8');
+  if (!input.includes(0x5c)) return input;
+  const out: number[] = [];
+  for (let i = 0; i < input.length; i++) {
+    const b = input[i] as number;
+    if (b !== 0x5c || i + 1 >= input.length) {
+      out.push(b);
+      continue;
+    }
+    const octal = input.subarray(i + 1, i + 4).toString('latin1');
+    if (/^[0-7]{3}$/.test(octal)) {
+      out.push(Number.parseInt(octal, 8));
+      i += 3;
+    } else {
+      out.push(input[i + 1] as number);
+      i += 1;
+    }
+  }
+  return Buffer.from(out);
 }
 
 /** One setfattr --restore block writing `value` (hex, so any byte is safe) to `name`. */

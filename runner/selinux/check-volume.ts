@@ -133,6 +133,17 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
     result.relabelFailed += written.failed.length;
   };
 
+  // A volume holds few distinct labels: judge each once.
+  const verdicts = new Map<string, Verdict>();
+  const classify = (label: string): Verdict => {
+    let verdict = verdicts.get(label);
+    if (verdict === undefined) {
+      verdict = judge(label, expected);
+      if (verdicts.size < 10_000) verdicts.set(label, verdict);
+    }
+    return verdict;
+  };
+
   const processBatch = async (paths: string[]): Promise<void> => {
     let read: Awaited<ReturnType<LabelStore['read']>>;
     try {
@@ -153,23 +164,15 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
         result.unlabelled++;
         continue;
       }
-      let context: ReturnType<typeof parseContext>;
-      try {
-        context = parseContext(entry.label, path);
-      } catch {
-        result.malformed++;
-        result.wrongLevels[entry.label] = (result.wrongLevels[entry.label] ?? 0) + 1;
-        sample(path);
-        continue;
-      }
-      if (context.level && levelsEqual(context.level, expected)) result.matching++;
-      else if (context.level && isSharedLevel(context.level)) result.shared++;
+      const verdict = classify(entry.label);
+      if (verdict.kind === 'match') result.matching++;
+      else if (verdict.kind === 'shared') result.shared++;
       else {
-        const seen = context.level ? formatLevel(context.level) : (context.rawLevel ?? '(no level)');
-        result.drifted++;
-        result.wrongLevels[seen] = (result.wrongLevels[seen] ?? 0) + 1;
+        if (verdict.kind === 'malformed') result.malformed++;
+        else result.drifted++;
+        result.wrongLevels[verdict.seen] = (result.wrongLevels[verdict.seen] ?? 0) + 1;
         sample(path);
-        writes.push({ path, label: withLevel(context, expected) });
+        if (verdict.relabelTo !== undefined) writes.push({ path, label: verdict.relabelTo });
       }
     }
     await writeDrift(writes);
@@ -241,6 +244,25 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
   await flush();
   await Promise.all(inflight);
   return result;
+}
+
+type Verdict =
+  | { kind: 'match' }
+  | { kind: 'shared' }
+  | { kind: 'drift'; seen: string; relabelTo: string }
+  | { kind: 'malformed'; seen: string; relabelTo: undefined };
+
+function judge(label: string, expected: MlsLevel): Verdict {
+  let context: ReturnType<typeof parseContext>;
+  try {
+    context = parseContext(label);
+  } catch {
+    return { kind: 'malformed', seen: label, relabelTo: undefined };
+  }
+  if (context.level && levelsEqual(context.level, expected)) return { kind: 'match' };
+  if (context.level && isSharedLevel(context.level)) return { kind: 'shared' };
+  const seen = context.level ? formatLevel(context.level) : (context.rawLevel ?? '(no level)');
+  return { kind: 'drift', seen, relabelTo: withLevel(context, expected) };
 }
 
 async function checkSingleContext(

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  decodeValue,
   escapeAttrPath,
   parseAttrErrors,
-  parseHexDump,
+  parseDump,
   restoreBlock,
   unescapeAttrPath,
 } from '../../../../runner/selinux/attr-format.ts';
@@ -14,10 +15,17 @@ describe('getfattr/setfattr text formats', () => {
       '# file: /v/a\nsecurity.selinux=0x733000\n\n' +
       '# file: /v/we\\012ird\\134x ä\nsecurity.selinux=0x7330\n\n';
     // Act
-    const entries = parseHexDump(out, 'security.selinux');
+    const entries = parseDump(out, 'security.selinux');
     // Assess
     expect(entries.map((e) => e.path)).toEqual(['/v/a', '/v/we\nird\\x ä']);
-    expect(entries.map((e) => Buffer.from(e.value).toString('latin1'))).toEqual(['s0\0', 's0']);
+    expect(entries.map((e) => decodeValue(e.value).toString('latin1'))).toEqual(['s0\0', 's0']);
+  });
+
+  it('decodes text-mode values with their escapes, as getfattr 2.5 prints them', () => {
+    // getfattr -e text of the bytes a"b\c<newline>d<NUL>
+    expect(decodeValue('"a\\"b\\\\c\\012d"').toString('latin1')).toBe('a"b\\c\nd');
+    expect(decodeValue('"u:r:t:s0:c1,c2"').toString()).toBe('u:r:t:s0:c1,c2');
+    expect(decodeValue('0sczA=').toString()).toBe('s0');
   });
 
   it('escapes names so that unescaping gives them back', () => {
