@@ -138,9 +138,9 @@ export class RegistryClient {
         `is ${bytes.length} bytes, over the ${MAX_MANIFEST_BYTES} byte limit`,
       );
     }
-    const header = res.headers.get('docker-content-digest');
+    const header = res.headers.get('docker-content-digest') || undefined;
     if (ref.digest !== undefined) verifyDigest(source, bytes, ref.digest);
-    if (header !== null && header !== '') verifyDigest(`${source} (Docker-Content-Digest)`, bytes, header);
+    if (header !== undefined) verifyDigest(`${source} (Docker-Content-Digest)`, bytes, header);
     const digest = ref.digest ?? header ?? computeDigest(bytes);
     const json = parseJson(source, bytes);
     const declared =

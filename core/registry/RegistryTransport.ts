@@ -51,7 +51,8 @@ export interface RegistryResponse {
 }
 
 interface RealmInfo {
-  scheme: 'bearer' | 'basic';
+  /** `none`: /v2/ answered 200 without credentials (an anonymous registry). */
+  scheme: 'bearer' | 'basic' | 'none';
   realm?: string;
   service?: string;
 }
@@ -106,7 +107,10 @@ export class RegistryTransport {
     const cached = await this.#cachedAuthorization(domain, scope);
     if (cached !== undefined || this.#realms.has(domain)) return cached;
     const res = await this.request(domain, { method: 'GET', path: '/v2/', noAuth: true });
-    if (res.status !== 401) return undefined;
+    if (res.status !== 401) {
+      if (res.status === 200) this.#realms.set(domain, { scheme: 'none' });
+      return undefined;
+    }
     return this.#authenticate(domain, scope, res.headers.get('www-authenticate'), true);
   }
 

@@ -227,6 +227,63 @@ describe('RegistryClient against a fake registry', () => {
     expect(server.seen.at(-1)?.headers.authorization).toBe('Bearer t3');
   });
 
+  it('replaces a token the registry no longer accepts, once', async () => {
+    let issued = 0;
+    const server = await fake({
+      '/token': (_req, res) => send(res, 200, JSON.stringify({ token: `t${++issued}`, expires_in: 3600 })),
+      '/v2/': (req, res) =>
+        req.headers.authorization === `Bearer t${issued}` && issued > 1
+          ? send(res, 200, '', { 'docker-content-digest': MANIFEST_DIGEST })
+          : send(res, 401, '', { 'www-authenticate': `Bearer realm="${server.url}/token",service="fake"` }),
+    });
+    const { client: c } = client(server);
+    // the first token is refused twice: a fresh one is fetched only once per request
+    await expect(c.resolveDigest(ref(server, 'team/app:1'))).rejects.toThrow(AuthError);
+    await expect(c.resolveDigest(ref(server, 'team/app:2'))).resolves.toBe(MANIFEST_DIGEST);
+    expect(server.count('/token')).toBe(2);
+  });
+
+  it('retries a token service answering 503, then authenticates', async () => {
+    let tokenCalls = 0;
+    const server = await fake({
+      '/token': (_req, res) =>
+        ++tokenCalls === 1 ? send(res, 503, 'busy') : send(res, 200, JSON.stringify({ token: 'ok' })),
+      '/v2/': (req, res) =>
+        req.headers.authorization === 'Bearer ok'
+          ? send(res, 200, '', { 'docker-content-digest': MANIFEST_DIGEST })
+          : send(res, 401, '', { 'www-authenticate': `Bearer realm="${server.url}/token",service="fake"` }),
+    });
+    const { client: c, sleeps } = client(server);
+    await expect(c.resolveDigest(ref(server))).resolves.toBe(MANIFEST_DIGEST);
+    expect(tokenCalls).toBe(2);
+    expect(sleeps).toHaveLength(1);
+  });
+
+  it('rejects a token response without a token as a ValidationError', async () => {
+    const server = await fake({
+      '/token': (_req, res) => send(res, 200, JSON.stringify({ expires_in: 60 })),
+      '/v2/': (_req, res) => send(res, 401, '', { 'www-authenticate': `Bearer realm="${server.url}/token"` }),
+    });
+    await expect(client(server).client.resolveDigest(ref(server))).rejects.toThrow(ValidationError);
+  });
+
+  it('gives the Authorization a third party needs: a Bearer token, or nothing for an anonymous registry', async () => {
+    const secured = await fake({
+      '/token': (_req, res) => send(res, 200, JSON.stringify({ token: 'clair-token' })),
+      '/v2/': (_req, res) =>
+        send(res, 401, '', { 'www-authenticate': `Bearer realm="${secured.url}/token",service="s"` }),
+    });
+    const open = await fake({ '/v2/': (_req, res) => send(res, 200, '{}') });
+    expect(await client(secured).client.authorization(secured.host, 'team/app')).toBe('Bearer clair-token');
+    expect(secured.seen.find((s) => s.url.startsWith('/token'))?.url).toContain(
+      'scope=repository%3Ateam%2Fapp%3Apull',
+    );
+    const anonymous = client(open).client;
+    expect(await anonymous.authorization(open.host, 'team/app')).toBeUndefined();
+    expect(await anonymous.authorization(open.host, 'team/other')).toBeUndefined();
+    expect(open.count('/v2/')).toBe(1);
+  });
+
   it('stops a redirect loop with an UpstreamError', async () => {
     const server = await fake({
       '/v2/team/app/blobs/': (req, res) => send(res, 307, '', { location: req.url ?? '/' }),
