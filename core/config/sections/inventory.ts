@@ -4,24 +4,52 @@ import { Duration, HttpUrl, SecretRef } from '../common.ts';
 
 export const ElasticsearchSource = z
   .object({
-    node: HttpUrl.optional(),
-    cloudId: z.string().optional(),
-    apiKey: SecretRef.optional(),
-    username: z.string().optional(),
-    password: SecretRef.optional(),
-    index: z.string().min(1).default('metricbeat-*,filebeat-*,logs-*'),
-    requestTimeout: Duration.prefault(30_000),
-    maxRetries: z.number().int().min(0).max(10).default(3),
-    pageSize: z.number().int().min(1).max(10_000).default(1000),
+    node: HttpUrl.optional().describe('Elasticsearch URL (8.x servers), e.g. https://es.example.org:9200.'),
+    cloudId: z.string().optional().describe('Elastic Cloud id, instead of `node`.'),
+    apiKey: SecretRef.optional().describe('API key (secret reference), the preferred auth.'),
+    username: z.string().optional().describe('Basic auth user (with `password`).'),
+    password: SecretRef.optional().describe('Basic auth password (secret reference).'),
+    index: z
+      .string()
+      .min(1)
+      .default('metricbeat-*,filebeat-*,logs-*')
+      .describe('Index pattern(s) holding container documents, comma separated.'),
+    requestTimeout: Duration.prefault(30_000).describe('Timeout of one search request.'),
+    maxRetries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(3)
+      .describe('Retries of a search after 429, 5xx, timeouts or dropped connections (jittered backoff).'),
+    pageSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(1000)
+      .describe('Unique images per composite-aggregation page; bounds memory whatever the fleet size.'),
     fields: z
       .object({
-        timestamp: z.string().default('@timestamp'),
-        host: z.string().default('host.name'),
-        containerId: z.string().default('container.id'),
-        imageName: z.string().default('container.image.name'),
-        imageTag: z.string().default('container.image.tag'),
-        imageDigest: z.string().default('container.image.hash.all'),
-        labels: z.string().default('container.labels'),
+        timestamp: z.string().default('@timestamp').describe('Report time field (a date).'),
+        host: z.string().default('host.name').describe('Host name field (keyword).'),
+        containerId: z.string().default('container.id').describe('Container id field (keyword).'),
+        imageName: z
+          .string()
+          .default('container.image.name')
+          .describe('Image reference field as the runtime reports it (keyword).'),
+        imageTag: z
+          .string()
+          .default('container.image.tag')
+          .describe('Image tag field (keyword, may be an array).'),
+        imageDigest: z
+          .string()
+          .default('container.image.hash.all')
+          .describe('Image digest field (keyword array of sha256:...; `container.image.hash` in older ECS).'),
+        labels: z
+          .string()
+          .default('container.labels')
+          .describe('Object holding container labels (keyword values).'),
       })
       .strict()
       .prefault({}),
@@ -30,10 +58,19 @@ export const ElasticsearchSource = z
 
 export const InventorySection = z
   .object({
-    source: z.enum(['elasticsearch', 'file']).default('file'),
-    /** NDJSON export of container documents, for `source: file`. */
-    file: z.string().default('examples/fleet.ndjson'),
-    lookback: Duration.prefault('2h'),
-    elasticsearch: ElasticsearchSource.optional(),
+    source: z
+      .enum(['elasticsearch', 'file'])
+      .default('file')
+      .describe('Where container metadata comes from: Elasticsearch or an NDJSON export (`inventory.file`).'),
+    file: z
+      .string()
+      .default('examples/fleet.ndjson')
+      .describe(
+        'NDJSON export of container documents for `source: file`; without --as-of its window ends at the newest document.',
+      ),
+    lookback: Duration.prefault('2h').describe('Window of reports that count as running.'),
+    elasticsearch: ElasticsearchSource.optional().describe(
+      'Elasticsearch connection, for `source: elasticsearch`.',
+    ),
   })
   .strict();
