@@ -1,0 +1,108 @@
+# The scheduled functions plus the node runner on a Kubernetes cluster: a CronJob that
+# starts one Job per node every 15 minutes to pre-pull, prune and check SELinux labels.
+terraform {
+  required_version = ">= 1.5.0"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 6.29.0"
+    }
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = ">= 2.23.0"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.region
+}
+
+provider "kubernetes" {
+  config_path    = var.kubeconfig
+  config_context = var.kube_context
+}
+
+variable "region" {
+  type        = string
+  default     = "eu-north-1"
+  description = "AWS region to deploy to."
+}
+
+variable "kubeconfig" {
+  type        = string
+  default     = "~/.kube/config"
+  description = "kubeconfig with rights to create namespaces, RBAC and CronJobs."
+}
+
+variable "kube_context" {
+  type        = string
+  default     = null
+  description = "Context in the kubeconfig; null: its current context."
+}
+
+variable "mail_from" {
+  type        = string
+  description = "Sender address of the emails; verify it (or its domain) in SES."
+}
+
+variable "clair_url" {
+  type        = string
+  description = "Clair v4 base URL reachable from Lambda."
+}
+
+variable "elasticsearch_url" {
+  type        = string
+  description = "Elasticsearch holding the hosts' container metadata."
+}
+
+module "imagewarden" {
+  source = "../.."
+
+  mail_from         = var.mail_from
+  clair_url         = var.clair_url
+  elasticsearch_url = var.elasticsearch_url
+  secrets = {
+    elasticsearch_api_key = true
+  }
+  imagewarden_config = {
+    policy = { approvedRegistries = ["harbor.example.org"] }
+  }
+
+  runner = {
+    enabled  = true
+    image    = "ghcr.io/imagewarden/runner:0.1.0"
+    schedule = "*/15 * * * *"
+  }
+  runner_config = {
+    log = { level = "info" }
+    runner = {
+      socket = "/var/run/docker.sock"
+      warm   = ["harbor.example.org/base/runtime:stable"]
+      prune  = { enabled = true }
+      selinux = {
+        enabled = true
+        relabel = false
+      }
+      fanout = {
+        maxConcurrentJobs = 10
+        nodeSelector      = { "kubernetes.io/os" = "linux" }
+      }
+    }
+  }
+}
+
+output "ack_url" {
+  description = "Where the acknowledgement links point."
+  value       = module.imagewarden.ack_url
+}
+
+output "clair_webhook_url" {
+  description = "Set as Clair's notifier webhook target."
+  value       = module.imagewarden.clair_webhook_url
+}
+
+output "runner_namespace" {
+  description = "Namespace of the runner CronJob."
+  value       = module.imagewarden.runner_namespace
+}

@@ -1,0 +1,282 @@
+# The node runner on a Kubernetes cluster, the same objects as infra/base (kustomize): a
+# CronJob whose pod (`imagewarden runner fanout`) starts one Job per eligible node, the two
+# service accounts with least-privilege RBAC, and the runner ConfigMap. Enabled by
+# var.runner.enabled; needs the kubernetes provider configured by the caller.
+
+locals {
+  runner_enabled = var.runner.enabled ? 1 : 0
+  runner_ns      = var.runner.namespace
+  runner_labels = {
+    "app.kubernetes.io/name"       = "imagewarden"
+    "app.kubernetes.io/part-of"    = "imagewarden"
+    "app.kubernetes.io/managed-by" = "terraform"
+  }
+  # The fan-out builds every node Job from this file; what Terraform manages is filled in.
+  runner_config_user = try(var.runner_config.runner, {})
+  runner_yaml = yamlencode(merge(var.runner_config, {
+    runner = merge(local.runner_config_user, {
+      fanout = merge(try(local.runner_config_user.fanout, {}), {
+        namespace      = local.runner_ns
+        image          = var.runner.image
+        serviceAccount = "imagewarden-node"
+        configMap      = "imagewarden-runner"
+        configKey      = "runner.yaml"
+      })
+    })
+  }))
+}
+
+resource "kubernetes_namespace_v1" "runner" {
+  count = var.runner.enabled && var.runner.create_namespace ? 1 : 0
+  metadata {
+    name = local.runner_ns
+    labels = merge(local.runner_labels, {
+      # Node Jobs mount hostPath volumes (runtime socket, image store), which the baseline
+      # and restricted Pod Security levels forbid. Only imagewarden runs here.
+      "pod-security.kubernetes.io/enforce" = "privileged"
+      "pod-security.kubernetes.io/warn"    = "restricted"
+    })
+  }
+}
+
+resource "kubernetes_service_account_v1" "fanout" {
+  count = local.runner_enabled
+  metadata {
+    name      = "imagewarden-fanout"
+    namespace = local.runner_ns
+    labels    = merge(local.runner_labels, { "app.kubernetes.io/component" = "fanout" })
+  }
+  depends_on = [kubernetes_namespace_v1.runner]
+}
+
+resource "kubernetes_service_account_v1" "node" {
+  count = local.runner_enabled
+  metadata {
+    name      = "imagewarden-node"
+    namespace = local.runner_ns
+    labels    = merge(local.runner_labels, { "app.kubernetes.io/component" = "node-runner" })
+  }
+  depends_on = [kubernetes_namespace_v1.runner]
+}
+
+# Fan-out: read nodes cluster-wide; create/list/delete Jobs only in its own namespace.
+resource "kubernetes_cluster_role_v1" "fanout" {
+  count = local.runner_enabled
+  metadata {
+    name   = "imagewarden-fanout"
+    labels = merge(local.runner_labels, { "app.kubernetes.io/component" = "fanout" })
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["nodes"]
+    verbs      = ["list"]
+  }
+}
+
+resource "kubernetes_cluster_role_binding_v1" "fanout" {
+  count = local.runner_enabled
+  metadata {
+    name   = "imagewarden-fanout"
+    labels = merge(local.runner_labels, { "app.kubernetes.io/component" = "fanout" })
+  }
+  role_ref {
+    api_group = "rbac.authorization.k8s.io"
+    kind      = "ClusterRole"
+    name      = kubernetes_cluster_role_v1.fanout[0].metadata[0].name
+  }
+  subject {
+    kind      = "ServiceAccount"
+    name      = kubernetes_service_account_v1.fanout[0].metadata[0].name
+    namespace = local.runner_ns
+  }
+}
+
+resource "kubernetes_role_v1" "fanout" {
+  count = local.runner_enabled
+  metadata {
+    name      = "imagewarden-fanout"
+    namespace = local.runner_ns
+    labels    = merge(local.runner_labels, { "app.kubernetes.io/component" = "fanout" })
+  }
+  rule {
+    api_groups = ["batch"]
+    resources  = ["jobs"]
+    verbs      = ["create", "list", "delete"]
+  }
+}
+
+resource "kubernetes_role_binding_v1" "fanout" {
+  count = local.runner_enabled
+  metadata {
+    name      = "imagewarden-fanout"
+    namespace = local.runner_ns
+    labels    = merge(local.runner_labels, { "app.kubernetes.io/component" = "fanout" })
+  }
+  role_ref {
+    api_group = "rbac.authorization.k8s.io"
+    kind      = "Role"
+    name      = kubernetes_role_v1.fanout[0].metadata[0].name
+  }
+  subject {
+    kind      = "ServiceAccount"
+    name      = kubernetes_service_account_v1.fanout[0].metadata[0].name
+    namespace = local.runner_ns
+  }
+}
+
+# Node runner: read what decides a node's desired images (workloads, also scaled to zero;
+# pods; namespaces for SELinux levels; nodes for taints), get the pull secrets workloads
+# name (get only, never list), record Events.
+resource "kubernetes_cluster_role_v1" "node" {
+  count = local.runner_enabled
+  metadata {
+    name   = "imagewarden-node"
+    labels = merge(local.runner_labels, { "app.kubernetes.io/component" = "node-runner" })
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["nodes", "namespaces"]
+    verbs      = ["get", "list"]
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["pods"]
+    verbs      = ["list"]
+  }
+  rule {
+    api_groups = ["apps"]
+    resources  = ["deployments", "replicasets", "statefulsets", "daemonsets"]
+    verbs      = ["list"]
+  }
+  rule {
+    api_groups = ["batch"]
+    resources  = ["jobs", "cronjobs"]
+    verbs      = ["list"]
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["secrets"]
+    verbs      = ["get"]
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["events"]
+    verbs      = ["create"]
+  }
+}
+
+resource "kubernetes_cluster_role_binding_v1" "node" {
+  count = local.runner_enabled
+  metadata {
+    name   = "imagewarden-node"
+    labels = merge(local.runner_labels, { "app.kubernetes.io/component" = "node-runner" })
+  }
+  role_ref {
+    api_group = "rbac.authorization.k8s.io"
+    kind      = "ClusterRole"
+    name      = kubernetes_cluster_role_v1.node[0].metadata[0].name
+  }
+  subject {
+    kind      = "ServiceAccount"
+    name      = kubernetes_service_account_v1.node[0].metadata[0].name
+    namespace = local.runner_ns
+  }
+}
+
+resource "kubernetes_config_map_v1" "runner" {
+  count = local.runner_enabled
+  metadata {
+    name      = "imagewarden-runner"
+    namespace = local.runner_ns
+    labels    = merge(local.runner_labels, { "app.kubernetes.io/component" = "config" })
+  }
+  data = {
+    "runner.yaml" = local.runner_yaml
+  }
+  depends_on = [kubernetes_namespace_v1.runner]
+}
+
+resource "kubernetes_cron_job_v1" "fanout" {
+  count = local.runner_enabled
+  metadata {
+    name      = "imagewarden-fanout"
+    namespace = local.runner_ns
+    labels    = merge(local.runner_labels, { "app.kubernetes.io/component" = "fanout" })
+  }
+  spec {
+    schedule = var.runner.schedule
+    # A slow tick is never overlapped by the next one.
+    concurrency_policy            = "Forbid"
+    starting_deadline_seconds     = 300
+    successful_jobs_history_limit = 3
+    failed_jobs_history_limit     = 3
+
+    job_template {
+      metadata {
+        labels = merge(local.runner_labels, { "app.kubernetes.io/component" = "fanout" })
+      }
+      spec {
+        backoff_limit              = 0
+        active_deadline_seconds    = 600
+        ttl_seconds_after_finished = 86400
+
+        template {
+          metadata {
+            labels = merge(local.runner_labels, { "app.kubernetes.io/component" = "fanout" })
+            annotations = {
+              # A changed config rolls into the next tick's pod and node Jobs.
+              "imagewarden.io/config-sha256" = sha256(local.runner_yaml)
+            }
+          }
+          spec {
+            service_account_name = kubernetes_service_account_v1.fanout[0].metadata[0].name
+            restart_policy       = "Never"
+
+            security_context {
+              run_as_non_root = true
+              run_as_user     = 65532
+              run_as_group    = 65532
+              seccomp_profile {
+                type = "RuntimeDefault"
+              }
+            }
+
+            container {
+              name              = "fanout"
+              image             = var.runner.image
+              image_pull_policy = "IfNotPresent"
+              args              = ["runner", "fanout", "--config", "/etc/imagewarden/runner.yaml"]
+
+              resources {
+                requests = { cpu = "20m", memory = "64Mi" }
+                limits   = { cpu = "200m", memory = "192Mi" }
+              }
+
+              security_context {
+                privileged                 = false
+                allow_privilege_escalation = false
+                read_only_root_filesystem  = true
+                capabilities {
+                  drop = ["ALL"]
+                }
+              }
+
+              volume_mount {
+                name       = "config"
+                mount_path = "/etc/imagewarden"
+                read_only  = true
+              }
+            }
+
+            volume {
+              name = "config"
+              config_map {
+                name = kubernetes_config_map_v1.runner[0].metadata[0].name
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
