@@ -40,9 +40,9 @@ export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): 
   runnerGroup(program)
     .command('fanout')
     .description(
-      'Create one `runner node --once` Job per eligible node (Ready, schedulable, matching\n' +
-        'runner.fanout.nodeSelector, taints tolerated), none for a node whose Job is still active,\n' +
-        'at most runner.fanout.maxConcurrentJobs active cluster-wide (the rest wait for the next\n' +
+      'Create one `runner node --once` Job per eligible node (Ready, schedulable, matching ' +
+        'runner.fanout.nodeSelector, taints tolerated), none for a node whose Job is still active, ' +
+        'at most runner.fanout.maxConcurrentJobs active cluster-wide (the rest wait for the next ' +
         'tick), and delete stale node Jobs. Exit 1 when anything failed (see the summary).',
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
