@@ -12,37 +12,49 @@ const SAMPLE_HOSTS = 5;
 
 /** Accumulates findings as digest results arrive; `add` returns the findings it changed. */
 export class FindingsCollector {
-  readonly #items = new Map<string, InventoryItem>();
+  readonly #items = new Map<string, InventoryItem[]>();
   readonly #detectedAt: Map<string, string>;
   readonly #findings = new Map<string, VulnerabilityFinding>();
-  /** digests merged into each finding, to add a digest's hosts only once */
+  /** inventory items merged into each finding, to add an item's hosts only once */
   readonly #merged = new Map<string, Set<string>>();
+  /** containers of the item whose owner is the recipient: the biggest user of the image decides */
+  readonly #recipientWeight = new Map<string, number>();
 
   /** `previous`: findings stored by earlier runs, whose `detectedAt` is kept. */
   constructor(
     items: readonly InventoryItem[],
     previous: ReadonlyMap<string, VulnerabilityFinding> = new Map(),
   ) {
-    for (const item of items) if (item.digest) this.#items.set(item.digest, item);
+    for (const item of items) {
+      if (item.digest) this.#items.set(item.digest, [...(this.#items.get(item.digest) ?? []), item]);
+    }
     this.#detectedAt = new Map([...previous].map(([k, f]) => [k, f.detectedAt]));
   }
 
   add(result: ScanResult, now: Date): VulnerabilityFinding[] {
-    const item = this.#items.get(result.digest);
-    if (!item) return [];
     const changed = new Map<string, VulnerabilityFinding>();
-    for (const v of result.vulnerabilities) {
-      const key = vulnerabilityKey(item.repository, v.vulnerability, v.package.name);
-      const existing = this.#findings.get(key);
-      const merged = existing
-        ? mergeInto(existing, v, item, this.#merged.get(key))
-        : create(key, v, item, this.#detectedAt.get(key) ?? now.toISOString());
-      if (!this.#merged.has(key)) this.#merged.set(key, new Set());
-      this.#merged.get(key)?.add(item.digest ?? item.id);
-      this.#findings.set(key, merged);
-      changed.set(key, merged);
+    for (const item of this.#items.get(result.digest) ?? []) {
+      for (const v of result.vulnerabilities) {
+        const key = vulnerabilityKey(item.repository, v.vulnerability, v.package.name);
+        const existing = this.#findings.get(key);
+        const takesRecipient = item.containers > (this.#recipientWeight.get(key) ?? -1);
+        if (takesRecipient) this.#recipientWeight.set(key, item.containers);
+        const merged = existing
+          ? mergeInto(existing, v, item, this.#merged.get(key), takesRecipient)
+          : create(key, v, item, this.#detectedAt.get(key) ?? now.toISOString());
+        const seen = this.#merged.get(key) ?? new Set<string>();
+        seen.add(item.id);
+        this.#merged.set(key, seen);
+        this.#findings.set(key, merged);
+        changed.set(key, merged);
+      }
     }
     return [...changed.values()];
+  }
+
+  /** The finding as merged so far (write this, not an older copy, when digests finish concurrently). */
+  current(key: string): VulnerabilityFinding | undefined {
+    return this.#findings.get(key);
   }
 
   get findings(): VulnerabilityFinding[] {
@@ -92,7 +104,8 @@ function mergeInto(
   f: VulnerabilityFinding,
   v: DigestVulnerability,
   item: InventoryItem,
-  mergedDigests: Set<string> | undefined,
+  mergedItems: Set<string> | undefined,
+  takesRecipient: boolean,
 ): VulnerabilityFinding {
   const digest = item.digest ?? item.id;
   const out: VulnerabilityFinding = {
@@ -101,9 +114,8 @@ function mergeInto(
     where: { ...f.where },
     package: { ...f.package },
   };
-  if (!mergedDigests?.has(digest)) {
-    out.digests.push(digest);
-    out.digests.sort();
+  if (!mergedItems?.has(item.id)) {
+    out.digests = [...new Set([...out.digests, digest])].sort();
     out.where.hostCount += item.hosts.count;
     out.where.containers += item.containers;
     out.where.sampleHosts = [...new Set([...out.where.sampleHosts, ...item.hosts.sample])].slice(
@@ -117,8 +129,7 @@ function mergeInto(
   out.package.version = [...versions].sort().join(', ');
   if (out.fixedIn === undefined && v.fixedIn !== undefined) out.fixedIn = v.fixedIn;
   out.links = [...new Set([...out.links, ...v.links])];
-  // the image with the most containers decides who hears about it
-  if (item.containers > f.where.containers) out.recipient = item.owner;
+  if (takesRecipient) out.recipient = item.owner;
   out.title = title(out);
   return out;
 }

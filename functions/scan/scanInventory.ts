@@ -62,6 +62,8 @@ interface Job {
   target: DigestToScan;
   throttles: number;
   notReady: number;
+  /** Whether any attempt of this job POSTed the manifest. */
+  indexed: boolean;
 }
 
 export async function scanInventory(
@@ -103,7 +105,7 @@ export async function scanInventory(
 
   const finalize = async (job: Job, scan: DigestScan): Promise<void> => {
     const r = scan.result;
-    if (scan.indexed) result.indexed++;
+    if (job.indexed) result.indexed++;
     if (scan.cached) result.cached++;
     result[r.status]++;
     if (r.status !== 'scanned')
@@ -113,11 +115,18 @@ export async function scanInventory(
         status: r.status,
         reason: r.error ?? r.status,
       });
-    for (const finding of collector.add(r, ports.clock.now()))
-      await ports.store.put(VULN_FINDINGS, finding.key, finding);
+    for (const { key } of collector.add(r, ports.clock.now())) {
+      // another digest may have merged into this finding while we awaited: write the latest
+      await ports.store.put(VULN_FINDINGS, key, collector.current(key));
+    }
   };
 
-  const queue: Job[] = [...targets.values()].map((target) => ({ target, throttles: 0, notReady: 0 }));
+  const queue: Job[] = [...targets.values()].map((target) => ({
+    target,
+    throttles: 0,
+    notReady: 0,
+    indexed: false,
+  }));
   let inFlight = 0;
   let delayed = 0;
   // when some digest has no result at all, keep the stored findings it may still carry
@@ -145,6 +154,7 @@ export async function scanInventory(
         return;
       }
       const status = scan.result.status;
+      if (scan.indexed) job.indexed = true;
       if (status === 'throttled') {
         result.throttles++;
         limit.onThrottle();

@@ -64,6 +64,8 @@ export interface ScanWorld {
   /** `127.0.0.1:PORT` of the blob server: the registry domain of synthetic images. */
   registry: string;
   sleeps: number[];
+  /** Records the delay and returns at once: pass to the driver so tests never wait. */
+  sleep: (ms: number) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,7 @@ export async function scanWorld(
     store,
     clock,
     sleeps,
+    sleep,
     registry: new URL(blobs.url).host,
     ports: { scanner, manifests: images, store, clock, logger: silentLogger() },
     close: async () => {

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { AdaptiveLimit } from '../../../../functions/scan/AdaptiveLimit.ts';
+
+describe('AdaptiveLimit', () => {
+  it('halves on throttle down to the minimum, and creeps back up after runs of successes', () => {
+    // Prepare
+    const limit = new AdaptiveLimit(8, { recoverAfter: 2 });
+    // Act + Assess
+    limit.onThrottle();
+    expect(limit.current).toBe(4);
+    limit.onThrottle();
+    limit.onThrottle();
+    limit.onThrottle();
+    expect(limit.current).toBe(1);
+    expect(limit.decreases).toBe(3);
+    limit.onSuccess();
+    expect(limit.current).toBe(1);
+    limit.onSuccess();
+    expect(limit.current).toBe(2);
+    for (let i = 0; i < 40; i++) limit.onSuccess();
+    expect(limit.current).toBe(8);
+  });
+
+  it('a throttle resets the run of successes', () => {
+    const limit = new AdaptiveLimit(4, { recoverAfter: 2 });
+    limit.onThrottle();
+    limit.onSuccess();
+    limit.onThrottle();
+    limit.onSuccess();
+    expect(limit.current).toBe(1);
+  });
+
+  it('refuses a limit that is not a positive integer', () => {
+    expect(() => new AdaptiveLimit(0)).toThrow(RangeError);
+  });
+});
