@@ -62,7 +62,7 @@ export function renderText(view: MessageView, subject: string): string {
 export function ruleText(view: MessageView): string {
   switch (view.rule) {
     case 'label':
-      return `the images name you as owner (${oneLine(view.ruleDetail, 100)})`;
+      return `the images name you as owner (label ${oneLine(view.ruleDetail, 100)})`;
     case 'host-owner':
       return `you own the hosts these images run on (${oneLine(view.ruleDetail, 100)}) and the images name no owner`;
     default:
