@@ -4,10 +4,12 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, ValidationError } from '../core/errors.ts';
 import { registerAckCommands } from './commands/ack.ts';
 import { registerConfigCommands } from './commands/config.ts';
+import { registerInventoryCommand } from './commands/inventory.ts';
 import { registerNotifyCommands } from './commands/notify.ts';
 import { registerRefCommand } from './commands/ref.ts';
 import { registerRunnerCommands } from './commands/runner.ts';
 import { registerRunnerFanoutCommand } from './commands/runner-fanout.ts';
+import { registerScanCommands } from './commands/scan.ts';
 import { type CliContext, EXIT } from './context.ts';
 
 export const VERSION = '0.1.0';
@@ -29,11 +31,13 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (text) => ctx.stderr.write(text),
     });
   registerConfigCommands(program, ctx);
+  registerInventoryCommand(program, ctx);
   registerNotifyCommands(program, ctx);
   registerAckCommands(program, ctx);
   registerRefCommand(program, ctx);
   registerRunnerCommands(program, ctx);
   registerRunnerFanoutCommand(program, ctx);
+  registerScanCommands(program, ctx);
   return program;
 }
 

@@ -6,6 +6,8 @@ import type { UpstreamError } from '../../core/errors.ts';
 import type { ImageReference } from '../../core/image-reference.ts';
 
 export interface ImageMetadata {
+  /** True when no registry is asked on purpose (`--offline`); nothing is then reported as down. */
+  readonly offline?: boolean;
   /** Whether the registry answers at all (a short ping), so a down registry costs one timeout. */
   available(domain: string): Promise<boolean>;
   resolveDigest(ref: ImageReference): Promise<string>;
@@ -65,6 +67,7 @@ export class RegistryImageMetadata implements ImageMetadata {
 
 /** For `--offline` runs and sites without registry access: nothing is resolved, ages are unknown. */
 export const offlineImageMetadata: ImageMetadata = {
+  offline: true,
   available: async () => false,
   resolveDigest: async (ref) => {
     throw new Error(`offline: cannot resolve ${ref.name}`);

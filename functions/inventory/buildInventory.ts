@@ -218,7 +218,7 @@ export async function buildInventory(
   await mapBounded(domains, options.concurrency, async (domain) => {
     up.set(domain, await metadata.available(domain).catch(() => false));
   });
-  const registriesDown = domains.filter((d) => up.get(d) !== true).sort();
+  const registriesDown = metadata.offline ? [] : domains.filter((d) => up.get(d) !== true).sort();
 
   // Tag -> digest, once per distinct reference.
   const toResolve = new Map<string, ImageReference>();
@@ -234,6 +234,7 @@ export async function buildInventory(
     entries,
     options.concurrency,
     async ([, ref]) => {
+      if (metadata.offline) throw new Error('offline: no registry asked');
       if (up.get(ref.domain) !== true) throw new Error(`registry ${ref.domain} unreachable`);
       return metadata.resolveDigest(ref);
     },
