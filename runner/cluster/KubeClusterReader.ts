@@ -210,14 +210,15 @@ export class KubeClusterReader implements ClusterReader {
     return retry(
       async () => {
         const signal = AbortSignal.timeout(this.timeoutMs);
+        // client-node's object API takes observable-style middleware: anything with toPromise()
         const options = {
           middleware: [
             {
-              pre: async (context: { setSignal(s: AbortSignal): void }) => {
+              pre: (context: { setSignal(s: AbortSignal): void }) => {
                 context.setSignal(signal);
-                return context;
+                return { toPromise: () => Promise.resolve(context) };
               },
-              post: async (response: unknown) => response,
+              post: (response: unknown) => ({ toPromise: () => Promise.resolve(response) }),
             },
           ],
           middlewareMergeStrategy: 'append',

@@ -23,8 +23,9 @@
  * ownerReferences; Jobs orphan by default, as in Kubernetes). Errors are real `Status` bodies.
  *
  * Faults: `api.fault({ method: 'GET', path: '/apis/apps/v1/deployments', times: 1 }, { kind: 'status', code: 500 })`
- * with kinds status (any code), forbidden, throttle (429 + Retry-After), truncated (200 with
- * the real body cut in half) and hang (never answers; stop() cuts it off). Unimplemented
+ * (optionally `when: (query) => query.has('continue')`) with kinds status (any code),
+ * forbidden, throttle (429 + Retry-After), expired (410), truncated (200 with the real body
+ * cut in half) and hang (never answers; stop() cuts it off). Unimplemented
  * routes (watch, subresources, discovery, unknown resources) answer 404 and are recorded in
  * `unhandled`, which a test asserts is empty.
  */
@@ -68,12 +69,16 @@ export type Fault =
   | { kind: 'forbidden' }
   | { kind: 'throttle'; retryAfterSeconds?: number }
   | { kind: 'truncated' }
+  /** 410 Expired, as for a continue token older than a compaction. */
+  | { kind: 'expired' }
   | { kind: 'hang' };
 
 export interface FaultMatch {
   method?: string;
   /** Exact path (no query) or a RegExp tested against the path. */
   path?: string | RegExp;
+  /** Only requests whose query passes, e.g. `(q) => q.has('continue')`. */
+  when?: (query: URLSearchParams) => boolean;
   /** How many matching requests get the fault; unlimited by default. */
   times?: number;
 }
@@ -209,7 +214,7 @@ export class KubeApiFake {
     };
     this.requests.push(record);
     const raw = await readBody(req);
-    const fault = this.takeFault(method, url.pathname);
+    const fault = this.takeFault(method, url);
     if (fault) record.fault = fault.kind;
     if (fault?.kind === 'hang') {
       this.hung.push(res);
@@ -222,10 +227,12 @@ export class KubeApiFake {
     res.end(fault?.kind === 'truncated' ? text.slice(0, Math.floor(text.length / 2)) : text);
   }
 
-  private takeFault(method: string, path: string): Fault | undefined {
+  private takeFault(method: string, url: URL): Fault | undefined {
+    const path = url.pathname;
     const rule = this.faults.find(
       ({ match, left }) =>
         left > 0 &&
+        (match.when === undefined || match.when(url.searchParams)) &&
         (match.method === undefined || match.method.toUpperCase() === method) &&
         (match.path === undefined ||
           (typeof match.path === 'string' ? match.path === path : match.path.test(path))),
@@ -244,6 +251,7 @@ export class KubeApiFake {
           : { ...statuses.badRequest(fault.message ?? 'fault'), code: fault.code };
       return { status: fault.code, body: { ...status, code: fault.code } };
     }
+    if (fault.kind === 'expired') return { status: 410, body: statuses.expired() };
     if (fault.kind === 'throttle') {
       const seconds = fault.retryAfterSeconds ?? 1;
       return {
