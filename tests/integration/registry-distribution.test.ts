@@ -6,15 +6,20 @@ import { parseImageReference } from '../../core/image-reference.ts';
 import { CredentialStore } from '../../core/registry/credentials.ts';
 import { MediaType } from '../../core/registry/mediaTypes.ts';
 import { RegistryClient } from '../../core/registry/RegistryClient.ts';
-import { type PushedImage, type PushedIndex, pushImage, pushIndex } from '../support/images.ts';
+import {
+  deleteManifest,
+  type PushedImage,
+  type PushedIndex,
+  pushImage,
+  pushIndex,
+} from '../support/images.ts';
 import { freePort } from '../support/ports.ts';
-import { type RegistryAuth, startRegistry, type TestRegistry } from '../support/registry.ts';
-
-/** What a kubernetes.io/dockerconfigjson Secret holds in `.dockerconfigjson`. */
-function dockerConfigJson(registry: TestRegistry): string {
-  const auth = Buffer.from(`${registry.username}:${registry.password}`).toString('base64');
-  return JSON.stringify({ auths: { [registry.host]: { auth } } });
-}
+import {
+  dockerConfigJson,
+  type RegistryAuth,
+  startRegistry,
+  type TestRegistry,
+} from '../support/registry.ts';
 
 describe.each<RegistryAuth>(['none', 'basic', 'token'])(
   'RegistryClient against docker-registry (auth: %s)',
@@ -109,6 +114,14 @@ describe.each<RegistryAuth>(['none', 'basic', 'token'])(
       const res = await fetch(location.url, { headers: location.headers });
       expect(res.status).toBe(200);
       expect((await res.arrayBuffer()).byteLength).toBe(layer.size);
+    });
+
+    it('gives NotFoundError once a manifest is deleted from the registry', async () => {
+      const gone = await pushImage(registry, { repository: 'team/gone', tag: '1', labels: { v: auth } });
+      const ref = parseImageReference(gone.reference);
+      expect(await client.resolveDigest(ref)).toBe(gone.digest);
+      await deleteManifest(registry, 'team/gone', gone.digest);
+      await expect(client.resolveDigest(ref)).rejects.toThrow(NotFoundError);
     });
 
     it('gives NotFoundError for a tag that does not exist', async () => {

@@ -2,7 +2,7 @@
 // (blob upload POST+PUT, config JSON with `created` and labels, manifest PUT), which is fast
 // and lets tests choose `created`; multi-arch indexes too. importImage() builds one inside a
 // dockerd with `docker import` from a rootfs tar written here (ustar is a simple format).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { mapBounded } from '../../core/concurrency.ts';
 import { type Dockerd, docker } from './dockerd.ts';
@@ -95,7 +95,7 @@ class RegistryApi {
 
   async request(repository: string, pathOrUrl: string, init: RequestInit = {}): Promise<Response> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.registry.url}${pathOrUrl}`;
-    const scope = `repository:${repository}:pull,push`;
+    const scope = `repository:${repository}:pull,push,delete`;
     const send = (authorization: string | undefined): Promise<Response> =>
       fetch(url, {
         ...init,
@@ -145,7 +145,7 @@ class RegistryApi {
     const put = await this.expect(
       repository,
       location.toString(),
-      { method: 'PUT', body: blob, headers: { 'content-type': 'application/octet-stream' } },
+      { method: 'PUT', body: new Uint8Array(blob), headers: { 'content-type': 'application/octet-stream' } },
       201,
     );
     await put.arrayBuffer();
@@ -161,7 +161,7 @@ class RegistryApi {
     const res = await this.expect(
       repository,
       `/v2/${repository}/manifests/${reference}`,
-      { method: 'PUT', body: bytes, headers: { 'content-type': mediaType } },
+      { method: 'PUT', body: new Uint8Array(bytes), headers: { 'content-type': mediaType } },
       201,
     );
     await res.arrayBuffer();
@@ -301,6 +301,9 @@ export async function pushManyImages(
     count: number;
     tagPrefix?: string;
     concurrency?: number;
+    /** Files of image i (default: one tiny shared file); use randomFile() for sized layers. */
+    files?: (i: number) => TarEntry[];
+    labels?: (i: number) => Record<string, string>;
   },
 ): Promise<PushedImage[]> {
   const api = new RegistryApi(registry);
@@ -311,13 +314,34 @@ export async function pushManyImages(
     pushWith(api, registry.host, {
       repository: repo(i),
       tag: `${spec.tagPrefix ?? 'v'}${i}`,
-      labels: { 'imagewarden.test/index': String(i) },
+      labels: spec.labels?.(i) ?? { 'imagewarden.test/index': String(i) },
+      ...(spec.files ? { files: spec.files(i) } : {}),
     }),
   );
   return settled.map((s, i) => {
     if (!s.ok) throw new Error(`pushing image ${i} failed`, { cause: s.error });
     return s.value;
   });
+}
+
+/** A file of `bytes` random (incompressible) bytes, for layers of a realistic size. */
+export function randomFile(name: string, bytes: number): TarEntry {
+  return { name, content: randomBytes(bytes) };
+}
+
+/** Deletes a manifest by digest (the test registries have deletes enabled); its tags go with it. */
+export async function deleteManifest(
+  registry: TestRegistry,
+  repository: string,
+  digest: string,
+): Promise<void> {
+  const res = await new RegistryApi(registry).expect(
+    repository,
+    `/v2/${repository}/manifests/${digest}`,
+    { method: 'DELETE' },
+    202,
+  );
+  await res.arrayBuffer();
 }
 
 /** Builds an image inside `daemon` with `docker import` (labels via --change) and tags it `reference`. */

@@ -120,3 +120,10 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
     stop,
   };
 }
+
+/** A Docker config.json / `.dockerconfigjson` granting the test user access to `registry`. */
+export function dockerConfigJson(registry: Pick<TestRegistry, 'host' | 'username' | 'password'>): string {
+  if (registry.username === undefined) return JSON.stringify({ auths: {} });
+  const auth = Buffer.from(`${registry.username}:${registry.password ?? ''}`).toString('base64');
+  return JSON.stringify({ auths: { [registry.host]: { auth } } });
+}

@@ -1,7 +1,7 @@
 // A small token server for the token-auth registry: it signs JWTs the way distribution 2.8
 // verifies them (RS256, the signing certificate in the `x5c` header, chained to the registry's
-// rootcertbundle), grants pull+push to the test user (basic credentials) and, when configured,
-// pull to anonymous clients. Wrong credentials get 401, like a real token service.
+// rootcertbundle), grants pull, push and delete to the test user (basic credentials) and,
+// when configured, pull to anonymous clients. Wrong credentials get 401, like a real one.
 import { execFileSync } from 'node:child_process';
 import { randomUUID, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -34,7 +34,7 @@ export interface TokenIssuer {
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
 
 function grantedActions(requested: string[], authenticated: boolean, anonymousPull: boolean): string[] {
-  if (authenticated) return requested.filter((a) => a === 'pull' || a === 'push' || a === '*');
+  if (authenticated) return requested.filter((a) => ['pull', 'push', 'delete', '*'].includes(a));
   return anonymousPull ? requested.filter((a) => a === 'pull') : [];
 }
 

@@ -12,7 +12,7 @@ const ref = parseImageReference('registry.test:5000/team/app:1.0');
 function clientAnswering(status: number, body: Uint8Array, headers: Record<string, string>): RegistryClient {
   // An in-process fetch: the property runs hundreds of cases, a socket each would be slow.
   const fakeFetch = (async () =>
-    new Response(status === 204 ? null : body, { status, headers })) as typeof fetch;
+    new Response(status === 204 ? null : new Uint8Array(body), { status, headers })) as typeof fetch;
   return new RegistryClient({
     insecure: ['registry.test:5000'],
     fetch: fakeFetch,
