@@ -10,7 +10,6 @@ import { registerRefCommand } from './commands/ref.ts';
 import { registerRunnerCommands } from './commands/runner.ts';
 import { registerRunnerFanoutCommand } from './commands/runner-fanout.ts';
 import { registerScanCommands } from './commands/scan.ts';
-import { registerScanCommands } from './commands/scan.ts';
 import { type CliContext, EXIT } from './context.ts';
 
 export const VERSION = '0.1.0';
@@ -38,7 +37,6 @@ export function buildProgram(ctx: CliContext): Command {
   registerRefCommand(program, ctx);
   registerRunnerCommands(program, ctx);
   registerRunnerFanoutCommand(program, ctx);
-  registerScanCommands(program, ctx);
   registerScanCommands(program, ctx);
   return program;
 }
