@@ -1,6 +1,7 @@
 // JobScheduler over the Kubernetes API with @kubernetes/client-node: paginated lists
-// (limit/continue), HTTP statuses mapped to imagewarden's errors, retries on 429/5xx and
-// network failures with backoff.
+// (limit/continue), a per-request timeout, HTTP statuses mapped to imagewarden's errors,
+// retries on 429/5xx, timeouts and network failures with backoff. A create retried after a
+// timeout that did reach the server meets 409, which the fan-out counts as "exists already".
 import { ApiException, BatchV1Api, CoreV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { AuthError, NotFoundError, UpstreamError } from '../../core/errors.ts';
 import { retry } from '../../core/retry.ts';
@@ -11,6 +12,8 @@ export interface KubeJobSchedulerOptions {
   /** Items per list page. */
   pageSize?: number;
   attempts?: number;
+  /** Per-request timeout in ms (a hung API server must not hold the tick until its deadline). */
+  timeoutMs?: number;
   baseMs?: number;
   maxMs?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -36,23 +39,21 @@ export class KubeJobScheduler implements JobScheduler {
     this.#core = kubeConfig.makeApiClient(CoreV1Api);
     this.#batch = kubeConfig.makeApiClient(BatchV1Api);
     this.#host = kubeConfig.getCurrentCluster()?.server ?? 'kubernetes';
-    this.#options = { pageSize: 250, attempts: 3, baseMs: 500, maxMs: 8000, ...options };
+    this.#options = { pageSize: 250, attempts: 3, timeoutMs: 30_000, baseMs: 500, maxMs: 8000, ...options };
   }
 
   listNodes(): Promise<unknown[]> {
-    return this.#paginate('list nodes', (cont) =>
-      this.#core.listNode({ limit: this.#options.pageSize, _continue: cont }),
+    return this.#paginate('list nodes', (cont, options) =>
+      this.#core.listNode({ limit: this.#options.pageSize, _continue: cont }, options),
     );
   }
 
   listJobs(namespace: string, labelSelector: string): Promise<unknown[]> {
-    return this.#paginate(`list jobs in ${namespace}`, (cont) =>
-      this.#batch.listNamespacedJob({
-        namespace,
-        labelSelector,
-        limit: this.#options.pageSize,
-        _continue: cont,
-      }),
+    return this.#paginate(`list jobs in ${namespace}`, (cont, options) =>
+      this.#batch.listNamespacedJob(
+        { namespace, labelSelector, limit: this.#options.pageSize, _continue: cont },
+        options,
+      ),
     );
   }
 
@@ -60,37 +61,40 @@ export class KubeJobScheduler implements JobScheduler {
     const name = job.metadata?.name ?? '(unnamed)';
     await this.#call(
       `create job ${namespace}/${name}`,
-      () => this.#batch.createNamespacedJob({ namespace, body: job }),
+      (options) => this.#batch.createNamespacedJob({ namespace, body: job }, options),
       name,
     );
   }
 
   async deleteJob(namespace: string, name: string): Promise<void> {
     // Background propagation: the Job's pods go with it.
-    await this.#call(`delete job ${namespace}/${name}`, () =>
-      this.#batch.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background' }),
+    await this.#call(`delete job ${namespace}/${name}`, (options) =>
+      this.#batch.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background' }, options),
     );
   }
 
   async #paginate(
     what: string,
-    page: (cont: string | undefined) => Promise<{ items: unknown[]; metadata?: { _continue?: string } }>,
+    page: (
+      cont: string | undefined,
+      options: CallOptions,
+    ) => Promise<{ items: unknown[]; metadata?: { _continue?: string } }>,
   ): Promise<unknown[]> {
     const items: unknown[] = [];
     let cont: string | undefined;
     do {
-      const list = await this.#call(what, () => page(cont));
+      const list = await this.#call(what, (options) => page(cont, options));
       items.push(...(Array.isArray(list.items) ? list.items : []));
       cont = list.metadata?._continue || undefined;
     } while (cont);
     return items;
   }
 
-  #call<T>(what: string, fn: () => Promise<T>, jobName?: string): Promise<T> {
+  #call<T>(what: string, fn: (options: CallOptions) => Promise<T>, jobName?: string): Promise<T> {
     return retry(
       async () => {
         try {
-          return await fn();
+          return await fn(withTimeout(AbortSignal.timeout(this.#options.timeoutMs)));
         } catch (error) {
           throw this.#translate(what, error, jobName);
         }
@@ -124,6 +128,28 @@ export class KubeJobScheduler implements JobScheduler {
     if (status === 404) return new NotFoundError(`${what}: not found (${reason})`, { cause: error });
     return new UpstreamError(this.#host, `${what}: ${reason}`, { status, cause: error });
   }
+}
+
+/** Per-call options of client-node's object API (its type is not exported under a stable name). */
+type CallOptions = never;
+
+/**
+ * Options that abort one request with a signal. client-node's object API takes
+ * observable-style middleware: anything with toPromise().
+ */
+function withTimeout(signal: AbortSignal): CallOptions {
+  return {
+    middleware: [
+      {
+        pre: (context: { setSignal(s: AbortSignal): void }) => {
+          context.setSignal(signal);
+          return { toPromise: () => Promise.resolve(context) };
+        },
+        post: (response: unknown) => ({ toPromise: () => Promise.resolve(response) }),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  } as never;
 }
 
 /** The message of a Kubernetes Status body, which the client hands over as a string or object. */

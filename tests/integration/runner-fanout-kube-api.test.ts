@@ -259,6 +259,45 @@ describe('runner fanout against the Kubernetes API fake', () => {
     expect(api.requests.filter((r) => r.fault).map((r) => r.status)).toEqual([429, 500]);
   });
 
+  it('gives up on a hung API server after the per-request timeout, creating nothing', async () => {
+    // Prepare
+    putNodes(node('w1'));
+    api.fault({ method: 'GET', path: '/api/v1/nodes' }, { kind: 'hang' });
+    const impatient = new KubeJobScheduler(api.kubeConfig(), {
+      timeoutMs: 200,
+      attempts: 2,
+      sleep: async () => {},
+    });
+    // Act
+    const result = await runFanout({
+      scheduler: impatient,
+      runner: runnerConfig(),
+      clock,
+      logger: silentLogger(),
+    });
+    // Assess
+    expect(result.fatal).toMatch(/^cannot list nodes: /);
+    expect(api.requests.filter((r) => r.path === '/api/v1/nodes')).toHaveLength(2);
+    expect(jobsInFake()).toEqual([]);
+  });
+
+  it('counts a stale Job that vanished before its delete (404) as gone, not failed', async () => {
+    // Prepare
+    putNodes(node('w1'));
+    api.put(
+      nodeJob('old-done', 'w1', {
+        created: '2026-03-01T02:00:00Z',
+        finished: { at: '2026-03-01T02:10:00Z', as: 'Complete' },
+      }) as KubeObject,
+    );
+    api.fault({ method: 'DELETE', path: `${JOBS_PATH}/old-done` }, { kind: 'status', code: 404 });
+    // Act
+    const result = await tick();
+    // Assess
+    expect(result.jobs).toMatchObject({ deleted: 1, deleteFailed: 0, created: 1 });
+    expect(fanoutSucceeded(result)).toBe(true);
+  });
+
   describe('imagewarden runner fanout (CLI)', () => {
     let dir: string;
     beforeEach(async () => {
