@@ -284,6 +284,23 @@ describe('RegistryClient against a fake registry', () => {
     expect(open.count('/v2/')).toBe(1);
   });
 
+  it('asks the token service once for many concurrent lookups in one repository', async () => {
+    const server = await fake({
+      '/token': (_req, res) => send(res, 200, JSON.stringify({ token: 'shared', expires_in: 300 })),
+      '/v2/': (req, res) =>
+        req.headers.authorization === 'Bearer shared'
+          ? send(res, 200, '', { 'docker-content-digest': MANIFEST_DIGEST })
+          : send(res, 401, '', { 'www-authenticate': `Bearer realm="${server.url}/token",service="fake"` }),
+    });
+    const { client: c } = client(server);
+    await c.resolveDigest(ref(server, 'team/first:1')); // learns the realm
+    const tags = Array.from({ length: 8 }, (_, i) => ref(server, `team/app:${i}`));
+    const digests = await Promise.all(tags.map((t) => c.resolveDigest(t)));
+    expect(digests).toEqual(tags.map(() => MANIFEST_DIGEST));
+    expect(server.count('/token')).toBe(2);
+    expect(server.count('/v2/team/app/manifests')).toBe(8);
+  });
+
   it('stops a redirect loop with an UpstreamError', async () => {
     const server = await fake({
       '/v2/team/app/blobs/': (req, res) => send(res, 307, '', { location: req.url ?? '/' }),
