@@ -17,6 +17,8 @@ export interface DeliverOptions {
   /** Consecutive transient failures after which the rest of the batch is left pending. */
   maxConsecutiveTransient?: number;
   signal?: AbortSignal;
+  /** Messages in flight at once (the SMTP pool's connections); default 1. */
+  concurrency?: number;
 }
 
 export interface PermanentFailure {
@@ -43,11 +45,12 @@ export async function deliver(
   const maxTransient = options.maxConsecutiveTransient ?? 3;
   let transientInARow = 0;
   let stopped: string | undefined;
-  for (const record of records) {
-    if (record.status !== 'pending') continue;
+  const queue = records.filter((r) => r.status === 'pending');
+  let next = 0;
+  const sendOne = async (record: OutboxRecord): Promise<void> => {
     if (stopped !== undefined || options.signal?.aborted) {
       result.pending++;
-      continue;
+      return;
     }
     await options.limiter.take();
     const attempt: OutboxRecord = { ...record, attempts: record.attempts + 1 };
@@ -74,7 +77,7 @@ export async function deliver(
           'recipient refused the message',
         );
         transientInARow = 0;
-        continue;
+        return;
       }
       result.pending++;
       transientInARow++;
@@ -83,14 +86,14 @@ export async function deliver(
         { ...log, code: error.responseCode, error: error.message },
         'delivery failed, kept pending',
       );
-      if (error.stopRun || transientInARow >= maxTransient) {
+      if (stopped === undefined && (error.stopRun || transientInARow >= maxTransient)) {
         stopped = error.message;
         options.logger.warn(
           { mailer: mailer.name, reason: stopped },
           'mail transport unavailable, rest left pending',
         );
       }
-      continue;
+      return;
     }
     transientInARow = 0;
     const sent: OutboxRecord = { ...attempt, status: 'sent', sentAt: options.clock.now().toISOString() };
@@ -101,6 +104,11 @@ export async function deliver(
     result.sent++;
     result.sentRecords.push(sent);
     options.logger.debug({ ...log, response: receipt }, 'message sent');
-  }
+  };
+  // a few messages in flight (one per pooled SMTP connection); the limiter paces them all
+  const worker = async (): Promise<void> => {
+    while (next < queue.length) await sendOne(queue[next++] as OutboxRecord);
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 1, queue.length) }, worker));
   return result;
 }

@@ -38,6 +38,8 @@ export interface NotifyOptions {
   ack?: ComposeOptions['ack'];
   /** Plan and compose only: nothing is queued, sent or recorded. */
   dryRun?: boolean;
+  /** Messages in flight at once (set to the SMTP pool size); default 1. */
+  concurrency?: number;
   /** How long sent and failed outbox records are kept (default 30 days). */
   keepOutboxMs?: number;
 }
@@ -143,7 +145,13 @@ export async function notify(ports: NotifyPorts, options: NotifyOptions): Promis
   // 3. queue everything before sending anything, then deliver (older messages first)
   const { queued } = await enqueue(store, composed.messages, options.runId);
   const limiter = new RateLimiter({ perSecond: options.sendRate, clock, sleep: ports.sleep });
-  const deliverOptions = { limiter, clock, logger, ...(ports.signal ? { signal: ports.signal } : {}) };
+  const deliverOptions = {
+    limiter,
+    clock,
+    logger,
+    concurrency: options.concurrency ?? 1,
+    ...(ports.signal ? { signal: ports.signal } : {}),
+  };
   const first = await deliver([...carried, ...queued], ports.mailer, store, deliverOptions);
   summary.sent += first.sent;
   summary.failed += first.failed;

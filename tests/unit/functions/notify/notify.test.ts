@@ -163,6 +163,16 @@ describe('notify', () => {
     expect(mailer.attempts).toBe(1);
   });
 
+  it('keeps several messages in flight when asked, each recipient still mailed once', async () => {
+    const { store, mailer, ports } = setup();
+    await fleet(store);
+
+    const run = await notify(ports, { ...OPTIONS, concurrency: 3 });
+
+    expect(run).toMatchObject({ sent: 5, pending: 0 });
+    expect(mailer.sent.map((m) => m.to).sort()).toEqual(owners);
+  });
+
   it('composes but queues and sends nothing in a dry run', async () => {
     const { store, mailer, ports } = setup();
     await fleet(store);
