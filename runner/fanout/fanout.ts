@@ -7,7 +7,7 @@ import { errorMessage, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { JobExistsError } from './errors.ts';
 import type { JobScheduler } from './JobScheduler.ts';
-import { buildNodeJob, jobNameFor, type RunnerConfig, runIdFor } from './job-spec.ts';
+import { buildNodeJob, checkFanoutConfig, jobNameFor, type RunnerConfig, runIdFor } from './job-spec.ts';
 import { readJobs } from './jobs.ts';
 import { classifyNodes, type IneligibleReason } from './nodes.ts';
 import { type FanoutPlan, planFanout } from './plan.ts';
@@ -144,6 +144,7 @@ async function createJobs(input: FanoutInput, nodes: readonly string[], runId: s
 export async function runFanout(input: FanoutInput): Promise<FanoutResult> {
   const { scheduler, runner, clock, logger } = input;
   const { fanout } = runner;
+  checkFanoutConfig(runner);
   const now = clock.now();
   const result = emptyResult(runIdFor(now), input.dryRun === true);
 

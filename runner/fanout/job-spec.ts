@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { V1Job, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { Config } from '../../core/config/schema.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { LABELS, NODE_ANNOTATION, NODE_JOB_LABELS } from './types.ts';
 
 export type RunnerConfig = Config['runner'];
@@ -43,6 +44,15 @@ export function jobNameFor(node: string, runId: string): string {
   return `${JOB_NAME_PREFIX}${slug}-${runId}`;
 }
 
+/** Settings that only make sense together; thrown as a ConfigError (exit 2) before any API call. */
+export function checkFanoutConfig(runner: RunnerConfig): void {
+  if (runner.fanout.dockerConfigSecret && !runner.dockerConfig) {
+    throw new ConfigError('invalid runner config', [
+      'runner.fanout.dockerConfigSecret: needs runner.dockerConfig, the path to mount it at (e.g. /run/imagewarden/docker/config.json)',
+    ]);
+  }
+}
+
 interface Mounts {
   volumes: V1Volume[];
   mounts: V1VolumeMount[];
@@ -68,6 +78,21 @@ function mounts(runner: RunnerConfig): Mounts {
       { name: 'tmp', mountPath: '/tmp' },
     ],
   };
+  if (fanout.dockerConfigSecret && runner.dockerConfig) {
+    out.volumes.push({
+      name: 'pull-credentials',
+      secret: {
+        secretName: fanout.dockerConfigSecret,
+        items: [{ key: '.dockerconfigjson', path: 'config.json' }],
+      },
+    });
+    out.mounts.push({
+      name: 'pull-credentials',
+      mountPath: runner.dockerConfig,
+      subPath: 'config.json',
+      readOnly: true,
+    });
+  }
   if (selinux.enabled) {
     out.volumes.push({ name: 'kubelet-pods', hostPath: { path: selinux.podsRoot, type: 'Directory' } });
     out.mounts.push({ name: 'kubelet-pods', mountPath: selinux.podsRoot, readOnly: !selinux.relabel });

@@ -95,6 +95,12 @@ export const RunnerFanoutSection = z
         'SELinux type of the node Job container, e.g. spc_t on SELinux hosts so it may connect to the runtime socket.',
       ),
     priorityClassName: z.string().optional().describe('PriorityClass of the node Jobs.'),
+    dockerConfigSecret: z
+      .string()
+      .optional()
+      .describe(
+        'A kubernetes.io/dockerconfigjson Secret in the fan-out namespace, mounted in node Jobs at runner.dockerConfig (which must be set).',
+      ),
     resources: z
       .object({ requests: ResourceList, limits: ResourceList })
       .strict()

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildNodeJob, jobNameFor, nodeLabelValue, runIdFor } from '../../../../runner/fanout/job-spec.ts';
+import {
+  buildNodeJob,
+  checkFanoutConfig,
+  jobNameFor,
+  nodeLabelValue,
+  runIdFor,
+} from '../../../../runner/fanout/job-spec.ts';
 import { runnerConfig } from './helpers.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -133,6 +139,36 @@ describe('buildNodeJob', () => {
       name: 'runtime-socket',
       hostPath: { path: '/run/podman/podman.sock', type: 'Socket' },
     });
+  });
+
+  it('mounts the pull-credentials Secret at runner.dockerConfig when one is named', () => {
+    // Act
+    const job = buildNodeJob({
+      runner: runnerConfig({
+        dockerConfig: '/run/imagewarden/docker/config.json',
+        fanout: { dockerConfigSecret: 'registry-pull' },
+      }),
+      node: 'n',
+      runId: '1',
+    });
+    // Assess
+    const pod = job.spec?.template.spec;
+    expect(pod?.volumes).toContainEqual({
+      name: 'pull-credentials',
+      secret: { secretName: 'registry-pull', items: [{ key: '.dockerconfigjson', path: 'config.json' }] },
+    });
+    expect(pod?.containers[0]?.volumeMounts).toContainEqual({
+      name: 'pull-credentials',
+      mountPath: '/run/imagewarden/docker/config.json',
+      subPath: 'config.json',
+      readOnly: true,
+    });
+  });
+
+  it('refuses a pull-credentials Secret without a path to mount it at', () => {
+    expect(() =>
+      checkFanoutConfig(runnerConfig({ fanout: { dockerConfigSecret: 'registry-pull' } })),
+    ).toThrow(/runner\.fanout\.dockerConfigSecret: needs runner\.dockerConfig/);
   });
 
   it('carries requests and limits', () => {
