@@ -26,8 +26,8 @@ const IMAGES = 1200;
 class MemoryStateStore implements StateStore {
   readonly #tables = new Map<string, Map<string, unknown>>();
   #table(collection: string): Map<string, unknown> {
-    let table = this.#tables.get(collection);
-    if (!table) this.#tables.set(collection, (table = new Map()));
+    const table = this.#tables.get(collection) ?? new Map<string, unknown>();
+    this.#tables.set(collection, table);
     return table;
   }
   async get<T>(collection: string, key: string): Promise<T | undefined> {
