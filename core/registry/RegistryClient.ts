@@ -104,7 +104,7 @@ export class RegistryClient {
 
   /**
    * The manifest digest a reference points at: one HEAD with the full Accept list, read from
-   * Docker-Content-Digest (a GET and sha256 of the bytes when the header is missing). A
+   * Docker-Content-Digest (a GET and sha256 of the bytes when the header is missing or HEAD is refused). A
    * digest-pinned reference is answered without a request.
    */
   async resolveDigest(ref: ImageReference): Promise<string> {
@@ -115,9 +115,10 @@ export class RegistryClient {
       headers: { accept: MANIFEST_ACCEPT },
       scope: repositoryScope(ref.path),
     });
-    this.#expectOk(ref, res.status, 'manifest');
+    if (res.status === 404) this.#expectOk(ref, res.status, 'manifest');
     const header = res.headers.get('docker-content-digest');
-    if (header !== null && isVerifiableDigest(header)) return header;
+    if (res.status === 200 && header !== null && isVerifiableDigest(header)) return header;
+    // No usable header, or a registry that refuses HEAD (405): hash the GET's bytes instead.
     return (await this.getManifest(ref)).digest;
   }
 

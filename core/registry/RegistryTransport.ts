@@ -8,10 +8,13 @@ import { AuthError, UpstreamError } from '../errors.ts';
 import { registryApiHost } from '../image-reference.ts';
 import type { Logger } from '../logger.ts';
 import { silentLogger } from '../logger.ts';
-import { retry } from '../retry.ts';
+import { defaultSleep, retry } from '../retry.ts';
 import { Authenticator } from './Authenticator.ts';
 import type { CredentialStore } from './credentials.ts';
-import { isTransient, transientError } from './transient.ts';
+import { isTransient, parseRetryAfter, retryAfterMs, transientError } from './transient.ts';
+
+/** The longest Retry-After honoured; a registry asking for more is treated as down for now. */
+const MAX_RETRY_AFTER_MS = 30_000;
 
 export interface TransportOptions {
   credentials?: CredentialStore;
@@ -81,18 +84,23 @@ export class RegistryTransport {
   }
 
   request(domain: string, req: RegistryRequest): Promise<RegistryResponse> {
+    const sleep = this.#options.sleep ?? defaultSleep;
+    // A server's Retry-After (capped) is a floor under the jittered backoff.
+    let floorMs = 0;
     return retry(() => this.#once(domain, req), {
       attempts: 1 + (req.retries ?? this.#options.retries ?? 3),
       baseMs: 250,
       maxMs: 8_000,
       retryable: isTransient,
-      ...(this.#options.sleep ? { sleep: this.#options.sleep } : {}),
+      sleep: (ms) => sleep(Math.max(ms, floorMs)),
       ...(this.#options.random ? { random: this.#options.random } : {}),
-      onRetry: (error, attempt, delayMs) =>
+      onRetry: (error, attempt, delayMs) => {
+        floorMs = Math.min(MAX_RETRY_AFTER_MS, retryAfterMs(error) ?? 0);
         this.#log.warn(
-          { registry: domain, path: req.path, attempt, delayMs, err: error },
+          { registry: domain, path: req.path, attempt, delayMs: Math.max(delayMs, floorMs), err: error },
           'registry request retried',
-        ),
+        );
+      },
     });
   }
 
@@ -142,10 +150,12 @@ export class RegistryTransport {
         continue;
       }
       if (res.status === 429 || res.status >= 500) {
+        const nowMs = this.#options.clock?.now().getTime() ?? Date.now();
         throw transientError(
           new UpstreamError(domain, `${req.method} ${url.pathname} answered ${res.status}`, {
             status: res.status,
           }),
+          parseRetryAfter(res.headers.get('retry-after'), nowMs),
         );
       }
       return res;

@@ -327,6 +327,29 @@ describe('RegistryClient against a fake registry', () => {
     expect(sleeps).toEqual([125]); // full jitter: random 0.5 of the 250 ms first backoff
   });
 
+  it('waits at least the Retry-After a throttling registry asks for', async () => {
+    let calls = 0;
+    const server = await fake({
+      '/v2/team/app/manifests/1.0': (_req, res) =>
+        ++calls === 1
+          ? send(res, 429, 'slow down', { 'retry-after': '3' })
+          : send(res, 200, '', { 'docker-content-digest': MANIFEST_DIGEST }),
+    });
+    const { client: c, sleeps } = client(server);
+    await expect(c.resolveDigest(ref(server))).resolves.toBe(MANIFEST_DIGEST);
+    expect(sleeps).toEqual([3000]);
+  });
+
+  it('falls back to GET when a registry refuses HEAD (405)', async () => {
+    const server = await fake({
+      '/v2/team/app/manifests/1.0': (req, res) =>
+        req.method === 'HEAD'
+          ? send(res, 405, '')
+          : send(res, 200, MANIFEST, { 'content-type': MediaType.dockerManifest }),
+    });
+    await expect(client(server).client.resolveDigest(ref(server))).resolves.toBe(MANIFEST_DIGEST);
+  });
+
   it('gives UpstreamError with the status once 503s exhaust the retries', async () => {
     const server = await fake({ '/v2/team/app/manifests/1.0': (_req, res) => send(res, 503, 'down') });
     const { client: c, sleeps } = client(server, { retries: 2 });
