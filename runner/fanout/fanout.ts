@@ -3,7 +3,7 @@
 // reported; only a failed list (no nodes, or no way to see active Jobs and so avoid
 // pile-ups) ends the tick early, and then with a clear message rather than a crash.
 import type { Clock } from '../../core/clock.ts';
-import { errorMessage, NotFoundError } from '../../core/errors.ts';
+import { AuthError, errorMessage, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { JobExistsError } from './errors.ts';
 import type { JobScheduler } from './JobScheduler.ts';
@@ -119,9 +119,16 @@ async function deleteStale(
 
 async function createJobs(input: FanoutInput, nodes: readonly string[], runId: string, result: FanoutResult) {
   const { scheduler, runner, logger } = input;
+  let forbidden: string | undefined;
   for (const node of nodes) {
     const job = buildNodeJob({ runner, node, runId });
     const name = job.metadata?.name ?? jobNameFor(node, runId);
+    if (forbidden !== undefined) {
+      // The same RBAC answers every create: report the rest without asking again.
+      result.jobs.failed++;
+      result.failures.push({ node, job: name, error: `not attempted: ${forbidden}` });
+      continue;
+    }
     try {
       if (!input.dryRun) await scheduler.createJob(runner.fanout.namespace, job);
       result.jobs.created++;
@@ -137,6 +144,7 @@ async function createJobs(input: FanoutInput, nodes: readonly string[], runId: s
       result.jobs.failed++;
       result.failures.push({ node, job: name, error: errorMessage(error) });
       logger.warn({ node, job: name, err: error }, 'node Job not created');
+      if (error instanceof AuthError) forbidden = errorMessage(error);
     }
   }
 }

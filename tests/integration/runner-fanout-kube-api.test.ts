@@ -231,8 +231,9 @@ describe('runner fanout against the Kubernetes API fake', () => {
     expect(result.jobs).toMatchObject({ created: 0, failed: 2 });
     expect(result.failures[0]?.error).toMatch(/forbidden.*infra\/base\/rbac\.yaml/);
     expect(jobsInFake()).toEqual([]);
-    // 403 is not retried
-    expect(api.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
+    // 403 is not retried, and not asked again for the next node
+    expect(api.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(result.failures[1]?.error).toMatch(/^not attempted: .*forbidden/);
   });
 
   it('stops with a clear report when listing nodes is forbidden', async () => {

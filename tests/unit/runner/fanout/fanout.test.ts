@@ -121,6 +121,12 @@ describe('runFanout', () => {
     // Assess
     expect(result.jobs).toMatchObject({ created: 0, failed: 2 });
     expect(result.failures[0]).toMatchObject({ node: 'a', error: expect.stringContaining('forbidden') });
+    expect(result.failures[1]).toMatchObject({
+      node: 'b',
+      error: expect.stringMatching(/^not attempted: .*forbidden/),
+    });
+    // the same RBAC answers every create: asked once
+    expect(scheduler.calls.filter((c) => c.startsWith('create'))).toHaveLength(1);
     expect(fanoutSucceeded(result)).toBe(false);
   });
 
