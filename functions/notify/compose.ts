@@ -108,11 +108,11 @@ export function composeMessage(
     text: renderText(view, subject),
     html: renderHtml(view, subject),
     headers: baseHeaders(options.from, options.runId),
-    findings: items.map(({ finding }) => ({
+    findings: items.map(({ finding, routedFrom }) => ({
       key: finding.key,
       severity: finding.severity,
       fixable: isFixable(finding),
-      recipient,
+      recipient: routedFrom ?? recipient,
     })),
     createdAt: options.now.toISOString(),
   };

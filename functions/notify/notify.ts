@@ -73,7 +73,7 @@ function rerouteInvalid(plan: Plan, securityContact: string, logger: Logger): Pl
         { recipient: entry.recipient, findings: entry.items.length },
         'owner address invalid, routing to security contact',
       );
-      moved.push(...entry.items);
+      moved.push(...entry.items.map((item) => ({ ...item, routedFrom: item.routedFrom ?? entry.recipient })));
     }
   }
   if (moved.length === 0) return plan;

@@ -29,6 +29,8 @@ export interface PlannedItem {
   finding: Finding;
   reason: Reason;
   previous?: NotifiedRecord;
+  /** Whose notified state this item updates when it was moved to another recipient (bad address). */
+  routedFrom?: string;
 }
 
 export interface RecipientPlan {

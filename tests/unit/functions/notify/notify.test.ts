@@ -173,6 +173,19 @@ describe('notify', () => {
     expect(mailer.sent.map((m) => m.to).sort()).toEqual(owners);
   });
 
+  it('routes findings of an unusable owner address to the security contact, once', async () => {
+    const { store, mailer, ports, clock } = setup();
+    await storeFindings(store, [vuln({ owner: 'team payments' })]);
+
+    const run = await notify(ports, OPTIONS);
+    clock.advance(HOUR_MS);
+    const rerun = await notify(ports, { ...OPTIONS, runId: 'run-2' });
+
+    expect(run.sent).toBe(1);
+    expect(mailer.sent.map((m) => m.to)).toEqual(['security@example.org']);
+    expect(rerun.sent).toBe(0);
+  });
+
   it('composes but queues and sends nothing in a dry run', async () => {
     const { store, mailer, ports } = setup();
     await fleet(store);
