@@ -33,9 +33,20 @@ export const ScanSection = z
       })
       .strict()
       .optional(),
-    concurrency: z.number().int().min(1).max(64).default(4),
-    minSeverity: Severity.default('High'),
-    fixableOnly: z.boolean().default(true),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(4)
+      .describe('Digests scanned at once; halved on 429 and recovered after successes, never above this.'),
+    minSeverity: Severity.default('High').describe(
+      'Lowest normalized severity alerted (filterForAlerting); lower findings are stored, not mailed.',
+    ),
+    fixableOnly: z
+      .boolean()
+      .default(true)
+      .describe('Alert only findings with a fixed version; unfixed ones stay in the stored report.'),
     throttleRetries: z
       .number()
       .int()
