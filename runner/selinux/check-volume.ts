@@ -30,7 +30,8 @@ export interface VolumeCheckOptions {
 
 export interface VolumeCheckResult {
   root: string;
-  mode: 'per-file' | 'single-context' | 'refused';
+  /** refused: the root is a symlink or unreadable; skipped: not a directory (a file mount). */
+  mode: 'per-file' | 'single-context' | 'refused' | 'skipped';
   checked: number;
   matching: number;
   /** Plain `s0`: the shared level container_t may also write (`:z` volumes). */
@@ -89,7 +90,7 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
     if (stat.isSymbolicLink() || !stat.isDirectory()) {
       return {
         ...result,
-        mode: 'refused',
+        mode: stat.isSymbolicLink() ? 'refused' : 'skipped',
         note: `${options.root} is ${stat.isSymbolicLink() ? 'a symlink' : 'not a directory'}; not walked`,
       };
     }
