@@ -156,7 +156,17 @@ export async function processNotification(
       if (next !== undefined && seen.has(next)) throw new Error(`notifier repeated page token ${next}`);
       if (next !== undefined) seen.add(next);
     } while (next !== undefined);
-    for (const mark of marks.values()) await ports.store.put(RENOTIFY, mark.manifest, mark);
+    for (const mark of marks.values()) {
+      // a mark the notify step has not consumed yet keeps its vulnerabilities
+      const earlier = await ports.store.get<RenotifyMark>(RENOTIFY, mark.manifest);
+      if (earlier?.vulnerabilities) {
+        const seenVulns = new Set(mark.vulnerabilities.map((v) => `${v.name}|${v.reason}`));
+        mark.vulnerabilities.unshift(
+          ...earlier.vulnerabilities.filter((v) => !seenVulns.has(`${v.name}|${v.reason}`)),
+        );
+      }
+      await ports.store.put(RENOTIFY, mark.manifest, mark);
+    }
     out.marked = marks.size;
     const attempts = options.deleteAttempts ?? 5;
     for (let attempt = 1; attempt <= attempts && !out.deleted; attempt++) {

@@ -176,6 +176,29 @@ describe('notifier webhook end to end with the Clair fake', () => {
     expect(await world.store.get(CLAIR_NOTIFICATIONS, 'n-7')).toMatchObject({ status: 'failed' });
   });
 
+  it('a second notification for the same manifest adds to a mark not yet consumed', async () => {
+    world = await scanWorld();
+    const digest = await scannedImage(world);
+    const w = world;
+    server = await startWebhookServer({
+      ...w.ports,
+      sleep: async () => {
+        for (const n of w.fake.notifications.values()) n.receipt = true;
+      },
+    });
+    await world.fake.notify(server.url, 'n-1', [{ manifest: digest, vulnerability: 'CVE-A' }], {
+      receiptDelayMs: 3_600_000,
+    });
+    await server.drain();
+    await world.fake.notify(server.url, 'n-2', [{ manifest: digest, vulnerability: 'CVE-B' }], {
+      receiptDelayMs: 3_600_000,
+    });
+    await server.drain();
+    const mark = await world.store.get<RenotifyMark>(RENOTIFY, digest);
+    expect(mark?.vulnerabilities.map((v) => v.name)).toEqual(['CVE-A', 'CVE-B']);
+    expect(mark?.notificationId).toBe('n-2');
+  });
+
   it('a request that is not JSON gets 400 and the fake sees no callback traffic', async () => {
     world = await scanWorld();
     server = await startWebhookServer(world.ports);
