@@ -224,6 +224,7 @@ export class RegistryClient {
       path: `/v2/${path}/blobs/${digest}`,
       headers: { range: 'bytes=0-0' },
       scope: repositoryScope(path),
+      discardBody: true,
     });
     if (res.status === 404) throw new NotFoundError(`${domain}/${path}: blob ${digest} not found`);
     if (res.status !== 200 && res.status !== 206) {

@@ -4,7 +4,7 @@
 // one authentication round per request (a 401 after a fresh token is an AuthError) and at
 // most `maxRedirects` hops (then an UpstreamError).
 import type { Clock } from '../clock.ts';
-import { AuthError, UpstreamError } from '../errors.ts';
+import { AuthError, UpstreamError, ValidationError } from '../errors.ts';
 import { registryApiHost } from '../image-reference.ts';
 import type { Logger } from '../logger.ts';
 import { silentLogger } from '../logger.ts';
@@ -42,7 +42,12 @@ export interface RegistryRequest {
   retries?: number;
   /** Skip the authentication flow (a 401 is returned to the caller). */
   noAuth?: boolean;
+  /** Do not read the body (a blob probe: a registry ignoring Range would send the whole blob). */
+  discardBody?: boolean;
 }
+
+/** Bodies above this are refused unread (manifests are limited to 4 MiB by registries). */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface RegistryResponse {
   status: number;
@@ -176,9 +181,19 @@ export class RegistryTransport {
         headers: { ...req.headers, ...(authorization ? { authorization } : {}) },
         signal: AbortSignal.timeout(timeoutMs),
       });
-      const body = req.method === 'HEAD' ? new Uint8Array() : new Uint8Array(await res.arrayBuffer());
+      const length = Number(res.headers.get('content-length') ?? '0');
+      const isRedirect = res.status >= 300 && res.status < 400;
+      if (req.method === 'HEAD' || req.discardBody || isRedirect || length > MAX_BODY_BYTES) {
+        await res.body?.cancel().catch(() => undefined);
+        if (length > MAX_BODY_BYTES && !req.discardBody && req.method !== 'HEAD' && !isRedirect) {
+          throw new ValidationError(`${domain} ${url.pathname}`, `body of ${length} bytes is over the limit`);
+        }
+        return { status: res.status, headers: res.headers, body: new Uint8Array(), url: url.toString() };
+      }
+      const body = new Uint8Array(await res.arrayBuffer());
       return { status: res.status, headers: res.headers, body, url: url.toString() };
     } catch (error) {
+      if (error instanceof ValidationError) throw error;
       const name = error instanceof Error ? error.name : '';
       const reason =
         name === 'TimeoutError' || name === 'AbortError'

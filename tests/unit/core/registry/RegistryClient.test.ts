@@ -25,10 +25,11 @@ const MANIFEST_DIGEST = sha(MANIFEST);
 
 let fakes: FakeServer[] = [];
 afterEach(async () => {
-  await Promise.all(fakes.map((f) => f.close()));
-  // every request the client made was one the scenario planned for
-  expect(fakes.flatMap((f) => f.unexpected)).toEqual([]);
+  const closing = fakes;
   fakes = [];
+  await Promise.all(closing.map((f) => f.close()));
+  // every request the client made was one the scenario planned for
+  expect(closing.flatMap((f) => f.unexpected)).toEqual([]);
 });
 async function fake(routes: Parameters<typeof startFake>[0]): Promise<FakeServer> {
   const server = await startFake(routes);
@@ -402,6 +403,25 @@ describe('RegistryClient against a fake registry', () => {
     expect(location).toEqual({ url: `${storage.url}/bucket/blob?sig=1`, headers: {} });
     expect(storage.seen[0]?.headers.range).toBe('bytes=0-0');
     expect(storage.seen[0]?.headers.authorization).toBeUndefined();
+  });
+
+  it('probes a blob without downloading it when the registry ignores Range', async () => {
+    // Prepare: a 1 GiB "blob" whose body never finishes; reading it would hit the timeout
+    const server = await fake({
+      '/v2/': (_req, res) => send(res, 200, '{}'),
+      '/v2/team/app/blobs/': (_req, res) => {
+        res.writeHead(200, { 'content-length': String(1024 ** 3) });
+        res.write(Buffer.alloc(64 * 1024, 7));
+      },
+    });
+    // Act
+    const location = await client(server, { timeoutMs: 2_000, retries: 0 }).client.resolveBlobLocation(
+      server.host,
+      'team/app',
+      sha(CONFIG),
+    );
+    // Assess
+    expect(location).toEqual({ url: `${server.url}/v2/team/app/blobs/${sha(CONFIG)}`, headers: {} });
   });
 
   it('reads created and labels from the config blob, verifying its digest', async () => {
