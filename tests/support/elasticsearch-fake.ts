@@ -45,18 +45,22 @@ function isObject(v: unknown): v is Json {
 }
 
 /** Elasticsearch's view of a field: objects flattened to dotted paths, scalars or arrays as values. */
-function fieldValues(doc: unknown, path: string): unknown[] {
-  if (!isObject(doc)) return [];
+function fieldValues(doc: unknown, path: string, out: unknown[] = []): unknown[] {
+  if (Array.isArray(doc)) {
+    for (const item of doc) fieldValues(item, path, out);
+    return out;
+  }
+  if (!isObject(doc)) return out;
   if (Object.hasOwn(doc, path)) {
     const v = doc[path];
-    return (Array.isArray(v) ? v : [v]).filter((x) => x !== null && x !== undefined && !isObject(x));
+    for (const x of Array.isArray(v) ? v : [v])
+      if (x !== null && x !== undefined && !isObject(x)) out.push(x);
+    return out;
   }
-  const out: unknown[] = [];
-  for (const [key, value] of Object.entries(doc)) {
-    if (path.startsWith(`${key}.`)) {
-      const rest = path.slice(key.length + 1);
-      for (const item of Array.isArray(value) ? value : [value]) out.push(...fieldValues(item, rest));
-    }
+  // Objects may be nested (`{container: {image: ...}}`) or hold dotted keys (`{"container.image": ...}`).
+  for (let dot = path.indexOf('.'); dot > 0; dot = path.indexOf('.', dot + 1)) {
+    const head = path.slice(0, dot);
+    if (Object.hasOwn(doc, head)) fieldValues(doc[head], path.slice(dot + 1), out);
   }
   return out;
 }

@@ -55,6 +55,11 @@ export function hostName(host: number): string {
   return `node${String(host).padStart(5, '0')}.example.org`;
 }
 
+/** A container id: 64 hex characters, unique per container, cheap to compute. */
+export function containerId(container: number): string {
+  return `${mix(container).toString(16).padStart(8, '0')}${container.toString(16).padStart(56, '0')}`;
+}
+
 export function fleetDocuments(options: FleetOptions): DocumentSet {
   const containers = Math.max(1, Math.floor(options.documents / 2));
   const end = options.asOf.getTime();
@@ -72,7 +77,7 @@ export function fleetDocuments(options: FleetOptions): DocumentSet {
         '@timestamp': new Date(at).toISOString(),
         host: { name: hostName(host) },
         container: {
-          id: hex64(container),
+          id: containerId(container),
           name: `app${image}-${container}`,
           runtime: 'docker',
           image: {
