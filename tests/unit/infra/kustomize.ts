@@ -1,7 +1,9 @@
 // A small kustomize build for the tests: resources (files and directories), `namespace`, and
 // strategic-merge patches of maps (null deletes a key, as in kustomize). Anything else in a
 // kustomization (generators, images, JSON6902, list merges) throws, so the tests can never
-// pass on a feature this assembly silently ignores.
+// pass on a feature this assembly silently ignores. Cross-checked: for all three overlays its
+// output was identical (deep-equal, object by object) to `kubectl kustomize` (kustomize
+// v5.5.0); kubectl is not a CI dependency, so that comparison is not a test.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';

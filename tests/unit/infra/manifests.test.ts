@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Config } from '../../../core/config/schema.ts';
 import { buildNodeJob, CONFIG_DIR } from '../../../runner/fanout/job-spec.ts';
+import { kubeSchemaProblems } from './kube-schema.ts';
 import { kustomizeBuild, type Resource, readYamlDocuments } from './kustomize.ts';
 
 const INFRA = 'infra';
@@ -108,6 +109,29 @@ describe('infra manifests', () => {
       }
     },
   );
+
+  it.each(OVERLAYS)(
+    '%s: every object, and the node Job built from its config, fits the Kubernetes API models',
+    (overlay) => {
+      // Act
+      const objects = [...builds[overlay], nodeJobOf(builds[overlay]) as Resource];
+      // Assess
+      expect(objects.flatMap((o) => kubeSchemaProblems(o))).toEqual([]);
+    },
+  );
+
+  it('the API model check catches a misplaced field', () => {
+    // Prepare: readOnly belongs to the volumeMount, not the volume
+    const job = nodeJobOf(base);
+    const volumes = job.spec?.template.spec?.volumes ?? [];
+    (volumes[0] as unknown as Record<string, unknown>).readOnly = true;
+    // Act
+    const problems = kubeSchemaProblems(job as Resource);
+    // Assess
+    expect(problems).toEqual([
+      'Job/imagewarden-node-worker-1-202601010000.spec.template.spec.volumes[0].readOnly: no such field in V1Volume',
+    ]);
+  });
 
   it('RBAC names every verb, resource and API group: no wildcards anywhere', () => {
     for (const [overlay, resources] of Object.entries(builds)) {
