@@ -62,7 +62,7 @@ describe('ElasticsearchFindingSink against a real http server', () => {
   async function serve(
     handler: (req: IncomingMessage, body: string) => { status: number; body: unknown },
   ): Promise<string> {
-    server = createServer((req, res) => {
+    const created = createServer((req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
@@ -71,8 +71,9 @@ describe('ElasticsearchFindingSink against a real http server', () => {
         res.end(JSON.stringify(answer.body));
       });
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(server?.address() as AddressInfo).port}`;
+    server = created;
+    await new Promise<void>((resolve) => created.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(created.address() as AddressInfo).port}`;
   }
 
   it('sends one _bulk with ids from the finding keys, after a 429, and counts item errors', async () => {
