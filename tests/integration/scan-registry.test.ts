@@ -19,6 +19,7 @@ import { scanInventory } from '../../functions/scan/scanInventory.ts';
 import { type ClairFake, startClairFake } from '../support/clair-fake.ts';
 import { runImagewarden } from '../support/cli.ts';
 import { type PushedImage, type PushedIndex, pushImage, pushIndex } from '../support/images.ts';
+import { freePort, waitUntil } from '../support/ports.ts';
 import { dockerConfigJson, startRegistry, type TestRegistry } from '../support/registry.ts';
 
 const VULNS = {
@@ -190,6 +191,38 @@ describe('scan with Clair (fake) pulling layers from docker-registry (token auth
     expect(JSON.parse(run.stdout)).toMatchObject({ digests: 3, scanned: 3, failed: 0 });
     const text = await runImagewarden(['scan', '--config', configFile]);
     expect(text.stdout).toMatch(/^scan: 3 digests .* 3 scanned \(0 indexed, 3 reports still fresh\)/);
+  });
+
+  it('`imagewarden serve-webhook` takes a notifier delivery, marks the in-use image and deletes the notification', async () => {
+    // Prepare: the state of the CLI scan above (inventory + scan results)
+    const configFile = join(dir, 'imagewarden.json');
+    const port = await freePort();
+    const controller = new AbortController();
+    const serving = runImagewarden(['serve-webhook', '--config', configFile, '--port', String(port)], {
+      signal: controller.signal,
+    });
+    const url = `http://127.0.0.1:${port}/`;
+    await waitUntil('the webhook server', async () => (await fetch(url, { method: 'GET' })).status === 405);
+    // Act
+    const status = await clair.notify(url, 'cli-n-1', [
+      { manifest: app.digest, vulnerability: 'CVE-2026-7777' },
+    ]);
+    const store = new FileStateStore(join(dir, 'state-cli'));
+    await waitUntil('the notification to be processed', async () => {
+      const record = await store.get<{ status: string }>('clair-notifications', 'cli-n-1');
+      return record?.status === 'done';
+    });
+    controller.abort();
+    const run = await serving;
+    // Assess
+    expect(status).toBe(200);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`listening for Clair notifications on ${url}`);
+    expect(clair.notifications.get('cli-n-1')?.deleted).toBe(true);
+    expect(await store.get('renotify', app.digest)).toMatchObject({
+      repository: `${registry.host}/team/app`,
+      vulnerabilities: [{ name: 'CVE-2026-7777', reason: 'added', severity: 'High' }],
+    });
   });
 
   it('`imagewarden scan` without Clair configured exits 2 naming the key', async () => {
