@@ -149,6 +149,9 @@ export function buildNodeJob({ runner, node, runId }: NodeJobInput): V1Job {
           restartPolicy: 'Never',
           tolerations: fanout.tolerations,
           ...(fanout.priorityClassName ? { priorityClassName: fanout.priorityClassName } : {}),
+          ...(fanout.imagePullSecrets.length > 0
+            ? { imagePullSecrets: fanout.imagePullSecrets.map((name) => ({ name })) }
+            : {}),
           securityContext: {
             seccompProfile: { type: 'RuntimeDefault' },
             ...(fanout.socketGroup !== undefined ? { supplementalGroups: [fanout.socketGroup] } : {}),

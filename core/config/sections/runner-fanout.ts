@@ -95,6 +95,12 @@ export const RunnerFanoutSection = z
         'SELinux type of the node Job container, e.g. spc_t on SELinux hosts so it may connect to the runtime socket.',
       ),
     priorityClassName: z.string().optional().describe('PriorityClass of the node Jobs.'),
+    imagePullSecrets: z
+      .array(z.string())
+      .default([])
+      .describe(
+        'Secrets (in the fan-out namespace) the kubelet uses to pull the runner image for node Jobs.',
+      ),
     dockerConfigSecret: z
       .string()
       .optional()

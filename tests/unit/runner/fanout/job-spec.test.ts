@@ -171,6 +171,25 @@ describe('buildNodeJob', () => {
     ).toThrow(/runner\.fanout\.dockerConfigSecret: needs runner\.dockerConfig/);
   });
 
+  it('names the pull secrets and PriorityClass for the runner image when configured', () => {
+    // Act
+    const plain = buildNodeJob({ runner: runnerConfig(), node: 'n', runId: '1' }).spec?.template.spec;
+    const configured = buildNodeJob({
+      runner: runnerConfig({
+        fanout: { imagePullSecrets: ['harbor-pull'], priorityClassName: 'system-node-critical' },
+      }),
+      node: 'n',
+      runId: '1',
+    }).spec?.template.spec;
+    // Assess
+    expect(plain).not.toHaveProperty('imagePullSecrets');
+    expect(plain).not.toHaveProperty('priorityClassName');
+    expect(configured).toMatchObject({
+      imagePullSecrets: [{ name: 'harbor-pull' }],
+      priorityClassName: 'system-node-critical',
+    });
+  });
+
   it('carries requests and limits', () => {
     // Act
     const job = buildNodeJob({ runner: runnerConfig(), node: 'n', runId: '1' });
