@@ -15,6 +15,14 @@ const SEVERITY_COLOR: Record<Severity, string> = {
   Unknown: '#57606a',
 };
 
+const REASON_COLOR: Record<ItemView['reason'], string> = {
+  new: '#0969da',
+  fixable: '#1a7f37',
+  escalated: '#cf222e',
+  'ack-expired': '#9a6700',
+  reminder: '#57606a',
+};
+
 const FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
 const CELL = 'padding:6px 8px;border-top:1px solid #d8dee4;vertical-align:top;font-size:14px;line-height:1.4';
 
@@ -48,7 +56,7 @@ function row(item: ItemView): string {
   const { finding } = item;
   const ack = item.ackUrl ? link(item.ackUrl, 'Acknowledge') : '';
   return `<tr><td style="${CELL};width:90px">${badge(finding.severity, SEVERITY_COLOR[finding.severity])}</td>
-<td style="${CELL}">${findingCell(finding)}<br><span style="color:#57606a;font-size:12px">${e(REASON_LABEL[item.reason])}</span></td>
+<td style="${CELL}">${findingCell(finding)}<br><span style="color:${REASON_COLOR[item.reason]};font-size:11px;font-weight:600;text-transform:uppercase;letter-spacing:.03em">${e(REASON_LABEL[item.reason])}</span></td>
 <td style="${CELL};width:100px;text-align:right">${ack}</td></tr>`;
 }
 
