@@ -4,6 +4,7 @@ import { UpstreamError } from '../../../../core/errors.ts';
 import { signHs256 } from '../../../../core/jwt.ts';
 import { ClairScanner } from '../../../../functions/scan/ClairScanner.ts';
 import { IndexFailedError, IndexRejectedError, ThrottledError } from '../../../../functions/scan/errors.ts';
+import { scanDigest } from '../../../../functions/scan/scanDigest.ts';
 import { packagesLayer } from '../../../support/clair-fake.ts';
 import { type ScanWorld, scanWorld } from './scan-fixtures.ts';
 
@@ -76,6 +77,27 @@ describe('ClairScanner against the Clair fake', () => {
     await expect(world.ports.scanner.index({ hash: `sha256:${'1'.repeat(64)}`, layers: [] })).rejects.toThrow(
       IndexRejectedError,
     );
+  });
+
+  it.each([
+    ['a body that is not JSON', 'not json'],
+    [
+      'an empty hash',
+      JSON.stringify({ hash: '', layers: [{ hash: 'sha256:x', uri: 'http://x', headers: {} }] }),
+    ],
+    ['no layers', JSON.stringify({ hash: `sha256:${'5'.repeat(64)}` })],
+  ])('the fake answers 400 with a Clair error body to %s', async (_what, body) => {
+    world = await scanWorld();
+    const res = await fetch(`${world.fake.url}/indexer/api/v1/index_report`, { method: 'POST', body });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'bad-request' });
+  });
+
+  it('a layer that is not a tar is refused with 400, and scanDigest reports the image as rejected', async () => {
+    world = await scanWorld();
+    const digest = world.images.addImage([Buffer.from('this is not a tar archive at all')]);
+    const scan = await scanDigest({ digest, repository: `${world.registry}/team/odd` }, world.ports);
+    expect(scan.result).toMatchObject({ status: 'rejected', error: expect.stringMatching(/not a tar/) });
   });
 
   it('a layer Clair cannot fetch ends in 500 + IndexError as IndexFailedError naming the cause', async () => {

@@ -124,6 +124,39 @@ describe('scanDigest', () => {
     expect(world.fake.calls.vulnerability_report).toBe(2);
   });
 
+  it('reads a report with unknown fields, an invalid severity, a huge description and missing maps', async () => {
+    world = await scanWorld();
+    const digest = world.images.addImage([openssl()]);
+    world.fake.rewriteReport = (body) => {
+      const vulns = body.vulnerabilities as Record<string, Record<string, unknown>>;
+      for (const v of Object.values(vulns)) {
+        v.normalized_severity = 'Apocalyptic';
+        v.description = 'x'.repeat(500_000);
+        v.cvss_v4 = { score: 10 };
+      }
+      const { distributions: _d, environments: _e, enrichments: _n, ...rest } = body;
+      return { ...rest, added_in_claircore_9: true };
+    };
+    const scan = await scanDigest({ digest, repository: `${world.registry}/team/app` }, world.ports);
+    expect(scan.result.status).toBe('scanned');
+    expect(scan.result.vulnerabilities[0]).toMatchObject({
+      vulnerability: 'CVE-2026-0001',
+      severity: 'Unknown',
+    });
+    expect(scan.result.vulnerabilities[0]?.description?.length).toBeLessThan(2100);
+  });
+
+  it('reports a report that is not a report (e.g. a proxy page) as failed, keeping the run alive', async () => {
+    world = await scanWorld();
+    const digest = world.images.addImage([openssl()]);
+    world.fake.rewriteReport = () => ['not', 'a', 'report'];
+    const scan = await scanDigest({ digest, repository: `${world.registry}/team/app` }, world.ports);
+    expect(scan.result).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/unreadable report/),
+    });
+  });
+
   it('reports Clair being unreachable as a failed digest, not an exception', async () => {
     world = await scanWorld();
     const digest = world.images.addImage([openssl()]);
