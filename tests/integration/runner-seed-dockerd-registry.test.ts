@@ -15,7 +15,7 @@ import type { RunReport } from '../../runner/report.ts';
 import { runImagewarden } from '../support/cli.ts';
 import { type CountingProxy, startCountingProxy } from '../support/counting-proxy.ts';
 import { type Dockerd, docker, startDockerd } from '../support/dockerd.ts';
-import { pushImage } from '../support/images.ts';
+import { pushImage, pushIndex } from '../support/images.ts';
 import { KubeApiFake, type KubeObject } from '../support/kube-api-fake.ts';
 import { freePort } from '../support/ports.ts';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
@@ -116,6 +116,14 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
     for (const repository of ['web', 'init', 'notebook', 'cron', 'agent', 'gpu-only']) {
       await pushImage(open, { repository, tag: '1', labels: { app: repository } });
     }
+    await pushIndex(open, {
+      repository: 'multiarch',
+      tag: '1',
+      platforms: [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      ],
+    });
     pinned = `${proxy.host}/pinned@${(await pushImage(open, { repository: 'pinned', tag: 'v' })).digest}`;
     await pushImage(locked, { repository: 'private/app', tag: '1' });
     await pushImage(locked, { repository: 'private/other', tag: '1' });
@@ -153,6 +161,7 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
       },
     });
     api.put(deployment('notebook', [`${r}/notebook:1`], {}, 0));
+    api.put(deployment('multiarch', [`${r}/multiarch:1`]));
     api.put(deployment('gpu', [`${r}/gpu-only:1`], { nodeSelector: { pool: 'gpu' } }));
     api.put(deployment('legacy', [`${deadHost}/legacy:1`]));
     api.put(
@@ -216,6 +225,7 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
       [`${r}/agent:1`]: 'pulled',
       [`${r}/cron:1`]: 'pulled',
       [`${r}/init:1`]: 'pulled',
+      [`${r}/multiarch:1`]: 'pulled',
       [`${r}/web:1`]: 'pulled',
       [`${locked.host}/private/app:1`]: 'pulled',
       [pinned]: 'pulled',
@@ -241,7 +251,7 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
     const state = JSON.parse(await readFile(join(dir, 'state', 'node-state.json'), 'utf8'));
     expect(state.images[`${r}/web:1`]).toMatchObject({ managed: true, lastPull: { result: 'pulled' } });
     const reportFile = JSON.parse(await readFile(join(dir, 'state', 'last-run.json'), 'utf8'));
-    expect(reportFile.seed.counts).toMatchObject({ desired: 8, pulled: 7 });
+    expect(reportFile.seed.counts).toMatchObject({ desired: 9, pulled: 8 });
     expect(api.unhandled).toEqual([]);
   });
 
@@ -253,15 +263,15 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
     const report = await pass();
 
     // Assess
-    expect(report.seed?.counts).toMatchObject({ pulled: 0, present: 7, failed: 0 });
+    expect(report.seed?.counts).toMatchObject({ pulled: 0, present: 8, failed: 0 });
     expect(report.exitCode).toBe(0);
     const kinds = proxy.requests.map(
       (request) =>
         `${request.method} ${request.path.replace(/\/v2\/.+\/manifests\/.*/, '/v2/*/manifests/*')}`,
     );
     expect(new Set(kinds)).toEqual(new Set(['GET /v2/', 'HEAD /v2/*/manifests/*']));
-    // five tags through the proxy, one HEAD each; the pinned image costs nothing
-    expect(kinds.filter((kind) => kind.startsWith('HEAD'))).toHaveLength(5);
+    // six tags through the proxy (one a multi-arch index), one HEAD each; the pinned image costs nothing
+    expect(kinds.filter((kind) => kind.startsWith('HEAD'))).toHaveLength(6);
   });
 
   it('re-pulls a tag that moved in the registry', async () => {
