@@ -51,7 +51,7 @@ export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): 
     .action(async (options: { config?: string; dryRun?: boolean; json?: boolean }) => {
       const { config } = ctx.loadConfig(options.config);
       const logger = ctx.logger({ component: 'runner-fanout' }, config.log.level);
-      const scheduler = new KubeJobScheduler(loadKubeConfig(config.runner.fanout.kubeconfig));
+      const scheduler = new KubeJobScheduler(loadKubeConfig(config.runner.fanout.kubeconfig), { logger });
       const result = await runFanout({
         scheduler,
         runner: config.runner,

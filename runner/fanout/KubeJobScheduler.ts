@@ -3,7 +3,8 @@
 // retries on 429/5xx, timeouts and network failures with backoff. A create retried after a
 // timeout that did reach the server meets 409, which the fan-out counts as "exists already".
 import { ApiException, BatchV1Api, CoreV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
-import { AuthError, NotFoundError, UpstreamError } from '../../core/errors.ts';
+import { AuthError, errorMessage, NotFoundError, UpstreamError } from '../../core/errors.ts';
+import { type Logger, silentLogger } from '../../core/logger.ts';
 import { retry } from '../../core/retry.ts';
 import { JobExistsError } from './errors.ts';
 import type { JobScheduler } from './JobScheduler.ts';
@@ -17,6 +18,7 @@ export interface KubeJobSchedulerOptions {
   baseMs?: number;
   maxMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  logger?: Logger;
 }
 
 const retryable = (error: unknown): boolean =>
@@ -32,14 +34,17 @@ export class KubeJobScheduler implements JobScheduler {
   readonly #core: CoreV1Api;
   readonly #batch: BatchV1Api;
   readonly #host: string;
-  readonly #options: Required<Omit<KubeJobSchedulerOptions, 'sleep'>> &
+  readonly #options: Required<Omit<KubeJobSchedulerOptions, 'sleep' | 'logger'>> &
     Pick<KubeJobSchedulerOptions, 'sleep'>;
+  readonly #logger: Logger;
 
   constructor(kubeConfig: KubeConfig, options: KubeJobSchedulerOptions = {}) {
     this.#core = kubeConfig.makeApiClient(CoreV1Api);
     this.#batch = kubeConfig.makeApiClient(BatchV1Api);
     this.#host = kubeConfig.getCurrentCluster()?.server ?? 'kubernetes';
-    this.#options = { pageSize: 250, attempts: 3, timeoutMs: 30_000, baseMs: 500, maxMs: 8000, ...options };
+    const { logger, ...rest } = options;
+    this.#options = { pageSize: 250, attempts: 3, timeoutMs: 30_000, baseMs: 500, maxMs: 8000, ...rest };
+    this.#logger = logger ?? silentLogger();
   }
 
   listNodes(): Promise<unknown[]> {
@@ -80,13 +85,24 @@ export class KubeJobScheduler implements JobScheduler {
       options: CallOptions,
     ) => Promise<{ items: unknown[]; metadata?: { _continue?: string } }>,
   ): Promise<unknown[]> {
-    const items: unknown[] = [];
+    let items: unknown[] = [];
     let cont: string | undefined;
-    do {
-      const list = await this.#call(what, (options) => page(cont, options));
-      items.push(...(Array.isArray(list.items) ? list.items : []));
-      cont = list.metadata?._continue || undefined;
-    } while (cont);
+    let restarted = false;
+    for (;;) {
+      try {
+        const list = await this.#call(what, (options) => page(cont, options));
+        items.push(...(Array.isArray(list.items) ? list.items : []));
+        cont = list.metadata?._continue || undefined;
+        if (!cont) break;
+      } catch (error) {
+        // 410 Expired: the continue token outlived a compaction; the API docs say start over.
+        if (restarted || !(error instanceof UpstreamError && error.status === 410)) throw error;
+        this.#logger.warn({ what }, 'list continue token expired; listing again from the start');
+        restarted = true;
+        items = [];
+        cont = undefined;
+      }
+    }
     return items;
   }
 
@@ -99,7 +115,15 @@ export class KubeJobScheduler implements JobScheduler {
           throw this.#translate(what, error, jobName);
         }
       },
-      { ...this.#options, retryable },
+      {
+        ...this.#options,
+        retryable,
+        onRetry: (error, attempt, delayMs) =>
+          this.#logger.warn(
+            { what, attempt, delayMs, err: errorMessage(error) },
+            'Kubernetes API call failed; retrying',
+          ),
+      },
     );
   }
 

@@ -299,6 +299,24 @@ describe('runner fanout against the Kubernetes API fake', () => {
     expect(fanoutSucceeded(result)).toBe(true);
   });
 
+  it('starts a node list over when its continue token expires (410) and sees every node once', async () => {
+    // Prepare: 5 nodes in pages of 2; the second page's token has outlived a compaction
+    putNodes(...['n1', 'n2', 'n3', 'n4', 'n5'].map((n) => node(n)));
+    api.fault(
+      { method: 'GET', path: '/api/v1/nodes', when: (q) => q.has('continue'), times: 1 },
+      { kind: 'expired' },
+    );
+    // Act
+    const result = await tick();
+    // Assess
+    expect(result.fatal).toBeUndefined();
+    expect(result.nodes.listed).toBe(5);
+    expect(result.jobs.created).toBe(5);
+    expect(api.requests.filter((r) => r.path === '/api/v1/nodes').map((r) => r.status)).toEqual([
+      200, 410, 200, 200, 200,
+    ]);
+  });
+
   describe('imagewarden runner fanout (CLI)', () => {
     let dir: string;
     beforeEach(async () => {
