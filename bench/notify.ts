@@ -135,7 +135,10 @@ try {
     // seeding 5,000 records one put at a time (a full rewrite each) would dominate: write the
     // collection files the way FileStateStore keeps them, in one go each
     const tables: Record<string, Record<string, Finding>> = { 'vuln-findings': {}, 'policy-findings': {} };
-    for (const f of findings) (tables[f.kind === 'policy' ? 'policy-findings' : 'vuln-findings'] ?? {})[f.key] = f;
+    for (const f of findings) {
+      const table = tables[f.kind === 'policy' ? 'policy-findings' : 'vuln-findings'];
+      if (table) table[f.key] = f;
+    }
     for (const [collection, table] of Object.entries(tables)) {
       writeFileSync(join(dir, `${collection}.json`), JSON.stringify(table));
     }
