@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { processContext } from '../../../../cli/context.ts';
+import { buildProgram } from '../../../../cli/program.ts';
 import {
   buildNodeJob,
   checkFanoutConfig,
@@ -198,6 +200,26 @@ describe('buildNodeJob', () => {
       requests: { cpu: '50m', memory: '128Mi' },
       limits: { cpu: '500m', memory: '256Mi' },
     });
+  });
+});
+
+describe('the node Job command line', () => {
+  it('names a command and options the CLI has', () => {
+    // Prepare
+    const program = buildProgram(processContext(new AbortController().signal));
+    const job = buildNodeJob({ runner: runnerConfig(), node: 'n', runId: '1' });
+    const [group, command, ...rest] = job.spec?.template.spec?.containers[0]?.args ?? [];
+    // Act
+    const sub = program.commands.find((c) => c.name() === group)?.commands.find((c) => c.name() === command);
+    // Assess
+    expect(sub, `${group} ${command}`).toBeDefined();
+    const flags = rest.filter((arg) => arg.startsWith('--'));
+    for (const flag of flags)
+      expect(
+        sub?.options.map((o) => o.long),
+        flag,
+      ).toContain(flag);
+    expect(flags).toEqual(['--once', '--config']);
   });
 });
 
