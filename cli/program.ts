@@ -9,6 +9,7 @@ import { registerNotifyCommands } from './commands/notify.ts';
 import { registerRefCommand } from './commands/ref.ts';
 import { registerRunnerCommands } from './commands/runner.ts';
 import { registerRunnerFanoutCommand } from './commands/runner-fanout.ts';
+import { registerRunnerSelinuxCommand } from './commands/runner-selinux.ts';
 import { registerScanCommands } from './commands/scan.ts';
 import { type CliContext, EXIT } from './context.ts';
 
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRefCommand(program, ctx);
   registerRunnerCommands(program, ctx);
   registerRunnerFanoutCommand(program, ctx);
+  registerRunnerSelinuxCommand(program, ctx);
   registerScanCommands(program, ctx);
   return program;
 }

@@ -9,11 +9,13 @@ import type { Logger } from '../core/logger.ts';
 import type { CredentialStore } from '../core/registry/credentials.ts';
 import type { ClusterReader } from './cluster/ClusterReader.ts';
 import { collectDesired } from './desired/collect-desired.ts';
+import { pruneSection } from './prune/prune-section.ts';
 import { loadPullCredentials } from './pull-credentials.ts';
-import { finishReport, newReport, publishReport, type RunReport } from './report.ts';
+import { addSection, finishReport, newReport, publishReport, type RunReport } from './report.ts';
 import type { ImageRuntime } from './runtime/ImageRuntime.ts';
 import { compareRuntimes } from './runtime/runtime-detection.ts';
 import { type DigestResolver, seedImages } from './seed.ts';
+import { selinuxSection } from './selinux/selinux-section.ts';
 import { loadNodeState, recordSeed, saveNodeState } from './state.ts';
 
 export interface NodePassPorts {
@@ -104,8 +106,48 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
     }
 
     // --- prune insertion point (runner/prune): `addSection(report, 'prune', await prune(...))` ---
+    if (config.prune.enabled) {
+      try {
+        const { state } = await loadNodeState(config.stateDir);
+        const pruned = await pruneSection(
+          { runtime, logger, clock },
+          {
+            config: config.prune,
+            imageStorePath: config.imageStorePath,
+            state,
+            desiredNow: (report.seed?.images ?? []).map((image) => image.reference),
+            dryRun,
+          },
+        );
+        addSection(report, 'prune', pruned.section);
+        if (!dryRun && pruned.state !== state) await saveNodeState(config.stateDir, pruned.state);
+      } catch (error) {
+        logger.error({ err: errorMessage(error) }, 'prune step failed');
+        addSection(report, 'prune', { ok: false, summary: { error: errorMessage(error) } });
+      }
+    }
 
     // --- selinux insertion point (runner/selinux): `addSection(report, 'selinux', await checkSelinux(...))` ---
+    if (config.selinux.enabled) {
+      try {
+        addSection(
+          report,
+          'selinux',
+          await selinuxSection(
+            { cluster, runtime, logger, clock },
+            {
+              node: nodeName,
+              config: config.selinux,
+              dryRun,
+              ...(options.signal ? { signal: options.signal } : {}),
+            },
+          ),
+        );
+      } catch (error) {
+        logger.error({ err: errorMessage(error) }, 'selinux step failed');
+        addSection(report, 'selinux', { ok: false, summary: { error: errorMessage(error) } });
+      }
+    }
   } catch (error) {
     report.fatal = errorMessage(error);
     logger.error({ err: report.fatal }, 'runner pass stopped');

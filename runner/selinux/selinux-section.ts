@@ -1,0 +1,72 @@
+// The SELinux step of a node pass as a report section: checks this node (read-only unless
+// relabelling is enabled and the pass is not a dry run), publishes the findings, and says
+// ok only when nothing drifted and every volume could be checked.
+import type { z } from 'zod';
+import type { SecretSources } from '../../core/config/secrets.ts';
+import type { RunnerSelinuxSection } from '../../core/config/sections/runner-selinux.ts';
+import type { ClusterReader } from '../cluster/ClusterReader.ts';
+import type { ReportSection } from '../report.ts';
+import { AttrLabelStore } from './AttrLabelStore.ts';
+import type { FindingSink } from './FindingSink.ts';
+import type { LabelStore } from './LabelStore.ts';
+import { type MountTable, procMountTable } from './mountinfo.ts';
+import { checkNodeSelinux, type NodeSelinuxPorts } from './node-check.ts';
+import { publishFindings, sinksFromConfig } from './sinks.ts';
+
+type SelinuxConfig = z.infer<typeof RunnerSelinuxSection>;
+
+export interface SelinuxSectionPorts extends Omit<NodeSelinuxPorts, 'labels' | 'mounts'> {
+  cluster: NodeSelinuxPorts['cluster'] & Pick<ClusterReader, 'createEvent'>;
+  labels?: LabelStore;
+  mounts?: MountTable;
+  /** Defaults to sinks built from config. */
+  sinks?: FindingSink[];
+  secrets?: SecretSources;
+}
+
+export async function selinuxSection(
+  ports: SelinuxSectionPorts,
+  options: { node: string; config: SelinuxConfig; dryRun: boolean; signal?: AbortSignal },
+): Promise<ReportSection> {
+  const { config } = options;
+  const result = await checkNodeSelinux(
+    { ...ports, labels: ports.labels ?? new AttrLabelStore(), mounts: ports.mounts ?? procMountTable() },
+    {
+      node: options.node,
+      labelKey: config.labelKey,
+      podsRoot: config.podsRoot,
+      volumeRoots: config.volumeRoots,
+      fileBudget: config.fileBudget,
+      timeBudgetMs: config.timeBudget,
+      relabel: config.relabel && !options.dryRun,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
+  // A dry run records nothing outside the report.
+  const sinks = options.dryRun
+    ? []
+    : (ports.sinks ?? (await sinksFromConfig(config, ports.cluster, ports.secrets ?? {})));
+  const delivered = await publishFindings(
+    result.issues,
+    sinks,
+    { node: options.node, at: ports.clock.now() },
+    ports.logger,
+  );
+  const critical = result.issues.filter((i) => i.severity === 'Critical').length;
+  return {
+    ok: critical === 0 && result.volumes.failed === 0 && result.containers.inspectFailed === 0,
+    summary: {
+      containers: result.containers.checked,
+      containersDrifted: result.containers.drifted,
+      volumes: result.volumes.checked,
+      volumesDrifted: result.volumes.drifted,
+      files: result.volumes.files,
+      filesDrifted: result.volumes.filesDrifted,
+      relabelled: result.volumes.relabelled,
+      incomplete: result.volumes.incomplete,
+      findings: result.issues.length,
+      critical,
+    },
+    details: { ...result, delivered },
+  };
+}
