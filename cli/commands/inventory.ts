@@ -5,12 +5,11 @@ import { type Clock, DAY_MS, systemClock } from '../../core/clock.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { createStateStore } from '../../core/state/createStateStore.ts';
 import type { PolicyFinding } from '../../functions/findings/Finding.ts';
-import { buildInventory, type InventoryResult } from '../../functions/inventory/buildInventory.ts';
+import type { InventoryResult } from '../../functions/inventory/buildInventory.ts';
 import { inventoryFromConfig, parseSourceChoice } from '../../functions/inventory/fromConfig.ts';
 import type { InventoryItem } from '../../functions/inventory/InventoryItem.ts';
-import { saveInventory } from '../../functions/inventory/inventoryStore.ts';
-import { checkPolicy, type PolicyResult } from '../../functions/policy/checkPolicy.ts';
-import { savePolicyFindings } from '../../functions/policy/policyStore.ts';
+import { inventoryStep } from '../../functions/inventory/inventoryStep.ts';
+import type { PolicyResult } from '../../functions/policy/checkPolicy.ts';
 import { type CliContext, EXIT } from '../context.ts';
 
 interface InventoryFlags {
@@ -151,14 +150,12 @@ export function registerInventoryCommand(
         offline: flags.offline === true,
         signal: ctx.signal,
       });
-      const inv = await buildInventory(ports, options);
-      const policy = checkPolicy(inv.snapshot, config.policy, asOf ? { now: () => asOf } : clock);
       const store = flags.store !== false && asOf === undefined;
-      if (store) {
-        const state = createStateStore(config.state);
-        await saveInventory(state, inv.snapshot);
-        await savePolicyFindings(state, policy.findings);
-      }
+      const step = await inventoryStep(
+        { ...ports, ...(store ? { store: createStateStore(config.state) } : {}) },
+        { ...options, policy: config.policy },
+      );
+      const { inventory: inv, policy } = step;
       if (flags.json) {
         const { snapshot, ...report } = inv;
         ctx.stdout.write(
@@ -168,9 +165,6 @@ export function registerInventoryCommand(
         printReadable(ctx, inv, policy, asOf ?? clock.now());
       }
       ctx.stdout.write(summaryLine(inv, policy, store));
-      const c = inv.counts;
-      if (c.invalid > 0 || c.skippedDocuments > 0 || inv.partialShards || inv.problems.length > 0) {
-        ctx.exitCode = EXIT.partial;
-      }
+      if (step.degraded) ctx.exitCode = EXIT.partial;
     });
 }

@@ -1,0 +1,59 @@
+// The inventory + policy step as one call, for `imagewarden inventory`, `imagewarden run` and
+// the scheduled Lambda: build the inventory, check the policy, store both (unless told not to,
+// e.g. for an --as-of audit), and say whether the run was degraded.
+import type { StateStore } from '../../core/state/StateStore.ts';
+import { checkPolicy, type PolicyConfig, type PolicyResult } from '../policy/checkPolicy.ts';
+import { savePolicyFindings } from '../policy/policyStore.ts';
+import {
+  buildInventory,
+  type InventoryOptions,
+  type InventoryPorts,
+  type InventoryResult,
+} from './buildInventory.ts';
+import { saveInventory } from './inventoryStore.ts';
+
+export interface InventoryStepResult {
+  inventory: InventoryResult;
+  policy: PolicyResult;
+  /** undefined when nothing was stored. */
+  stored: { findingsWritten: number; findingsCleared: number } | undefined;
+  /**
+   * True when part of the input was unusable: bad documents or image strings, failed shards, or
+   * a failed owner directory. Unreachable registries only make ages unknown and do not count.
+   */
+  degraded: boolean;
+}
+
+export async function inventoryStep(
+  ports: InventoryPorts & { store?: StateStore },
+  options: InventoryOptions & { policy: PolicyConfig },
+): Promise<InventoryStepResult> {
+  const inventory = await buildInventory(ports, options);
+  // An audit (asOf) judges ages as of that time, not today.
+  const clock = options.asOf ? { now: () => options.asOf as Date } : ports.clock;
+  const policy = checkPolicy(inventory.snapshot, options.policy, clock);
+  let stored: InventoryStepResult['stored'];
+  if (ports.store) {
+    await saveInventory(ports.store, inventory.snapshot);
+    const saved = await savePolicyFindings(ports.store, policy.findings);
+    stored = { findingsWritten: saved.written, findingsCleared: saved.cleared };
+  }
+  const c = inventory.counts;
+  const degraded =
+    c.invalid > 0 ||
+    c.skippedDocuments > 0 ||
+    inventory.partialShards !== undefined ||
+    inventory.problems.length > 0;
+  ports.logger?.info(
+    {
+      items: c.items,
+      invalid: c.invalid,
+      skippedDocuments: c.skippedDocuments,
+      unresolved: c.unresolved,
+      findings: policy.findings.length,
+      stored: stored !== undefined,
+    },
+    'inventory step done',
+  );
+  return { inventory, policy, stored, degraded };
+}
