@@ -96,7 +96,14 @@ export async function deliver(
       return;
     }
     transientInARow = 0;
-    const sent: OutboxRecord = { ...attempt, status: 'sent', sentAt: options.clock.now().toISOString() };
+    // a sent message is never sent again: keep its metadata and finding keys, drop the bodies
+    // (tens of KiB each) so the outbox stays small in the state store
+    const sent: OutboxRecord = {
+      ...attempt,
+      message: { ...attempt.message, text: '', html: '' },
+      status: 'sent',
+      sentAt: options.clock.now().toISOString(),
+    };
     delete sent.lastError;
     // sent first: if we crash before the notified state is written, the next run repairs it
     await saveRecord(store, sent);

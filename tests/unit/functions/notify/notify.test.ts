@@ -66,6 +66,10 @@ describe('notify', () => {
     expect(slept).toEqual([200, 200, 200, 200]);
     expect(second).toMatchObject({ composed: 0, sent: 0, pending: 0 });
     expect(mailer.sent).toHaveLength(5);
+    const outbox = await listOutbox(store);
+    expect(outbox.map((r) => [r.status, r.notifiedApplied, r.message.html])).toEqual(
+      Array.from({ length: 5 }, () => ['sent', true, '']),
+    );
   });
 
   it('leaves the rest pending after a transport failure mid-batch and sends only those next run', async () => {
