@@ -34,7 +34,8 @@ locals {
   function_secrets = {
     inventory     = compact([lookup(local.secret_arn, "elasticsearch-api-key", ""), lookup(local.secret_arn, "nivlheim-api-key", "")])
     scan-worker   = compact([lookup(local.secret_arn, "clair-psk", "")])
-    notify        = compact([local.secret_arn["ack-hmac-key"], lookup(local.secret_arn, "nivlheim-api-key", "")])
+    # notify also pages through Clair notifications the webhook recorded (Clair PSK).
+    notify        = compact([local.secret_arn["ack-hmac-key"], lookup(local.secret_arn, "nivlheim-api-key", ""), lookup(local.secret_arn, "clair-psk", "")])
     ack           = [local.secret_arn["ack-hmac-key"]]
     clair-webhook = compact([lookup(local.secret_arn, "clair-psk", "")])
   }

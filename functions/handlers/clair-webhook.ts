@@ -1,0 +1,67 @@
+// Lambda entry point behind a function URL: Clair's notifier webhook. Verifies the
+// notifier's JWT when a PSK is configured, dedupes on notification_id, answers at once, and
+// records the notification for the notify function to page through and delete (see
+// lib/pendingNotifications.ts for why not here).
+import { errorMessage } from '../../core/errors.ts';
+import { clairPsk } from '../scan/fromConfig.ts';
+import { receiveNotification } from '../scan/notifications.ts';
+import { bodyText, FunctionUrlEvent, type FunctionUrlResult, lowerHeaders } from './lib/events.ts';
+import { recordPendingNotification } from './lib/pendingNotifications.ts';
+import { createRuntime, once, type Runtime } from './lib/runtime.ts';
+
+/** Larger bodies are not notifier webhooks. */
+const MAX_BODY = 64 * 1024;
+
+export interface ClairWebhookDeps {
+  runtime: () => Promise<Runtime>;
+  psk: (runtime: Runtime) => Promise<Uint8Array | undefined>;
+}
+
+const json = (statusCode: number, body: string): FunctionUrlResult => ({
+  statusCode,
+  headers: body ? { 'content-type': 'application/json' } : {},
+  body,
+});
+
+export function createClairWebhookHandler(deps: ClairWebhookDeps) {
+  return async (event: unknown): Promise<FunctionUrlResult> => {
+    const runtime = await deps.runtime();
+    const { store, clock, logger, config } = runtime;
+    const request = FunctionUrlEvent.safeParse(event);
+    if (!request.success)
+      return json(400, JSON.stringify({ code: 'bad-request', message: 'not an HTTP request' }));
+    if (request.data.requestContext.http.method.toUpperCase() !== 'POST') {
+      return { statusCode: 405, headers: { allow: 'POST' }, body: '' };
+    }
+    const body = bodyText(request.data);
+    if (Buffer.byteLength(body) > MAX_BODY) return json(413, '');
+    try {
+      const psk = await deps.psk(runtime);
+      const { response, notification } = await receiveNotification(
+        { headers: lowerHeaders(request.data.headers), body },
+        { store, clock, logger },
+        { ...(psk ? { psk } : {}), issuers: config.scan.webhook.issuers },
+      );
+      if (notification) {
+        await recordPendingNotification(store, notification);
+        logger.info(
+          { notificationId: notification.notification_id },
+          'notification recorded for the notify run',
+        );
+      }
+      return json(response.status, response.body);
+    } catch (error) {
+      // Clair retries a delivery that did not get a 200.
+      logger.error({ err: errorMessage(error) }, 'webhook request failed');
+      return json(503, JSON.stringify({ code: 'unavailable', message: 'try again later' }));
+    }
+  };
+}
+
+const runtime = once(() => createRuntime(process.env, 'clair-webhook'));
+const psk = once(async () => {
+  const rt = await runtime();
+  return clairPsk(rt.config, rt.secrets);
+});
+
+export const handler = createClairWebhookHandler({ runtime, psk: () => psk() });

@@ -1,0 +1,106 @@
+// Lambda entry point, started by EventBridge Scheduler: build the in-use inventory, run the
+// policy checks, store both, retire findings of images no longer running, then put one SQS
+// message per unique in-use digest on the scan queue (the scan-worker function takes them).
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { enqueueMessages, type SqsSender } from '../../core/aws/sqsEnqueue.ts';
+import { buildInventory } from '../inventory/buildInventory.ts';
+import { type InventorySetup, inventoryFromConfig } from '../inventory/fromConfig.ts';
+import { saveInventory } from '../inventory/inventoryStore.ts';
+import { checkPolicy } from '../policy/checkPolicy.ts';
+import { savePolicyFindings } from '../policy/policyStore.ts';
+import { scanQueueUrl } from './lib/environment.ts';
+import { ScheduleEvent } from './lib/events.ts';
+import { retireUnusedFindings } from './lib/repositoryFindings.ts';
+import { createRuntime, once, type Runtime } from './lib/runtime.ts';
+import type { ScanMessage } from './lib/scanMessage.ts';
+
+export interface InventoryHandlerDeps {
+  runtime: () => Promise<Runtime>;
+  /** The inventory step's ports (Elasticsearch or file source, registry, host owners). */
+  setup: (runtime: Runtime) => Promise<InventorySetup>;
+  queue: (runtime: Runtime) => { client: SqsSender; queueUrl: string };
+}
+
+export interface InventoryRunSummary {
+  job: string;
+  images: number;
+  digests: number;
+  enqueued: number;
+  enqueueFailed: number;
+  unresolved: number;
+  invalid: number;
+  skippedDocuments: number;
+  partialShards: boolean;
+  policy: { findings: number; cleared: number };
+  findingsRetired: number;
+}
+
+export function createInventoryHandler(deps: InventoryHandlerDeps) {
+  return async (event: unknown): Promise<InventoryRunSummary> => {
+    const runtime = await deps.runtime();
+    const { config, store, clock, logger } = runtime;
+    const input = ScheduleEvent.safeParse(event ?? {});
+    const job = input.success ? (input.data.job ?? 'inventory') : 'inventory';
+
+    // An inventory that cannot be read (Elasticsearch down) throws: the invocation fails,
+    // Lambda retries it, and CloudWatch counts the error.
+    const setup = await deps.setup(runtime);
+    const inventory = await buildInventory(setup.ports, setup.options);
+    const policy = checkPolicy(inventory.snapshot, config.policy, clock);
+    await saveInventory(store, inventory.snapshot);
+    const saved = await savePolicyFindings(store, policy.findings);
+    // With shards missing the snapshot may lack images that still run: keep their findings.
+    const findingsRetired = inventory.partialShards
+      ? 0
+      : await retireUnusedFindings(store, inventory.snapshot);
+
+    const targets = new Map<string, ScanMessage>();
+    for (const item of inventory.snapshot.items) {
+      if (item.digest && !targets.has(item.digest)) {
+        targets.set(item.digest, { v: 1, digest: item.digest, repository: item.repository });
+      }
+    }
+    const messages = [...targets.values()];
+    const queue = deps.queue(runtime);
+    const enqueued = await enqueueMessages(messages, (m) => m, {
+      client: queue.client,
+      queueUrl: queue.queueUrl,
+    });
+    for (const failure of enqueued.failed.slice(0, 10)) {
+      logger.warn({ digest: failure.item.digest, reason: failure.reason }, 'scan message not enqueued');
+    }
+
+    const summary: InventoryRunSummary = {
+      job,
+      images: inventory.counts.items,
+      digests: messages.length,
+      enqueued: enqueued.sent,
+      enqueueFailed: enqueued.failed.length,
+      unresolved: inventory.counts.unresolved,
+      invalid: inventory.counts.invalid,
+      skippedDocuments: inventory.counts.skippedDocuments,
+      partialShards: inventory.partialShards !== undefined,
+      policy: { findings: policy.findings.length, cleared: saved.cleared },
+      findingsRetired,
+    };
+    const degraded = summary.enqueueFailed > 0 || summary.partialShards || summary.invalid > 0;
+    logger[degraded ? 'warn' : 'info'](summary, 'inventory run finished');
+    if (messages.length > 0 && enqueued.sent === 0) {
+      // Nothing reached the queue: no scan happens this cycle. Fail loudly so Lambda retries.
+      throw new Error(
+        `no scan message could be enqueued (${enqueued.failed[0]?.reason ?? 'unknown reason'})`,
+      );
+    }
+    return summary;
+  };
+}
+
+const runtime = once(() => createRuntime(process.env, 'inventory'));
+// SDK clients resolve region and credentials lazily, on the first call.
+const sqs = new SQSClient({});
+
+export const handler = createInventoryHandler({
+  runtime,
+  setup: (rt) => inventoryFromConfig(rt.config, { clock: rt.clock, logger: rt.logger, secrets: rt.secrets }),
+  queue: (rt) => ({ client: sqs, queueUrl: scanQueueUrl(rt.env) }),
+});

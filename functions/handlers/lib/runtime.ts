@@ -1,0 +1,60 @@
+// What every Lambda handler builds once per container (on cold start) and reuses while the
+// container is warm: the config (bundled imagewarden.json + IMAGEWARDEN_* variables set by
+// terraform), a logger, the state store, and secret sources whose Secrets Manager lookups
+// are cached. This and lib/environment.ts are the only handler code reading process.env.
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createSecretsManagerLookup } from '../../../core/aws/secretsManagerLookup.ts';
+import { type Clock, systemClock } from '../../../core/clock.ts';
+import { loadConfig } from '../../../core/config/load.ts';
+import type { Config } from '../../../core/config/schema.ts';
+import type { SecretSources } from '../../../core/config/secrets.ts';
+import { createLogger, type Logger } from '../../../core/logger.ts';
+import { createStateStore } from '../../../core/state/createStateStore.ts';
+import type { StateStore } from '../../../core/state/StateStore.ts';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  store: StateStore;
+  clock: Clock;
+  secrets: SecretSources;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Builds the runtime from an environment; a config error names every bad key. */
+export function createRuntime(env: NodeJS.ProcessEnv, component: string): Runtime {
+  const { config } = loadConfig({ env });
+  const logger = createLogger({
+    level: config.log.level,
+    bindings: {
+      component,
+      ...(env.AWS_LAMBDA_FUNCTION_NAME ? { function: env.AWS_LAMBDA_FUNCTION_NAME } : {}),
+    },
+  });
+  return {
+    config,
+    logger,
+    store: createStateStore(config.state),
+    clock: systemClock,
+    secrets: { env, secretsManager: createSecretsManagerLookup({ client: new SecretsManagerClient({}) }) },
+    env,
+  };
+}
+
+/**
+ * Memoizes `build` per container. A failed build is not remembered, so a fixed secret or
+ * config is picked up by the next invocation without a redeploy.
+ */
+export function once<T>(build: () => Promise<T> | T): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    if (!pending) {
+      const attempt = Promise.resolve().then(build);
+      pending = attempt;
+      attempt.catch(() => {
+        if (pending === attempt) pending = undefined;
+      });
+    }
+    return pending;
+  };
+}

@@ -1,0 +1,95 @@
+// Lambda entry point, started by EventBridge Scheduler: first process the Clair notifications
+// the webhook recorded (they mark in-use images for re-notification), then run the notify
+// step: one digest email per recipient through SES, queued in the state store before
+// sending so a timeout or throttle leaves the rest pending for the next run.
+import { defaultSleep } from '../../core/retry.ts';
+import { fileAcksFromConfig, mailerFromConfig, notifyOptionsFromConfig } from '../notify/fromConfig.ts';
+import type { Mailer } from '../notify/Mailer.ts';
+import { notify } from '../notify/notify.ts';
+import { clairPsk, clairScannerFromConfig } from '../scan/fromConfig.ts';
+import type { Scanner } from '../scan/Scanner.ts';
+import { ScheduleEvent } from './lib/events.ts';
+import { type PendingResult, processPendingNotifications } from './lib/pendingNotifications.ts';
+import { createRuntime, once, type Runtime } from './lib/runtime.ts';
+
+export interface NotifyHandlerDeps {
+  runtime: () => Promise<Runtime>;
+  mailer: (runtime: Runtime) => Promise<Mailer>;
+  /** Clair, to page through recorded notifications; undefined when no Clair is configured. */
+  scanner: (runtime: Runtime) => Promise<{ scanner: Scanner; psk?: Uint8Array } | undefined>;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface NotifyRunSummary {
+  runId: string;
+  notifications: PendingResult;
+  findings: number;
+  composed: number;
+  carriedOver: number;
+  sent: number;
+  pending: number;
+  refused: number;
+}
+
+export function createNotifyHandler(deps: NotifyHandlerDeps) {
+  return async (event: unknown): Promise<NotifyRunSummary> => {
+    const runtime = await deps.runtime();
+    const { config, store, clock, logger, secrets } = runtime;
+    const input = ScheduleEvent.safeParse(event ?? {});
+    const now = clock.now();
+    // Message-IDs are stable per (recipient, run id): a retried invocation in the same
+    // minute reuses them.
+    const runId = `notify-${now.toISOString().slice(0, 16)}`;
+    const sleep = deps.sleep ?? defaultSleep;
+
+    let notifications: PendingResult = { processed: 0, marked: 0, failed: 0 };
+    const clair = await deps.scanner(runtime);
+    if (clair) {
+      notifications = await processPendingNotifications(
+        { scanner: clair.scanner, store, clock, logger, sleep },
+        { ...(clair.psk ? { psk: clair.psk } : {}), pageSize: config.scan.webhook.pageSize },
+      );
+    }
+
+    const mailer = await deps.mailer(runtime);
+    try {
+      const summary = await notify(
+        { store, mailer, clock, logger, sleep, fileAcks: await fileAcksFromConfig(config, now) },
+        await notifyOptionsFromConfig(config, runId, secrets),
+      );
+      const result: NotifyRunSummary = {
+        runId,
+        notifications,
+        findings: summary.findings,
+        composed: summary.composed,
+        carriedOver: summary.carriedOver,
+        sent: summary.sent,
+        pending: summary.pending,
+        refused: summary.permanentFailures.length,
+      };
+      const degraded = result.pending > 0 || result.refused > 0 || notifications.failed > 0;
+      logger[degraded ? 'warn' : 'info'](
+        { ...result, job: input.success ? input.data.job : undefined },
+        'notify run finished',
+      );
+      return result;
+    } finally {
+      await mailer.close();
+    }
+  };
+}
+
+const runtime = once(() => createRuntime(process.env, 'notify'));
+
+export const handler = createNotifyHandler({
+  runtime,
+  mailer: (rt) => mailerFromConfig(rt.config, rt.secrets),
+  scanner: async (rt) => {
+    if (!rt.config.scan.clair) return undefined;
+    const psk = await clairPsk(rt.config, rt.secrets);
+    return {
+      scanner: await clairScannerFromConfig(rt.config, { secrets: rt.secrets, logger: rt.logger }),
+      ...(psk ? { psk } : {}),
+    };
+  },
+});
