@@ -50,9 +50,30 @@ export async function loadPullCredentials(
       problems.push({ secret: options.dockerConfigFile, message: errorMessage(error) });
     }
   }
+  // pods running as a service account get its imagePullSecrets too (admission copies them)
+  const accountSecrets = new Map<string, PullSecretRef[]>();
+  const accounts = new Map<string, PullSecretRef>();
+  for (const image of images) for (const ref of image.serviceAccounts) accounts.set(secretId(ref), ref);
+  for (const [id, ref] of accounts) {
+    try {
+      const account = await cluster.getServiceAccount(ref.namespace, ref.name);
+      const names = (account?.imagePullSecrets ?? []).flatMap((s) => (s.name ? [s.name] : []));
+      accountSecrets.set(
+        id,
+        names.map((name) => ({ namespace: ref.namespace, name })),
+      );
+    } catch (error) {
+      problems.push({ secret: `serviceaccount ${id}`, message: errorMessage(error) });
+    }
+  }
+  const secretsOf = (image: DesiredImage): PullSecretRef[] => [
+    ...image.pullSecrets,
+    ...image.serviceAccounts.flatMap((ref) => accountSecrets.get(secretId(ref)) ?? []),
+  ];
+
   const secrets = new Map<string, CredentialStore>();
   const wanted = new Map<string, PullSecretRef>();
-  for (const image of images) for (const ref of image.pullSecrets) wanted.set(secretId(ref), ref);
+  for (const image of images) for (const ref of secretsOf(image)) wanted.set(secretId(ref), ref);
   for (const [id, ref] of wanted) {
     try {
       const secret = await cluster.getSecret(ref.namespace, ref.name);
@@ -75,14 +96,13 @@ export async function loadPullCredentials(
   }
   for (const problem of problems) {
     logger.warn(
-      { secret: problem.secret, problem: problem.message },
+      { pullSecret: problem.secret, problem: problem.message },
       'pull secret unusable; its images are tried without it',
     );
   }
   const cache = new Map<string, CredentialStore>();
   const keyFor = (image: DesiredImage) =>
-    image.pullSecrets
-      .map(secretId)
+    [...new Set(secretsOf(image).map(secretId))]
       .filter((id) => secrets.has(id))
       .sort()
       .join(',');

@@ -9,6 +9,7 @@ import type {
   KubeNode,
   KubePod,
   KubeSecret,
+  KubeServiceAccount,
   Listed,
   Workload,
   WorkloadKind,
@@ -28,5 +29,7 @@ export interface ClusterReader {
   /** Every object of one workload kind, cluster-wide, reduced to its pod template. */
   listWorkloads(kind: WorkloadKind): Promise<Listed<Workload>>;
   getSecret(namespace: string, name: string): Promise<KubeSecret | undefined>;
+  /** Its imagePullSecrets apply to every pod running as it (admission copies them into pods). */
+  getServiceAccount(namespace: string, name: string): Promise<KubeServiceAccount | undefined>;
   createEvent(event: ClusterEvent): Promise<void>;
 }

@@ -15,6 +15,7 @@ import {
   KubeNode,
   KubePod,
   KubeSecret,
+  KubeServiceAccount,
   type Listed,
   type Workload,
   type WorkloadKind,
@@ -120,6 +121,13 @@ export class KubeClusterReader implements ClusterReader {
       this.core.readNamespacedSecret({ namespace, name }, options as never),
     );
     return raw === undefined ? undefined : KubeSecret.parse(raw);
+  }
+
+  async getServiceAccount(namespace: string, name: string): Promise<KubeServiceAccount | undefined> {
+    const raw = await this.getOrUndefined(`serviceaccount ${namespace}/${name}`, (options) =>
+      this.core.readNamespacedServiceAccount({ namespace, name }, options as never),
+    );
+    return raw === undefined ? undefined : KubeServiceAccount.parse(raw);
   }
 
   async createEvent(event: ClusterEvent): Promise<void> {

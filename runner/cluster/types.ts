@@ -110,6 +110,12 @@ export const KubeSecret = z.looseObject({
 });
 export type KubeSecret = z.infer<typeof KubeSecret>;
 
+export const KubeServiceAccount = z.looseObject({
+  metadata: ObjectMeta,
+  imagePullSecrets: z.array(z.looseObject({ name: z.string().optional() })).optional(),
+});
+export type KubeServiceAccount = z.infer<typeof KubeServiceAccount>;
+
 const JobStatus = z.looseObject({
   active: z.number().optional(),
   succeeded: z.number().optional(),

@@ -29,6 +29,8 @@ export interface DesiredImage {
   /** Wanted by a workload scaled to zero: exactly the ones whose start must be fast. */
   scaledToZero: boolean;
   pullSecrets: PullSecretRef[];
+  /** Service accounts the wanting pods run as: their imagePullSecrets apply too. */
+  serviceAccounts: PullSecretRef[];
 }
 
 export interface MalformedImage {
@@ -84,11 +86,15 @@ export function buildDesiredSet(input: DesiredSetInput): DesiredSet {
   const counts = { workloads: 0, ownedSkipped: 0, inactiveSkipped: 0, notSchedulable: 0, filtered: 0 };
   const filtered = new Set<string>();
 
+  const addUnique = (list: PullSecretRef[], item: PullSecretRef) => {
+    if (!list.some((s) => s.namespace === item.namespace && s.name === item.name)) list.push(item);
+  };
   const want = (
     ref: ImageReference,
     reason: string,
     extra: Partial<DesiredImage>,
     secrets: PullSecretRef[],
+    serviceAccount?: PullSecretRef,
   ) => {
     const normal = withDefaultTag(ref);
     const reference = formatImageReference(normal);
@@ -100,6 +106,7 @@ export function buildDesiredSet(input: DesiredSetInput): DesiredSet {
       warm: false,
       scaledToZero: false,
       pullSecrets: [],
+      serviceAccounts: [],
     };
     if (!entry.reasons.includes(reason)) {
       entry.reasons.push(reason);
@@ -107,11 +114,8 @@ export function buildDesiredSet(input: DesiredSetInput): DesiredSet {
     }
     entry.warm ||= extra.warm ?? false;
     entry.scaledToZero ||= extra.scaledToZero ?? false;
-    for (const secret of secrets) {
-      if (!entry.pullSecrets.some((s) => s.namespace === secret.namespace && s.name === secret.name)) {
-        entry.pullSecrets.push(secret);
-      }
-    }
+    for (const secret of secrets) addUnique(entry.pullSecrets, secret);
+    if (serviceAccount) addUnique(entry.serviceAccounts, serviceAccount);
     images.set(reference, entry);
   };
 
@@ -154,7 +158,10 @@ export function buildDesiredSet(input: DesiredSetInput): DesiredSet {
         filtered.add(formatImageReference(withDefaultTag(parsed.ref)));
         continue;
       }
-      want(parsed.ref, id, { scaledToZero: workload.replicas === 0 }, secrets);
+      want(parsed.ref, id, { scaledToZero: workload.replicas === 0 }, secrets, {
+        namespace: workload.namespace,
+        name: workload.podSpec.serviceAccountName || 'default',
+      });
     }
   }
 

@@ -13,7 +13,7 @@
  *   await api.stop();
  *
  * Served (RESOURCE_TYPES in kube-api-fake-resources.ts): core/v1 nodes, namespaces, pods,
- * secrets, events, configmaps; apps/v1 deployments, replicasets, statefulsets, daemonsets;
+ * secrets, events, configmaps, serviceaccounts; apps/v1 deployments, replicasets, statefulsets, daemonsets;
  * batch/v1 jobs, cronjobs. Verbs: list (cluster-wide and namespaced, `limit` + `continue`,
  * 410 Expired for a token older than `expireContinueTokens()`, `labelSelector`,
  * `fieldSelector`), get, create (POST: 409 AlreadyExists, generateName, uid,

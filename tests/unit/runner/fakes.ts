@@ -29,6 +29,7 @@ export function desired(reference: string, extra: Partial<DesiredImage> = {}): D
     warm: false,
     scaledToZero: false,
     pullSecrets: [],
+    serviceAccounts: [],
     ...extra,
   };
 }

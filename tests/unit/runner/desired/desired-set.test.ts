@@ -203,5 +203,10 @@ describe('buildDesiredSet', () => {
       { namespace: 'shop', name: 'regcred' },
       { namespace: 'other', name: 'regcred' },
     ]);
+    // and the service accounts the pods run as (their imagePullSecrets apply too)
+    expect(set.images[0]?.serviceAccounts).toEqual([
+      { namespace: 'shop', name: 'default' },
+      { namespace: 'other', name: 'default' },
+    ]);
   });
 });
