@@ -9,8 +9,18 @@ const common = {
   target: 'node20',
   sourcemap: true,
   legalComments: 'none',
-  // Some CommonJS dependencies call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  // Some CommonJS dependencies call require(); give the ESM bundle one,
+  // and __dirname/__filename, which ssh2 (via dockerode) reads at load time.
+  banner: {
+    js: [
+      "import { createRequire as __cr } from 'node:module';",
+      "import { fileURLToPath as __futp } from 'node:url';",
+      "import { dirname as __dn } from 'node:path';",
+      'const require = __cr(import.meta.url);',
+      'const __filename = __futp(import.meta.url);',
+      'const __dirname = __dn(__filename);',
+    ].join(' '),
+  },
   // Optional native accelerators of ssh2 (pulled in by dockerode) are never used here.
   external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
 };
@@ -21,7 +31,11 @@ const handlersDir = 'functions/handlers';
 if (existsSync(handlersDir)) {
   for (const file of readdirSync(handlersDir).filter((f) => f.endsWith('.ts'))) {
     const name = file.replace(/\.ts$/, '');
-    await build({ ...common, entryPoints: [`${handlersDir}/${file}`], outfile: `dist/lambda/${name}/index.mjs` });
+    await build({
+      ...common,
+      entryPoints: [`${handlersDir}/${file}`],
+      outfile: `dist/lambda/${name}/index.mjs`,
+    });
   }
 }
 process.stdout.write('built dist/\n');
