@@ -11,7 +11,7 @@ import { errorMessage } from '../../core/errors.ts';
 import type { LabelStore, LabelWrite } from './LabelStore.ts';
 import { formatLevel, isSharedLevel, levelsEqual, type MlsLevel, parseContext, withLevel } from './mcs.ts';
 import { type MountEntry, mountOf, singleContext } from './mountinfo.ts';
-import { refusalReason } from './safe-paths.ts';
+import { isInside, refusalReason } from './safe-paths.ts';
 
 export interface VolumeCheckOptions {
   root: string;
@@ -105,6 +105,10 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
   if (single !== undefined) return checkSingleContext(result, single, options);
 
   const rootDev = (await lstat(root)).dev;
+  // Bind mounts of the same file system share st_dev: the mount table names them.
+  const nestedMounts = new Set(
+    (options.mounts ?? []).map((m) => m.mountPoint).filter((mp) => isInside(mp, root)),
+  );
   const parentOk = new Map<string, boolean>();
   const sample = (path: string): void => {
     if (result.samplePaths.length < sampleSize) result.samplePaths.push(path);
@@ -232,7 +236,7 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
           result.errors++;
           continue;
         }
-        if (stat.dev !== rootDev) {
+        if (stat.dev !== rootDev || nestedMounts.has(path)) {
           result.mountsSkipped.push(path);
           continue;
         }

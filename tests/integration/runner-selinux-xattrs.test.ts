@@ -207,6 +207,28 @@ describe('checkVolume with real xattrs', () => {
     }
   });
 
+  it('does not enter a bind mount of the same file system, named by the mount table', async () => {
+    // Prepare: same st_dev, so only the mount table tells
+    setLabel(join(volume, 'a/b/f1'), OTHER, true);
+    const mounts = [
+      { mountPoint: base, fsType: 'tmpfs', source: 'tmpfs', options: {} },
+      { mountPoint: join(volume, 'a/b'), fsType: 'tmpfs', source: 'tmpfs', options: {} },
+    ];
+    // Act
+    const result = await checkVolume({
+      root: volume,
+      expected,
+      labels,
+      clock,
+      fileBudget: 1000,
+      timeBudgetMs: 60_000,
+      mounts,
+    });
+    // Assess
+    expect(result.mountsSkipped).toEqual([join(volume, 'a/b')]);
+    expect(result.drifted).toBe(0);
+  });
+
   it('stops a huge tree at the file budget and says so', async () => {
     // Prepare
     mkdirSync(join(volume, 'big'));
