@@ -35,6 +35,11 @@ export interface DigestToScan {
 export interface ScanDigestOptions {
   /** The indexer state fetched once per run; fetched here when absent (one worker invocation). */
   indexState?: string;
+  /**
+   * Awaited between the index phase and the report read. Clair caps index requests only, so
+   * the driver frees the digest's index slot here and waits for a report slot instead.
+   */
+  beforeReport?: () => Promise<void>;
 }
 
 export interface DigestScan {
@@ -114,6 +119,7 @@ export async function scanDigest(
       return await finish('scanned');
     }
     const manifestHash = record.manifestHash as string;
+    await options.beforeReport?.();
     let report = await scanner.vulnerabilityReport(manifestHash);
     if (report.status === 'missing' && !indexed) {
       // Clair lost or never finished the index it told us about: index again, once

@@ -58,6 +58,27 @@ export interface ScanRunResult {
   problems: DigestProblem[];
 }
 
+/** A counting semaphore for the report reads. */
+class Semaphore {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  async acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free++;
+  }
+}
+
 interface Job {
   target: DigestToScan;
   throttles: number;
@@ -127,7 +148,11 @@ export async function scanInventory(
     notReady: 0,
     indexed: false,
   }));
+  // digests in their index phase (what Clair's 429 limits), digests anywhere in the pipeline,
+  // and report reads (bounded separately by the configured concurrency)
   let inFlight = 0;
+  let active = 0;
+  const reports = new Semaphore(options.concurrency ?? 4);
   let delayed = 0;
   // when some digest has no result at all, keep the stored findings it may still carry
   let incomplete = false;
@@ -142,16 +167,26 @@ export async function scanInventory(
           pump();
         });
     };
-    const run = async (job: Job): Promise<void> => {
+    const run = async (job: Job, releaseIndexSlot: () => void): Promise<void> => {
       let scan: DigestScan;
+      let holdsReportSlot = false;
       try {
-        scan = await scanDigest(job.target, ports, { indexState });
+        scan = await scanDigest(job.target, ports, {
+          indexState,
+          beforeReport: async () => {
+            releaseIndexSlot();
+            await reports.acquire();
+            holdsReportSlot = true;
+          },
+        });
       } catch (error) {
         // scanDigest reports per-digest failures itself; this is the state store failing
         incomplete = true;
         result.failed++;
         result.problems.push({ ...job.target, status: 'failed', reason: errorMessage(error) });
         return;
+      } finally {
+        if (holdsReportSlot) reports.release();
       }
       const status = scan.result.status;
       if (scan.indexed) job.indexed = true;
@@ -192,18 +227,27 @@ export async function scanInventory(
           continue;
         }
         inFlight++;
-        void run(job)
+        active++;
+        let indexSlot = true;
+        const releaseIndexSlot = (): void => {
+          if (!indexSlot) return;
+          indexSlot = false;
+          inFlight--;
+          pump();
+        };
+        void run(job, releaseIndexSlot)
           .catch((error: unknown) => {
             incomplete = true;
             result.failed++;
             result.problems.push({ ...job.target, status: 'failed', reason: errorMessage(error) });
           })
           .finally(() => {
-            inFlight--;
-            pump();
+            active--;
+            if (indexSlot) releaseIndexSlot();
+            else pump();
           });
       }
-      if (inFlight === 0 && delayed === 0 && queue.length === 0) resolve();
+      if (active === 0 && delayed === 0 && queue.length === 0) resolve();
     };
     pump();
   });

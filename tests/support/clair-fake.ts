@@ -180,7 +180,7 @@ export async function startClairFake(options: ClairFakeOptions = {}): Promise<Cl
         const record = fake.notifications.get(id);
         setTimeout(() => {
           if (record) record.receipt = true;
-        }, notifyOptions.receiptDelayMs ?? 50);
+        }, notifyOptions.receiptDelayMs ?? 50).unref();
       }
       return res.status;
     },

@@ -161,9 +161,15 @@ describe('notifier webhook end to end with the Clair fake', () => {
     await world.fake.notify(server.url, 'n-7', [{ manifest: digest, vulnerability: 'CVE-1' }], {
       receiptDelayMs: 3_600_000,
     });
-    const redelivered = await world.fake.notify(server.url, 'n-7', [
-      { manifest: digest, vulnerability: 'CVE-1' },
-    ]);
+    await server.drain();
+    const redelivered = await world.fake.notify(
+      server.url,
+      'n-7',
+      [{ manifest: digest, vulnerability: 'CVE-1' }],
+      {
+        receiptDelayMs: 3_600_000,
+      },
+    );
     const processed = await server.drain();
     expect(redelivered).toBe(200);
     expect(processed).toHaveLength(1);

@@ -135,6 +135,19 @@ describe('scanInventory', () => {
     expect(world.sleeps.length).toBeGreaterThanOrEqual(result.throttles);
   });
 
+  it('never has more index requests in flight than its concurrency, though report reads overlap them', async () => {
+    world = await scanWorld({ indexConcurrency: 2, latencyMs: 30 });
+    const items = Array.from({ length: 6 }, (_, i) =>
+      item(
+        `${world?.registry}/team/s${i}`,
+        world?.images.addImage([packagesLayer([{ name: 'zlib', version: `${i}` }])]) ?? '',
+      ),
+    );
+    const result = await scanInventory(snapshot(items), world.ports, { concurrency: 2, sleep: world.sleep });
+    expect(result).toMatchObject({ scanned: 6, indexed: 6, throttles: 0 });
+    expect(world.fake.calls.throttled).toBe(0);
+  });
+
   it('gives up on a digest Clair keeps throttling and reports it, the run goes on', async () => {
     world = await scanWorld();
     const { d1, snap } = await fleet(world);
@@ -210,23 +223,25 @@ describe('scanInventory', () => {
     });
   });
 
-  it('keeps what finished when the run is aborted, and reports the rest', async () => {
+  it('finishes the digest in flight when the run is aborted, stores it, and reports the rest', async () => {
     world = await scanWorld();
     const { d1, snap } = await fleet(world);
     const controller = new AbortController();
-    const store = world.store;
+    const scanner = world.ports.scanner;
     const ports = {
       ...world.ports,
-      store: {
-        get: store.get.bind(store),
-        putIfAbsent: store.putIfAbsent.bind(store),
-        delete: store.delete.bind(store),
-        list: store.list.bind(store),
-        put: async (collection: string, key: string, value: unknown) => {
-          await store.put(collection, key, value);
-          if (collection === SCAN_RESULTS) controller.abort();
+      scanner: {
+        indexState: () => scanner.indexState(),
+        checkIndexReport: (hash: string, state: string | undefined) => scanner.checkIndexReport(hash, state),
+        vulnerabilityReport: (hash: string) => scanner.vulnerabilityReport(hash),
+        notificationPage: scanner.notificationPage.bind(scanner),
+        deleteNotification: scanner.deleteNotification.bind(scanner),
+        index: async (...args: Parameters<typeof scanner.index>) => {
+          const outcome = await scanner.index(...args);
+          controller.abort(); // e.g. SIGTERM while the first image was being indexed
+          return outcome;
         },
-      } as typeof store,
+      },
     };
     // Act
     const result = await scanInventory(snap, ports, { concurrency: 1, signal: controller.signal });
@@ -234,7 +249,7 @@ describe('scanInventory', () => {
     expect(result.scanned).toBe(1);
     expect(result.failed).toBe(2);
     expect(result.problems.every((p) => p.reason === 'run aborted before this digest')).toBe(true);
-    expect(await store.get(SCAN_RESULTS, d1)).toMatchObject({ status: 'scanned' });
+    expect(await world.store.get(SCAN_RESULTS, d1)).toMatchObject({ status: 'scanned' });
     expect(result.findingsRemoved).toBe(0);
   });
 });
