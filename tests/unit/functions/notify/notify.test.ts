@@ -72,6 +72,35 @@ describe('notify', () => {
     );
   });
 
+  it('across runs: sends a newly fixable or escalated finding again, then a reminder after the interval', async () => {
+    const { store, mailer, ports, clock } = setup();
+    const unfixed = vuln({ fixedIn: undefined });
+    const medium = vuln({ vulnerability: 'CVE-2024-0002', severity: 'Medium' });
+    await storeFindings(store, [unfixed, medium]);
+    await notify(ports, OPTIONS);
+
+    clock.advance(HOUR_MS);
+    const unchanged = await notify(ports, { ...OPTIONS, runId: 'run-2' });
+    await storeFindings(store, [
+      { ...unfixed, fixedIn: '3.0.2-1' },
+      { ...medium, severity: 'Critical' },
+    ]);
+    clock.advance(HOUR_MS);
+    const changed = await notify(ports, { ...OPTIONS, runId: 'run-3' });
+    clock.advance(6 * DAY_MS);
+    const tooEarly = await notify(ports, { ...OPTIONS, runId: 'run-4' });
+    clock.advance(DAY_MS);
+    const reminder = await notify(ports, { ...OPTIONS, runId: 'run-5' });
+
+    expect(unchanged.sent).toBe(0);
+    expect(changed.plan.byReason).toMatchObject({ fixable: 1, escalated: 1 });
+    expect(mailer.sent[1]?.subject).toBe('[imagewarden] 1 new critical, 1 high in 1 image you own');
+    expect(tooEarly.sent).toBe(0);
+    expect(reminder.plan.byReason.reminder).toBe(2);
+    expect(mailer.sent[2]?.subject).toBe('[imagewarden] reminder: 2 open findings in 1 image you own');
+    expect(mailer.sent).toHaveLength(3);
+  });
+
   it('leaves the rest pending after a transport failure mid-batch and sends only those next run', async () => {
     const { store, mailer, ports, clock } = setup();
     await fleet(store);
