@@ -63,6 +63,13 @@ resource "aws_lambda_function" "worker" {
     }
   }
 
+  lifecycle {
+    precondition {
+      condition     = var.elasticsearch_url != null || try(var.imagewarden_config.inventory.source, "") == "elasticsearch"
+      error_message = "Set elasticsearch_url (or inventory.source = \"elasticsearch\" with inventory.elasticsearch in imagewarden_config): the inventory function has no fleet export file to read in Lambda."
+    }
+  }
+
   depends_on = [aws_iam_role_policy.function]
   tags       = local.tags
 }

@@ -4,13 +4,23 @@
 // are cached. This and lib/environment.ts are the only handler code reading process.env.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretsManagerLookup } from '../../../core/aws/secretsManagerLookup.ts';
-import { type Clock, systemClock } from '../../../core/clock.ts';
+import { type Clock, DAY_MS, systemClock } from '../../../core/clock.ts';
 import { loadConfig } from '../../../core/config/load.ts';
 import type { Config } from '../../../core/config/schema.ts';
 import type { SecretSources } from '../../../core/config/secrets.ts';
 import { createLogger, type Logger } from '../../../core/logger.ts';
 import { createStateStore } from '../../../core/state/createStateStore.ts';
 import type { StateStore } from '../../../core/state/StateStore.ts';
+
+/**
+ * Records DynamoDB may expire (its TTL deletes them): Clair notification ids kept for
+ * deduplication, and received notifications nobody processed within a month (Clair has
+ * long given up on them by then). Other collections prune themselves.
+ */
+export const STATE_TTL_MS: Record<string, number> = {
+  'clair-notifications': 30 * DAY_MS,
+  'clair-webhook-pending': 30 * DAY_MS,
+};
 
 export interface Runtime {
   config: Config;
@@ -34,7 +44,7 @@ export function createRuntime(env: NodeJS.ProcessEnv, component: string): Runtim
   return {
     config,
     logger,
-    store: createStateStore(config.state),
+    store: createStateStore(config.state, { ttlMs: STATE_TTL_MS }),
     clock: systemClock,
     secrets: { env, secretsManager: createSecretsManagerLookup({ client: new SecretsManagerClient({}) }) },
     env,
