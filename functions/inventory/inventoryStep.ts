@@ -35,7 +35,9 @@ export async function inventoryStep(
   let stored: InventoryStepResult['stored'];
   if (ports.store) {
     await saveInventory(ports.store, inventory.snapshot);
-    const saved = await savePolicyFindings(ports.store, policy.findings);
+    const saved = await savePolicyFindings(ports.store, policy.findings, {
+      clearMissing: inventory.partialShards === undefined,
+    });
     stored = { findingsWritten: saved.written, findingsCleared: saved.cleared };
   }
   const c = inventory.counts;

@@ -9,6 +9,8 @@ export const POLICY_COLLECTION = 'policy-findings';
 export async function savePolicyFindings(
   store: StateStore,
   findings: readonly PolicyFinding[],
+  /** Pass false when the inventory was partial (failed shards): absent images may still run. */
+  options: { clearMissing?: boolean } = {},
 ): Promise<{ written: number; cleared: number }> {
   const previous = await store.list<unknown>(POLICY_COLLECTION);
   const firstSeen = new Map<string, string>();
@@ -24,6 +26,7 @@ export async function savePolicyFindings(
     });
   }
   let cleared = 0;
+  if (options.clearMissing === false) return { written: findings.length, cleared };
   for (const record of previous) {
     if (!current.has(record.key)) {
       await store.delete(POLICY_COLLECTION, record.key);

@@ -170,6 +170,12 @@ describe('savePolicyFindings', () => {
       const records = await store.list<PolicyFinding>(POLICY_COLLECTION);
       expect(records.map((r) => r.key)).toEqual(['policy|docker.io/library/nginx|unapproved-registry']);
       expect(records[0]?.value.detectedAt).toBe(NOW.toISOString());
+      // A partial inventory (failed shards) must not clear findings of images it could not see.
+      expect(await savePolicyFindings(store, [], { clearMissing: false })).toEqual({
+        written: 0,
+        cleared: 0,
+      });
+      expect(await store.list(POLICY_COLLECTION)).toHaveLength(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
