@@ -46,8 +46,8 @@ export function registerRunnerCommands(program: Command, ctx: CliContext): void 
   runnerGroup(program)
     .command('node')
     .description(
-      'Run one pass on this node: work out the images its workloads may need, pull what is missing\n' +
-        'or stale, record node state, report (log line, JSON file, Event on the Node).\n' +
+      'Run one pass on this node: work out the images its workloads may need, pull what is missing ' +
+        'or stale, record node state, report (log line, JSON file, Event on the Node). ' +
         'Exit 0 when every image from reachable registries is present, 1 when some failed, 2 on bad config.',
     )
     .option('--once', 'run one pass and exit (the only mode; the CronJob schedules passes)')

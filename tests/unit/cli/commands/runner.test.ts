@@ -1,0 +1,77 @@
+// What a user sees from `imagewarden runner node` before any cluster is reached: usage and
+// config errors exit 2 naming the problem; the dry-run plan format.
+import { describe, expect, it } from 'vitest';
+import { formatPlan } from '../../../../cli/commands/runner.ts';
+import type { RunReport } from '../../../../runner/report.ts';
+import { runImagewarden } from '../../../support/cli.ts';
+
+describe('imagewarden runner node', () => {
+  it('asks for --once', async () => {
+    const run = await runImagewarden(['runner', 'node']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('pass --once');
+  });
+
+  it('exits 2 naming the missing node name', async () => {
+    const run = await runImagewarden(['runner', 'node', '--once']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('runner.nodeName is required');
+  });
+
+  it('exits 2 naming a bad setting', async () => {
+    const run = await runImagewarden(['runner', 'node', '--once'], {
+      env: { IMAGEWARDEN_RUNNER__NODE_NAME: 'n1', IMAGEWARDEN_RUNNER__PULL_CONCURRENCY: '99' },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('runner.pullConcurrency');
+  });
+
+  it('exits 2 when the kubeconfig cannot be loaded', async () => {
+    const run = await runImagewarden(['runner', 'node', '--once', '--node', 'n1'], {
+      env: { IMAGEWARDEN_RUNNER__KUBECONFIG: '/nonexistent/kubeconfig' },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('runner.kubeconfig: cannot load /nonexistent/kubeconfig');
+  });
+
+  it('prints one line per image in the plan, with the reason', () => {
+    // Prepare
+    const report = {
+      seed: {
+        images: [
+          { reference: 'r.corp/a:1', outcome: 'planned', why: 'tag moved: local 111, registry 222' },
+          { reference: 'r.corp/b:1', outcome: 'present', why: 'tag present locally at the registry digest' },
+          {
+            reference: 'down.corp/c:1',
+            outcome: 'skipped',
+            skipReason: 'registry-unreachable',
+            why: 'ECONNREFUSED',
+          },
+        ],
+      },
+      desired: {
+        malformed: [
+          {
+            workload: 'Deployment shop/x',
+            container: 'c',
+            image: 'Bad//ref',
+            message: 'empty path component',
+          },
+        ],
+        listFailures: [],
+      },
+    } as unknown as RunReport;
+
+    // Act
+    const text = formatPlan(report);
+
+    // Assess
+    expect(text.split('\n')).toEqual([
+      'PULL   r.corp/a:1  (tag moved: local 111, registry 222)',
+      'OK     r.corp/b:1  (tag present locally at the registry digest)',
+      'SKIP   down.corp/c:1  (registry-unreachable: ECONNREFUSED)',
+      'BAD    Bad//ref in Deployment shop/x container c  (empty path component)',
+      '',
+    ]);
+  });
+});
