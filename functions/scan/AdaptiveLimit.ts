@@ -1,6 +1,7 @@
 // A concurrency limit that halves when the other side throttles (429) and creeps back up by
 // one after a run of successes (additive increase, multiplicative decrease), never above the
-// configured maximum.
+// configured maximum. Requests started before the last decrease were sent at the old limit:
+// their 429s say nothing new, so each limit (epoch) is lowered at most once.
 
 export class AdaptiveLimit {
   readonly max: number;
@@ -8,6 +9,7 @@ export class AdaptiveLimit {
   readonly #recoverAfter: number;
   #current: number;
   #successes = 0;
+  #epoch = 0;
   /** Times the limit was lowered. */
   decreases = 0;
 
@@ -23,10 +25,19 @@ export class AdaptiveLimit {
     return this.#current;
   }
 
-  onThrottle(): void {
+  /** Changes whenever the limit does; pass the value seen when a request started to onThrottle. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  onThrottle(startedInEpoch: number = this.#epoch): void {
     this.#successes = 0;
+    if (startedInEpoch !== this.#epoch) return;
     const lowered = Math.max(this.min, Math.floor(this.#current / 2));
-    if (lowered < this.#current) this.decreases++;
+    if (lowered < this.#current) {
+      this.decreases++;
+      this.#epoch++;
+    }
     this.#current = lowered;
   }
 
@@ -34,6 +45,7 @@ export class AdaptiveLimit {
     if (this.#current >= this.max) return;
     if (++this.#successes >= this.#recoverAfter) {
       this.#current++;
+      this.#epoch++;
       this.#successes = 0;
     }
   }

@@ -168,6 +168,7 @@ export async function scanInventory(
         });
     };
     const run = async (job: Job, releaseIndexSlot: () => void): Promise<void> => {
+      const epoch = limit.epoch;
       let scan: DigestScan;
       let holdsReportSlot = false;
       try {
@@ -192,7 +193,7 @@ export async function scanInventory(
       if (scan.indexed) job.indexed = true;
       if (status === 'throttled') {
         result.throttles++;
-        limit.onThrottle();
+        limit.onThrottle(epoch);
         result.minConcurrency = Math.min(result.minConcurrency, limit.current);
         if (++job.throttles <= (options.throttleRetries ?? 8) && !options.signal?.aborted) {
           later(

@@ -30,6 +30,18 @@ describe('AdaptiveLimit', () => {
     expect(limit.current).toBe(1);
   });
 
+  it('lowers the limit once for a burst of 429s to requests sent at the old limit', () => {
+    // Prepare: eight requests went out at limit 8
+    const limit = new AdaptiveLimit(8);
+    const sentAt = limit.epoch;
+    // Act: all eight come back 429
+    for (let i = 0; i < 8; i++) limit.onThrottle(sentAt);
+    // Assess
+    expect(limit.current).toBe(4);
+    limit.onThrottle(limit.epoch);
+    expect(limit.current).toBe(2);
+  });
+
   it('refuses a limit that is not a positive integer', () => {
     expect(() => new AdaptiveLimit(0)).toThrow(RangeError);
   });
