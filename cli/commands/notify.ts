@@ -61,7 +61,9 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
         }
         const { plan } = summary;
         ctx.stdout.write(
-          `notify${options.dryRun ? ' (dry run)' : ''}: ${summary.findings} open findings, ${plan.planned} to tell ` +
+          `notify${options.dryRun ? ' (dry run)' : ''}: ${summary.findings} open findings ` +
+            `(${summary.filtered.belowSeverity} below scan.minSeverity, ${summary.filtered.unfixable} without a fix not alerted), ` +
+            `${plan.planned} to tell ` +
             `(${plan.byReason.new} new, ${plan.byReason.fixable} newly fixable, ${plan.byReason.escalated} escalated, ` +
             `${plan.byReason['ack-expired']} ack ended, ${plan.byReason.reminder} reminders), ${plan.acknowledged} acknowledged, ` +
             `${plan.unchanged} unchanged; ${summary.composed} messages composed, ${summary.carriedOver} carried over; ` +

@@ -66,6 +66,7 @@ export async function notifyOptionsFromConfig(
     reminderIntervalMs: config.notify.reminderInterval,
     sendRate: config.notify.sendRate,
     keepOutboxMs: config.notify.keepOutbox,
+    alertFilter: { minSeverity: config.scan.minSeverity, fixableOnly: config.scan.fixableOnly },
     concurrency: config.notify.transport === 'smtp' ? (config.notify.smtp?.maxConnections ?? 1) : 1,
     ...(hmacKey
       ? { ack: { baseUrl: config.notify.ack.baseUrl, hmacKey, linkDays: config.notify.ack.linkDays } }

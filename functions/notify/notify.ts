@@ -5,9 +5,12 @@ import { DAY_MS } from '../../core/clock.ts';
 import { EmailAddress } from '../../core/config/common.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { Severity } from '../../core/severity.ts';
 import type { StateStore } from '../../core/state/StateStore.ts';
 import type { Ack } from '../acks/Ack.ts';
 import { listStoredAcks } from '../acks/AckStore.ts';
+import type { Finding } from '../findings/Finding.ts';
+import { filterForAlerting } from '../scan/filterForAlerting.ts';
 import { type ComposeOptions, composeMessages } from './compose.ts';
 import { deliver, type PermanentFailure } from './deliver.ts';
 import { loadOpenFindings } from './loadFindings.ts';
@@ -38,6 +41,11 @@ export interface NotifyOptions {
   ack?: ComposeOptions['ack'];
   /** Plan and compose only: nothing is queued, sent or recorded. */
   dryRun?: boolean;
+  /**
+   * The scan step's alerting filter (`scan.minSeverity`, `scan.fixableOnly`) applied to stored
+   * vulnerability findings; undefined mails every stored finding. Acks are applied by the planner.
+   */
+  alertFilter?: { minSeverity: Severity; fixableOnly: boolean };
   /** Messages in flight at once (set to the SMTP pool size); default 1. */
   concurrency?: number;
   /** How long sent and failed outbox records are kept (default 30 days). */
@@ -46,6 +54,8 @@ export interface NotifyOptions {
 
 export interface NotifySummary {
   findings: number;
+  /** Vulnerability findings the alerting filter kept out (below the minimum severity, no fix yet). */
+  filtered: { belowSeverity: number; unfixable: number };
   invalidFindings: number;
   plan: Plan['counts'];
   composed: number;
@@ -59,6 +69,20 @@ export interface NotifySummary {
   pruned: number;
   /** The messages composed this run (for `--dry-run` output). */
   messages: ComposedMessage[];
+}
+
+function applyAlertFilter(
+  findings: readonly Finding[],
+  filter: NotifyOptions['alertFilter'],
+  now: Date,
+): { findings: Finding[]; filtered: NotifySummary['filtered'] } {
+  if (!filter) return { findings: [...findings], filtered: { belowSeverity: 0, unfixable: 0 } };
+  const vulns = findings.filter((f) => f.kind === 'vulnerability');
+  const { alert, suppressed } = filterForAlerting(vulns, { ...filter, now });
+  return {
+    findings: [...alert, ...findings.filter((f) => f.kind !== 'vulnerability')],
+    filtered: { belowSeverity: suppressed.belowSeverity, unfixable: suppressed.unfixable },
+  };
 }
 
 /** Recipients whose address is not usable get their findings routed to the security contact. */
@@ -106,7 +130,9 @@ export async function notify(ports: NotifyPorts, options: NotifyOptions): Promis
   );
 
   // 2. plan and compose
-  const { findings, invalid } = await loadOpenFindings(store, logger);
+  const loaded = await loadOpenFindings(store, logger);
+  const { findings, filtered } = applyAlertFilter(loaded.findings, options.alertFilter, now);
+  const invalid = loaded.invalid;
   const stored = await listStoredAcks(store, logger);
   const acks = [...(ports.fileAcks ?? []), ...stored.acks];
   const notified = await loadNotified(store, logger);
@@ -127,7 +153,8 @@ export async function notify(ports: NotifyPorts, options: NotifyOptions): Promis
     logger.error({ recipient: bad.recipient, error: errorMessage(bad.error) }, 'could not compose a message');
   }
   const summary: NotifySummary = {
-    findings: findings.length,
+    findings: loaded.findings.length,
+    filtered,
     invalidFindings: invalid,
     plan: plan.counts,
     composed: composed.messages.length,

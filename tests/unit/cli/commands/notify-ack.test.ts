@@ -41,7 +41,9 @@ describe('imagewarden notify', () => {
     expect(run.stdout).toContain(
       'bob@example.org\t2 findings\t[imagewarden] 1 new high, 1 policy issue in 2 images you own',
     );
-    expect(run.stdout).toContain('notify (dry run): 3 open findings, 3 to tell');
+    expect(run.stdout).toContain(
+      'notify (dry run): 3 open findings (0 below scan.minSeverity, 0 without a fix not alerted), 3 to tell',
+    );
     await expect(readdir(join(dir, 'outbox'))).rejects.toThrow();
   });
 

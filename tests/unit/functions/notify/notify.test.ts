@@ -219,6 +219,20 @@ describe('notify', () => {
     expect(rerun.sent).toBe(0);
   });
 
+  it('applies the alerting filter (minimum severity, fixable only) to vulnerability findings', async () => {
+    const { store, mailer, ports } = setup();
+    await storeFindings(store, [
+      vuln({ vulnerability: 'CVE-LOW', severity: 'Medium' }),
+      vuln({ vulnerability: 'CVE-NOFIX', fixedIn: undefined }),
+      vuln({ vulnerability: 'CVE-ALERT' }),
+    ]);
+
+    const run = await notify(ports, { ...OPTIONS, alertFilter: { minSeverity: 'High', fixableOnly: true } });
+
+    expect(run.filtered).toEqual({ belowSeverity: 1, unfixable: 1 });
+    expect(mailer.sent[0]?.findings.map((f) => f.key)).toEqual([vuln({ vulnerability: 'CVE-ALERT' }).key]);
+  });
+
   it('composes but queues and sends nothing in a dry run', async () => {
     const { store, mailer, ports } = setup();
     await fleet(store);
