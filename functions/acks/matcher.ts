@@ -78,3 +78,15 @@ export function lastAckEnd(acks: readonly Ack[], finding: Finding, now: Date): D
   }
   return latest;
 }
+
+/**
+ * The `(finding, now) => boolean` shape the scan step's alert filter takes
+ * (functions/scan/filterForAlerting.ts `AckMatcher`); the index is rebuilt only when `now` changes.
+ */
+export function ackPredicate(acks: readonly Ack[]): (finding: Finding, now: Date) => boolean {
+  let cached: { at: number; match: (finding: Finding) => Ack | undefined } | undefined;
+  return (finding, now) => {
+    if (cached?.at !== now.getTime()) cached = { at: now.getTime(), match: activeAckMatcher(acks, now) };
+    return cached.match(finding) !== undefined;
+  };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Ack } from '../../../../functions/acks/Ack.ts';
-import { activeAckMatcher } from '../../../../functions/acks/matcher.ts';
+import { ackPredicate, activeAckMatcher } from '../../../../functions/acks/matcher.ts';
 import { DIGEST, policy, selinux, vuln } from '../notify/fixtures.ts';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
@@ -78,5 +78,14 @@ describe('activeAckMatcher', () => {
 
   it('keeps matching after a fix when the ack was made with the fix known', () => {
     expect(activeAckMatcher([ack({ fixAvailable: true })], NOW)(vuln())).toBeDefined();
+  });
+});
+
+describe('ackPredicate', () => {
+  it('answers the scan filter question "acknowledged at this time?"', () => {
+    const acked = ackPredicate([ack()]);
+
+    expect(acked(vuln(), NOW)).toBe(true);
+    expect(acked(vuln(), new Date('2026-05-01T00:00:00Z'))).toBe(false);
   });
 });
