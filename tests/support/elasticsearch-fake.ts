@@ -18,6 +18,12 @@ export interface ElasticsearchFakeOptions {
   /** Shards per search; documents of failed shards are left out, as Elasticsearch does. */
   shards?: { total: number; failed: number };
   version?: string;
+  /**
+   * Drop the last bucket of each full page from the response while still returning its key as
+   * `after_key`, as a filtered page does: a client paging from the last bucket it saw instead
+   * of `after_key` gets a bucket twice.
+   */
+  afterKeyBeyondLastBucket?: boolean;
 }
 
 export type Fault = { kind: 'status'; status: 429 | 503 | 500 } | { kind: 'hang' };
@@ -353,9 +359,10 @@ export async function startElasticsearchFake(options: ElasticsearchFakeOptions):
     const keyObject = (key: Key[]): Json =>
       Object.fromEntries(sources.map((s, i) => [s.name, key[i] ?? null]));
     const last = page[page.length - 1];
+    const shown = options.afterKeyBeyondLastBucket && page.length === size ? page.slice(0, -1) : page;
     return {
       ...(last ? { after_key: keyObject(last.key) } : {}),
-      buckets: page.map((b) => ({
+      buckets: shown.map((b) => ({
         key: keyObject(b.key),
         doc_count: b.docCount,
         ...Object.fromEntries(subs.map((spec, s) => [spec.name, render(spec, b.subs[s], index)])),
