@@ -1,0 +1,128 @@
+// The notify step as it runs in AWS: state in DynamoDB (dynalite on loopback, table shaped as
+// terraform declares it) and mail through the SES adapter with an SESv2 client whose `send`
+// is faked (no AWS here): SES throttling (429) mid-batch leaves the rest pending in DynamoDB,
+// the next run sends only those, and an unchanged run sends nothing.
+import { createRequire } from 'node:module';
+import type { AddressInfo, Server } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { simpleParser } from 'mailparser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DAY_MS, HOUR_MS, ManualClock } from '../../core/clock.ts';
+import { parseConfig } from '../../core/config/load.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { createStateStore } from '../../core/state/createStateStore.ts';
+import { type NotifyOptions, notify } from '../../functions/notify/notify.ts';
+import { listOutbox } from '../../functions/notify/outbox.ts';
+import { type SesClientLike, SesMailer } from '../../functions/notify/SesMailer.ts';
+import { storeFindings, vuln } from '../unit/functions/notify/fixtures.ts';
+
+const dynalite = createRequire(import.meta.url)('dynalite') as (options: Record<string, number>) => Server;
+const TABLE = 'imagewarden-notify-it';
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const OWNERS = ['ann', 'ben', 'cat', 'dan'].map((n) => `${n}@example.org`);
+
+let server: Server;
+let endpoint: string;
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const admin = new DynamoDBClient({ endpoint, region: 'eu-north-1', credentials });
+  await admin.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  admin.destroy();
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+/** An SESv2 client whose `send` accepts until `throttleAfter` messages, then answers 429. */
+function fakeSes() {
+  const accepted: Buffer[] = [];
+  let throttleAfter = Number.POSITIVE_INFINITY;
+  const client = {
+    send: async (command: unknown) => {
+      if (accepted.length >= throttleAfter) {
+        throw Object.assign(new Error('Maximum sending rate exceeded.'), {
+          name: 'TooManyRequestsException',
+          $metadata: { httpStatusCode: 429 },
+        });
+      }
+      const raw = (command as SendEmailCommand).input.Content?.Raw?.Data;
+      accepted.push(Buffer.from(raw ?? new Uint8Array()));
+      return { MessageId: `0100-${accepted.length}` };
+    },
+  } as unknown as SesClientLike;
+  return {
+    client,
+    accepted,
+    throttleAfter: (n: number) => {
+      throttleAfter = n;
+    },
+  };
+}
+
+describe('notify with DynamoDB state (dynalite) and the SES adapter', () => {
+  it('keeps throttled messages pending in DynamoDB and sends only those next run', async () => {
+    // Prepare
+    const state = parseConfig({
+      state: { backend: 'dynamodb', table: TABLE, region: 'eu-north-1', endpoint },
+    }).state;
+    const store = createStateStore(state, { dynamodb: { credentials } });
+    await storeFindings(
+      store,
+      OWNERS.map((owner) => vuln({ owner, repository: `harbor.example.org/${owner.split('@')[0]}/app` })),
+    );
+    const ses = fakeSes();
+    const clock = new ManualClock('2026-03-10T12:00:00Z');
+    const ports = {
+      store,
+      mailer: new SesMailer({ client: ses.client }),
+      clock,
+      logger: silentLogger(),
+      sleep: async (ms: number) => clock.advance(ms),
+    };
+    const options: NotifyOptions = {
+      runId: 'scheduled-2026-03-10T12:00',
+      from: 'imagewarden@example.org',
+      securityContact: 'security@example.org',
+      reminderIntervalMs: 7 * DAY_MS,
+      sendRate: 1,
+    };
+    ses.throttleAfter(1);
+
+    // Act
+    const throttled = await notify(ports, options);
+    const pendingInDynamo = (await listOutbox(store)).filter((r) => r.status === 'pending').length;
+    ses.throttleAfter(Number.POSITIVE_INFINITY);
+    clock.advance(HOUR_MS);
+    const next = await notify(ports, { ...options, runId: 'scheduled-2026-03-10T13:00' });
+    clock.advance(HOUR_MS);
+    const unchanged = await notify(ports, { ...options, runId: 'scheduled-2026-03-10T14:00' });
+
+    // Assess
+    expect(throttled).toMatchObject({ sent: 1, pending: 3 });
+    expect(pendingInDynamo).toBe(3);
+    expect(next).toMatchObject({ carriedOver: 3, sent: 3, pending: 0 });
+    expect(unchanged).toMatchObject({ composed: 0, sent: 0 });
+    const to = (await Promise.all(ses.accepted.map((raw) => simpleParser(raw)))).map((m) =>
+      Array.isArray(m.to) ? '' : m.to?.text,
+    );
+    expect(to.sort()).toEqual(OWNERS);
+  });
+});
