@@ -38,10 +38,11 @@ interface RunResult {
   stderr: string;
 }
 
-function run(command: string, args: string[], input?: string): Promise<RunResult> {
+function run(command: string, args: string[], input?: string, cwd?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // LC_ALL=C keeps getfattr's messages in English, which parseAttrErrors relies on.
     const child = spawn(command, args, {
+      ...(cwd ? { cwd } : {}),
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
     });
@@ -114,19 +115,32 @@ export class AttrLabelStore implements LabelStore {
     return read;
   }
 
-  async read(paths: readonly string[]): Promise<Map<string, LabelRead>> {
+  async read(paths: readonly string[], options: { base?: string } = {}): Promise<Map<string, LabelRead>> {
     for (const path of paths) if (!isAbsolute(path)) throw new AttrToolError(`not an absolute path: ${path}`);
+    // Relative to a base directory, each lookup walks two components instead of ten: the kernel
+    // time of a scan is mostly path resolution.
+    const base = options.base?.replace(/\/+$/, '');
+    const prefix = `${base}/`;
+    const relative = base !== undefined && paths.every((p) => p === base || p.startsWith(prefix));
+    const toArg = (p: string): string => (!relative ? p : p === base ? '.' : p.slice(prefix.length));
+    const fromOutput = (p: string): string =>
+      !relative ? p : p === '.' ? (base as string) : `${prefix}${p}`;
     const result = new Map<string, LabelRead>();
     const batches = this.#batches(paths, (p) => Buffer.byteLength(p));
     const settled = await mapBounded(batches, this.#concurrency, (batch) =>
-      run(this.#getfattr, ['-h', '--absolute-names', '-n', SELINUX_XATTR, '-e', 'text', '--', ...batch]),
+      run(
+        this.#getfattr,
+        ['-h', '--absolute-names', '-n', SELINUX_XATTR, '-e', 'text', '--', ...batch.map(toArg)],
+        undefined,
+        relative ? base : undefined,
+      ),
     );
     settled.forEach((outcome, index) => {
       const batch = batches[index] ?? [];
       if (!outcome.ok) throw outcome.error;
       const { stdout, stderr } = outcome.value;
-      const found = new Map(parseDump(stdout, SELINUX_XATTR).map((e) => [e.path, e.value]));
-      const errors = parseAttrErrors(stderr, SELINUX_XATTR);
+      const found = new Map(parseDump(stdout, SELINUX_XATTR).map((e) => [fromOutput(e.path), e.value]));
+      const errors = new Map([...parseAttrErrors(stderr, SELINUX_XATTR)].map(([p, m]) => [fromOutput(p), m]));
       for (const path of batch) {
         const encoded = found.get(path);
         const message = errors.get(path);

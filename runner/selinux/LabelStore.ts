@@ -20,8 +20,11 @@ export interface LabelWriteResult {
 }
 
 export interface LabelStore {
-  /** Labels of absolute paths, no-follow; the map has an entry for every path asked. */
-  read(paths: readonly string[]): Promise<Map<string, LabelRead>>;
+  /**
+   * Labels of absolute paths, no-follow; the map has an entry for every path asked. `base`
+   * (a directory holding every path) lets the adapter resolve short relative paths from there.
+   */
+  read(paths: readonly string[], options?: { base?: string }): Promise<Map<string, LabelRead>>;
   /** Writes labels with no-follow calls; failures are returned per path, not thrown. */
   write(entries: readonly LabelWrite[]): Promise<LabelWriteResult>;
 }

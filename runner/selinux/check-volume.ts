@@ -149,10 +149,10 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
     return verdict;
   };
 
-  const processBatch = async (paths: string[]): Promise<void> => {
+  const processBatch = async (paths: string[], base: string): Promise<void> => {
     let read: Awaited<ReturnType<LabelStore['read']>>;
     try {
-      read = await labels.read(paths);
+      read = await labels.read(paths, { base });
     } catch (error) {
       result.errors += paths.length;
       result.note = errorMessage(error);
@@ -186,9 +186,11 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
   // A small pipeline: keep walking while up to two batches are being read/written.
   const inflight: Promise<void>[] = [];
   let pending: string[] = [];
+  // Paths are read relative to the root: far less path resolution in the kernel.
+  const pendingBase = root;
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
-    inflight.push(processBatch(pending));
+    inflight.push(processBatch(pending, pendingBase));
     pending = [];
     if (inflight.length >= 2) await inflight.shift();
   };
