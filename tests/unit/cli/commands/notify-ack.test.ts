@@ -59,6 +59,15 @@ describe('imagewarden notify', () => {
   });
 });
 
+describe('imagewarden serve-ack', () => {
+  it('refuses to start without a link-signing key, exit 2', async () => {
+    const run = await runImagewarden(['serve-ack', '--config', config, '--port', '0'], { env: {} });
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('TEST_ACK_HMAC_KEY');
+  });
+});
+
 describe('imagewarden ack', () => {
   it('add silences a finding for notify, list shows it, revoke brings it back', async () => {
     const add = await runImagewarden(

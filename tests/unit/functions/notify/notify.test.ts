@@ -233,6 +233,19 @@ describe('notify', () => {
     expect(mailer.sent[0]?.findings.map((f) => f.key)).toEqual([vuln({ vulnerability: 'CVE-ALERT' }).key]);
   });
 
+  it('prunes sent outbox records after keepOutbox, keeping the notified state', async () => {
+    const { store, ports, clock } = setup();
+    await fleet(store);
+    await notify(ports, OPTIONS);
+
+    clock.advance(31 * DAY_MS);
+    const later = await notify(ports, { ...OPTIONS, runId: 'run-2', keepOutboxMs: 30 * DAY_MS });
+
+    expect(later.pruned).toBe(5);
+    expect((await listOutbox(store)).filter((r) => r.runId === 'run-1')).toEqual([]);
+    expect(await store.list(NOTIFIED_COLLECTION)).toHaveLength(10);
+  });
+
   it('composes but queues and sends nothing in a dry run', async () => {
     const { store, mailer, ports } = setup();
     await fleet(store);
