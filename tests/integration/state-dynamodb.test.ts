@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo, Server } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, ManualClock } from '../../core/clock.ts';
 import { parseConfig } from '../../core/config/load.ts';
@@ -129,6 +130,38 @@ describe('DynamoStateStore on dynalite', () => {
     expect(rewritten).toBe(true);
     expect(await store.get('outbox', 'msg-1')).toBe('again');
     expect(await store.get('inventory', 'snapshot')).toBeUndefined();
+  });
+
+  it('splits a value over the item limit into chunks and leaves none behind', async () => {
+    // Prepare: 64 KiB chunks; ~1 MB of random strings gzip to several of them
+    const documents = createDocumentClient(stateConfig(), { credentials });
+    const store = new DynamoStateStore({ table: TABLE, client: documents, chunkBytes: 64 * 1024 });
+    const big = Array.from({ length: 60_000 }, (_, i) => `${i}:${Math.random().toString(36).slice(2)}`);
+    const chunkCount = async () =>
+      (
+        await documents.send(
+          new QueryCommand({
+            TableName: TABLE,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': 'inventory#chunks' },
+            ConsistentRead: true,
+          }),
+        )
+      ).Count ?? 0;
+
+    // Act
+    await store.put('inventory', 'latest', big);
+    const stored = await chunkCount();
+    const read = await store.get<string[]>('inventory', 'latest');
+    await store.put('inventory', 'latest', ['small']);
+    const afterReplace = await chunkCount();
+    await store.delete('inventory', 'latest');
+
+    // Assess
+    expect(stored).toBeGreaterThan(2);
+    expect(read).toEqual(big);
+    expect(afterReplace).toBe(0);
+    expect(await store.get('inventory', 'latest')).toBeUndefined();
   });
 
   it('names state.table when the table does not exist', async () => {

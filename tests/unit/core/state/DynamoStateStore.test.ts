@@ -80,15 +80,13 @@ describe('DynamoStateStore', () => {
     expect(stored?.expiresAt).toBe(Math.floor(clock.now().getTime() / 1000) + 86_400);
   });
 
-  it('compresses large values and refuses ones over the item limit, naming the record', async () => {
+  it('compresses large values', async () => {
     // Prepare
     const { client, store } = setup();
     const large = Array.from({ length: 2000 }, (_, i) => ({ digest: `sha256:${i}`, hosts: ['h1', 'h2'] }));
-    const random = Array.from({ length: 60_000 }, () => Math.random().toString(36).slice(2));
 
     // Act
     await store.put('inventory', 'snapshot', large);
-    const tooBig = store.put('inventory', 'huge', random);
 
     // Assess
     expect(JSON.stringify(large).length).toBeGreaterThan(COMPRESS_ABOVE_BYTES);
@@ -96,8 +94,58 @@ describe('DynamoStateStore', () => {
     expect(item?.gz).toBeInstanceOf(Uint8Array);
     expect(item?.value).toBeUndefined();
     expect(await store.get('inventory', 'snapshot')).toEqual(large);
+  });
+
+  it('splits a value over the item limit into chunks, replaces and deletes them without orphans', async () => {
+    // Prepare: 1 KiB chunks, and random strings that gzip cannot shrink much
+    const client = new FakeDocumentClient(3);
+    const store = new DynamoStateStore({ table: 't', client, chunkBytes: 1024 });
+    const big = Array.from({ length: 3000 }, (_, i) => `${i}-${Math.random().toString(36).slice(2)}`);
+    const chunkItems = () => [...client.items.values()].filter((i) => i.pk === 'inventory#chunks');
+
+    // Act
+    await store.put('inventory', 'latest', big);
+    const chunksFirst = chunkItems().length;
+    const read = await store.get('inventory', 'latest');
+    const listed = await store.list('inventory');
+    await store.put('inventory', 'latest', big.slice(0, 1500));
+    const chunksSecond = chunkItems().length;
+    const reread = await store.get('inventory', 'latest');
+    const refused = await store.putIfAbsent('inventory', 'latest', big);
+    const chunksAfterRefusal = chunkItems().length;
+    await store.delete('inventory', 'latest');
+
+    // Assess
+    expect(chunksFirst).toBeGreaterThan(3);
+    expect(read).toEqual(big);
+    expect(listed).toEqual([{ key: 'latest', value: big }]);
+    expect(chunksSecond).toBeGreaterThan(0);
+    expect(chunksSecond).toBeLessThan(chunksFirst);
+    expect(reread).toEqual(big.slice(0, 1500));
+    expect(refused).toBe(false);
+    expect(chunksAfterRefusal).toBe(chunksSecond);
+    expect(client.items.size).toBe(0);
+  });
+
+  it('names the record when a value is over the chunk limit or a chunk is lost', async () => {
+    // Prepare
+    const client = new FakeDocumentClient();
+    const store = new DynamoStateStore({ table: 't', client, chunkBytes: 1024 });
+    const random = Array.from({ length: 20_000 }, () => Math.random().toString(36).slice(2));
+    await store.put('inventory', 'latest', random.slice(0, 2000));
+    const chunk = [...client.items.entries()].find(([, i]) => i.pk === 'inventory#chunks');
+    if (chunk) client.items.delete(chunk[0]);
+
+    // Act
+    const tooBig = store.put('inventory', 'huge', random);
+    const broken = store.get('inventory', 'latest');
+
+    // Assess
     await expect(tooBig).rejects.toThrow(ValidationError);
-    await expect(tooBig).rejects.toThrow(/state inventory\/huge: value is \d+ bytes/);
+    await expect(tooBig).rejects.toThrow(
+      /state inventory\/huge: value is \d+ bytes .* over the 64-chunk limit/,
+    );
+    await expect(broken).rejects.toThrow(/state inventory\/latest: chunk \d+ of \d+ is missing/);
   });
 
   it('deletes records and ignores deleting one that is not there', async () => {

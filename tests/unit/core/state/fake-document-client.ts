@@ -40,12 +40,15 @@ export class FakeDocumentClient implements DocumentSender {
         const expired = existing?.expiresAt !== undefined && (existing.expiresAt as number) <= now;
         if (existing && !expired) throw sdkError('ConditionalCheckFailedException', 400);
       }
+      const old = this.items.get(id);
       this.items.set(id, structuredClone(item));
-      return {};
+      return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: structuredClone(old) } : {};
     }
     if (command instanceof DeleteCommand) {
-      this.items.delete(this.#id(input.Key.pk, input.Key.sk));
-      return {};
+      const id = this.#id(input.Key.pk, input.Key.sk);
+      const old = this.items.get(id);
+      this.items.delete(id);
+      return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: structuredClone(old) } : {};
     }
     if (command instanceof QueryCommand) {
       const pk = input.ExpressionAttributeValues[':pk'] as string;
