@@ -49,6 +49,8 @@ export type SeedOutcome = 'present' | 'pulled' | 'planned' | 'skipped' | 'failed
 
 export interface SeedImageResult {
   reference: string;
+  /** Why the image is desired: `warm list`, `Deployment shop/web`, ... */
+  wantedBy?: string[];
   outcome: SeedOutcome;
   why?: string;
   skipReason?: SkipReason;
@@ -225,7 +227,10 @@ export async function seedImages(
     }
   });
 
-  const ordered = images.map((image) => results.get(image.reference) as SeedImageResult);
+  const ordered = images.map((image) => ({
+    ...(results.get(image.reference) as SeedImageResult),
+    wantedBy: image.reasons,
+  }));
   return {
     images: ordered,
     counts: countOutcomes(ordered),

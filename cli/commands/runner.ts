@@ -30,7 +30,12 @@ export function formatPlan(report: RunReport): string {
     const detail = image.skipReason
       ? `${image.skipReason}: ${image.why ?? ''}`
       : (image.error ?? image.why ?? '');
-    lines.push(`${label.padEnd(6)} ${image.reference}  (${detail})`);
+    const wanted = image.wantedBy ?? [];
+    const by =
+      wanted.length === 0
+        ? ''
+        : `; wanted by ${wanted.slice(0, 2).join(', ')}${wanted.length > 2 ? `, +${wanted.length - 2} more` : ''}`;
+    lines.push(`${label.padEnd(6)} ${image.reference}  (${detail}${by})`);
   }
   for (const bad of report.desired?.malformed ?? []) {
     lines.push(`BAD    ${String(bad.image)} in ${bad.workload} container ${bad.container}  (${bad.message})`);

@@ -57,6 +57,7 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
   let daemon: Dockerd;
   let open: TestRegistry;
   let locked: TestRegistry;
+  let tokened: TestRegistry;
   let proxy: CountingProxy;
   let api: KubeApiFake;
   let dir: string;
@@ -66,7 +67,11 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
 
   const config = () =>
     Config.parse({
-      registry: { insecure: [proxy.host, locked.host, deadHost], pingTimeout: 2000, retries: 1 },
+      registry: {
+        insecure: [proxy.host, locked.host, tokened.host, deadHost],
+        pingTimeout: 2000,
+        retries: 1,
+      },
       runner: {
         nodeName: NODE,
         kubeconfig: join(dir, 'kubeconfig.yaml'),
@@ -105,10 +110,11 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'iw-seed-'));
-    [daemon, open, locked, api] = await Promise.all([
+    [daemon, open, locked, tokened, api] = await Promise.all([
       startDockerd(),
       startRegistry({ auth: 'none' }),
       startRegistry({ auth: 'basic' }),
+      startRegistry({ auth: 'token' }),
       KubeApiFake.start(),
     ]);
     proxy = await startCountingProxy(open);
@@ -127,6 +133,7 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
     pinned = `${proxy.host}/pinned@${(await pushImage(open, { repository: 'pinned', tag: 'v' })).digest}`;
     await pushImage(locked, { repository: 'private/app', tag: '1' });
     await pushImage(locked, { repository: 'private/other', tag: '1' });
+    await pushImage(tokened, { repository: 'team/tokened', tag: '1', labels: { auth: 'token' } });
     await writeFile(
       join(dir, 'kubeconfig.yaml'),
       stringify({
@@ -210,7 +217,14 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
   });
 
   afterAll(async () => {
-    await Promise.allSettled([daemon?.stop(), open?.stop(), locked?.stop(), api?.stop(), proxy?.stop()]);
+    await Promise.allSettled([
+      daemon?.stop(),
+      open?.stop(),
+      locked?.stop(),
+      tokened?.stop(),
+      api?.stop(),
+      proxy?.stop(),
+    ]);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -337,6 +351,31 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
     expect(report.exitCode).toBe(1);
   });
 
+  it('pulls from a token-auth registry with the pull secret of its service account', async () => {
+    // Prepare
+    const auth = Buffer.from(`${tokened.username}:${tokened.password}`).toString('base64');
+    api.put(dockerConfigSecret('tokcred', JSON.stringify({ auths: { [tokened.host]: { auth } } })));
+    api.put({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'builder', namespace: 'shop' },
+      imagePullSecrets: [{ name: 'tokcred' }],
+    });
+    api.put(deployment('tokened', [`${tokened.host}/team/tokened:1`], { serviceAccountName: 'builder' }));
+
+    // Act
+    const report = await pass();
+
+    // Assess
+    expect(outcomes(report)[`${tokened.host}/team/tokened:1`]).toBe('pulled');
+    expect(report.exitCode).toBe(0);
+    expect(await localDigests(`${tokened.host}/team/tokened:1`)).toHaveLength(1);
+    // both the runner's HEAD and dockerd's pull authenticated as the secret's user
+    expect(
+      tokened.issuer?.requests.filter((r) => r.account === tokened.username && r.status === 200).length,
+    ).toBeGreaterThanOrEqual(2);
+  });
+
   it('prints the plan in a CLI dry run and changes nothing', async () => {
     // Prepare
     await docker(daemon, ['image', 'rm', `${proxy.host}/cron:1`]);
@@ -361,7 +400,9 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
     const run = await runImagewarden(['runner', 'node', '--once', '--dry-run', '--config', configFile]);
 
     // Assess
-    expect(run.stdout).toContain(`PULL   ${proxy.host}/cron:1  (not present locally)`);
+    expect(run.stdout).toContain(
+      `PULL   ${proxy.host}/cron:1  (not present locally; wanted by CronJob shop/nightly)`,
+    );
     expect(run.stdout).toContain(`OK     ${proxy.host}/web:1`);
     expect(run.stdout).toContain(`SKIP   ${deadHost}/legacy:1`);
     expect(run.code).toBe(0);

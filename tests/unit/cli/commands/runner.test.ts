@@ -39,7 +39,12 @@ describe('imagewarden runner node', () => {
     const report = {
       seed: {
         images: [
-          { reference: 'r.corp/a:1', outcome: 'planned', why: 'tag moved: local 111, registry 222' },
+          {
+            reference: 'r.corp/a:1',
+            outcome: 'planned',
+            why: 'tag moved: local 111, registry 222',
+            wantedBy: ['warm list', 'Deployment shop/a', 'CronJob shop/b'],
+          },
           { reference: 'r.corp/b:1', outcome: 'present', why: 'tag present locally at the registry digest' },
           {
             reference: 'down.corp/c:1',
@@ -67,7 +72,7 @@ describe('imagewarden runner node', () => {
 
     // Assess
     expect(text.split('\n')).toEqual([
-      'PULL   r.corp/a:1  (tag moved: local 111, registry 222)',
+      'PULL   r.corp/a:1  (tag moved: local 111, registry 222; wanted by warm list, Deployment shop/a, +1 more)',
       'OK     r.corp/b:1  (tag present locally at the registry digest)',
       'SKIP   down.corp/c:1  (registry-unreachable: ECONNREFUSED)',
       'BAD    Bad//ref in Deployment shop/x container c  (empty path component)',
