@@ -108,6 +108,24 @@ describe('KubeClusterReader', () => {
     expect(api.requests).toHaveLength(3);
   });
 
+  it('times out a hanging request and retries it', async () => {
+    // Prepare
+    api.put(deployment('d', 'app/d:1'));
+    api.fault({ path: '/apis/apps/v1/deployments', times: 1 }, { kind: 'hang' });
+    const impatient = new KubeClusterReader({
+      kubeConfig: api.kubeConfig(),
+      timeoutMs: 200,
+      sleep: async () => {},
+    });
+
+    // Act
+    const listed = await impatient.listWorkloads('Deployment');
+
+    // Assess
+    expect(listed.items).toHaveLength(1);
+    expect(api.requests.map((r) => r.fault ?? r.status)).toEqual(['hang', 200]);
+  });
+
   it('turns a 403 into an AuthError naming the missing permission, without retrying', async () => {
     api.fault({ path: '/api/v1/pods' }, { kind: 'forbidden' });
     const error = await reader.listWorkloads('Pod').catch((e: unknown) => e);
