@@ -6,18 +6,25 @@
 import type { Clock } from '../../core/clock.ts';
 import { mapBounded } from '../../core/concurrency.ts';
 import { errorMessage } from '../../core/errors.ts';
-import {
-  formatImageReference,
-  type ImageReference,
-  tryParseImageReference,
-} from '../../core/image-reference.ts';
+import { formatImageReference, type ImageReference } from '../../core/image-reference.ts';
 import type { Logger } from '../../core/logger.ts';
 import { type HostOwnerDirectory, lookupHostOwners } from '../owners/HostOwnerDirectory.ts';
 import { labelKeyVariants } from '../owners/labelKeys.ts';
 import { ownerFromHosts, resolveOwner } from '../owners/resolveOwner.ts';
 import type { ImageMetadata } from './ImageMetadata.ts';
 import type { InventoryItem, InventorySnapshot, OwnerRule } from './InventoryItem.ts';
-import type { ImageBucket, InventorySource, ShardFailures, SkippedDocuments } from './InventorySource.ts';
+import type { InventorySource, ShardFailures, SkippedDocuments } from './InventorySource.ts';
+import {
+  type ImagePartial,
+  merge,
+  push,
+  SAMPLE,
+  type Sample,
+  tagReference,
+  toPartial,
+} from './imagePartials.ts';
+
+export type { Sample } from './imagePartials.ts';
 
 export interface InventoryPorts {
   source: InventorySource;
@@ -37,11 +44,6 @@ export interface InventoryOptions {
   /** Registry requests in flight at once. */
   concurrency: number;
   signal?: AbortSignal;
-}
-
-export interface Sample<T> {
-  count: number;
-  sample: T[];
 }
 
 export interface InventoryResult {
@@ -74,101 +76,6 @@ export interface InventoryResult {
   problems: string[];
 }
 
-const SAMPLE = 10;
-const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
-
-interface Partial {
-  ref: ImageReference;
-  reference: string;
-  /** Every reported string folded into this one. */
-  references: Set<string>;
-  digest: string | undefined;
-  tags: Set<string>;
-  hostCount: number;
-  sampleHosts: string[];
-  containers: number;
-  labels: ImageBucket['labels'];
-  firstSeen: string | undefined;
-  lastSeen: string | undefined;
-}
-
-function push<T>(target: Sample<T>, value: T): void {
-  target.count++;
-  if (target.sample.length < SAMPLE) target.sample.push(value);
-}
-
-function toPartial(
-  bucket: ImageBucket,
-  invalid: Sample<{ image: string; reason: string }>,
-): Partial | undefined {
-  if (bucket.image === null) {
-    push(invalid, { image: '(missing)', reason: `${bucket.documents} document(s) without an image name` });
-    return undefined;
-  }
-  const parsed = tryParseImageReference(bucket.image);
-  if (!parsed.ok) {
-    push(invalid, { image: bucket.image, reason: parsed.error.message });
-    return undefined;
-  }
-  let digest = parsed.ref.digest;
-  if (bucket.digest !== null) {
-    if (DIGEST.test(bucket.digest)) digest = bucket.digest;
-    else
-      push(invalid, {
-        image: bucket.image,
-        reason: `invalid digest ${JSON.stringify(bucket.digest.slice(0, 80))}`,
-      });
-  }
-  const tags = new Set<string>();
-  if (parsed.ref.tag !== undefined) tags.add(parsed.ref.tag);
-  for (const tag of bucket.tags) if (/^[\w][\w.-]{0,127}$/.test(tag)) tags.add(tag);
-  return {
-    ref: parsed.ref,
-    reference: bucket.image,
-    references: new Set([bucket.image]),
-    digest,
-    tags,
-    hostCount: bucket.hostCount,
-    sampleHosts: bucket.sampleHosts,
-    containers: bucket.containers,
-    labels: bucket.labels,
-    firstSeen: bucket.firstSeen,
-    lastSeen: bucket.lastSeen,
-  };
-}
-
-/** What a digest-less bucket resolves: its own tag, else the most reported tag, else `latest`. */
-function tagReference(p: Partial): ImageReference {
-  return { ...p.ref, tag: p.ref.tag ?? [...p.tags][0] ?? 'latest', digest: undefined };
-}
-
-function minIso(a: string | undefined, b: string | undefined): string | undefined {
-  return a === undefined ? b : b === undefined ? a : a < b ? a : b;
-}
-function maxIso(a: string | undefined, b: string | undefined): string | undefined {
-  return a === undefined ? b : b === undefined ? a : a > b ? a : b;
-}
-
-/** Merges partials that share an id. Host counts are summed: an upper bound when hosts overlap. */
-function merge(into: Partial, other: Partial): void {
-  if (other.hostCount > into.hostCount) {
-    into.ref = other.ref;
-    into.reference = other.reference;
-  }
-  for (const tag of other.tags) into.tags.add(tag);
-  for (const reference of other.references) into.references.add(reference);
-  into.hostCount += other.hostCount;
-  into.sampleHosts = [...new Set([...into.sampleHosts, ...other.sampleHosts])].slice(0, SAMPLE);
-  into.containers += other.containers;
-  for (const label of other.labels) {
-    const existing = into.labels.find((l) => l.key === label.key);
-    if (existing) existing.values = [...new Set([...existing.values, ...label.values])];
-    else into.labels.push({ ...label });
-  }
-  into.firstSeen = minIso(into.firstSeen, other.firstSeen);
-  into.lastSeen = maxIso(into.lastSeen, other.lastSeen);
-}
-
 export async function buildInventory(
   ports: InventoryPorts,
   options: InventoryOptions,
@@ -190,7 +97,7 @@ export async function buildInventory(
   let bucketCount = 0;
   let documents = 0;
   let partialShards: ShardFailures | undefined;
-  const partials: Partial[] = [];
+  const partials: ImagePartial[] = [];
 
   for await (const page of source.pages(query)) {
     pages++;
@@ -247,7 +154,7 @@ export async function buildInventory(
   });
 
   // Merge by id (digest when known).
-  const byId = new Map<string, Partial>();
+  const byId = new Map<string, ImagePartial>();
   let merged = 0;
   for (const p of partials) {
     let id = p.digest;
@@ -275,9 +182,9 @@ export async function buildInventory(
     (p) => metadata.created({ ...p.ref, digest: p.digest }),
     options.signal ? { signal: options.signal } : {},
   );
-  const created = new Map<Partial, string>();
+  const created = new Map<ImagePartial, string>();
   createdResults.forEach((r, i) => {
-    if (r.ok && r.value !== undefined) created.set(withDigest[i] as Partial, r.value);
+    if (r.ok && r.value !== undefined) created.set(withDigest[i] as ImagePartial, r.value);
     else if (!r.ok)
       logger?.warn({ image: withDigest[i]?.ref.name, err: r.error }, 'cannot read image config');
   });
