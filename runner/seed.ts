@@ -176,6 +176,7 @@ export async function seedImages(
 
   // pulls, in the priority order of `images`
   let lowDisk: SeedResult['lowDisk'];
+  let spaceCheck: 'ok' | 'unavailable' = 'ok';
   await mapBounded(toPull, options.concurrency, async ({ image, plan }) => {
     const base = {
       reference: image.reference,
@@ -184,9 +185,19 @@ export async function seedImages(
     };
     if (options.dryRun) return set({ ...base, outcome: 'planned' });
     if (options.signal?.aborted) return set({ ...base, outcome: 'skipped', skipReason: 'aborted' });
-    if (!lowDisk) {
-      const space = await runtime.fileSystemSpace(options.imageStorePath);
-      if (space.freeBytes < options.minFreeBytes) {
+    if (!lowDisk && spaceCheck !== 'unavailable') {
+      const space = await runtime.fileSystemSpace(options.imageStorePath).catch((error: unknown) => {
+        // the floor cannot be enforced; say so once and keep pulling
+        if (spaceCheck !== 'unavailable') {
+          logger.warn(
+            { path: options.imageStorePath, err: errorMessage(error) },
+            'cannot read free space; floor not enforced',
+          );
+        }
+        spaceCheck = 'unavailable';
+        return undefined;
+      });
+      if (space && space.freeBytes < options.minFreeBytes) {
         lowDisk = { freeBytes: space.freeBytes, minFreeBytes: options.minFreeBytes };
         logger.warn(
           { ...lowDisk, path: options.imageStorePath },
@@ -227,10 +238,17 @@ export async function seedImages(
     }
   });
 
-  const ordered = images.map((image) => ({
-    ...(results.get(image.reference) as SeedImageResult),
-    wantedBy: image.reasons,
-  }));
+  const ordered = images.map(
+    (image): SeedImageResult => ({
+      // every path above records a result; this guards the report against a bug leaving a hole
+      ...(results.get(image.reference) ?? {
+        reference: image.reference,
+        outcome: 'failed',
+        error: 'no result recorded (internal error)',
+      }),
+      wantedBy: image.reasons,
+    }),
+  );
   return {
     images: ordered,
     counts: countOutcomes(ordered),

@@ -162,6 +162,17 @@ describe('seedImages', () => {
     expect(result.lowDisk).toEqual({ freeBytes: 100 * 1024 ** 2, minFreeBytes: 1024 ** 3 });
   });
 
+  it('keeps pulling, with a warning, when free space cannot be read', async () => {
+    const { registry, runtime, ports } = setup();
+    registry.digests.set('r.corp/a:1', D1);
+    runtime.fileSystemSpace = async () => {
+      throw new Error('ENOENT: no such file or directory, statfs /var/lib/docker');
+    };
+    const result = await seedImages([desired('r.corp/a:1')], ports, OPTIONS);
+    expect(result.counts.pulled).toBe(1);
+    expect(result.lowDisk).toBeUndefined();
+  });
+
   it('aborts the pull in flight on SIGTERM and starts no more, reporting them as aborted', async () => {
     // Prepare
     const { registry, runtime, ports } = setup();
