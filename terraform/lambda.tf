@@ -141,3 +141,22 @@ resource "aws_lambda_permission" "url_invoke" {
   principal                = "*"
   invoked_via_function_url = true
 }
+
+# A failed scheduled run (Elasticsearch down, nothing enqueued, a crash) is retried by Lambda;
+# tell someone when it keeps failing.
+resource "aws_cloudwatch_metric_alarm" "function_errors" {
+  for_each            = var.alarm_topic_arn == null ? {} : local.functions
+  alarm_name          = "${var.name}-${each.key}-errors"
+  alarm_description   = "imagewarden ${each.key} invocations failed; see log group /aws/lambda/${var.name}-${each.key}."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = "${var.name}-${each.key}" }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  tags                = local.tags
+}

@@ -286,7 +286,7 @@ variable "imagewarden_config" {
 variable "alarm_topic_arn" {
   type        = string
   default     = null
-  description = "SNS topic told when scan messages land in the dead-letter queue. Null: no alarm."
+  description = "SNS topic told when a function keeps failing or scan messages land in the dead-letter queue. Null: no alarms."
 
   validation {
     condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:", var.alarm_topic_arn))

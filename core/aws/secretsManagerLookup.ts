@@ -13,7 +13,8 @@ import { AuthError, NotFoundError, UpstreamError, ValidationError } from '../err
 export type SecretsManagerSender = Pick<SecretsManagerClient, 'send'>;
 
 export interface SecretsManagerLookupOptions {
-  client: SecretsManagerSender;
+  /** One client, or a client per region (an ARN is only readable through its own region). */
+  client: SecretsManagerSender | ((region: string | undefined) => SecretsManagerSender);
   /** How long a value is reused before asking again (default 5 minutes). */
   ttlMs?: number;
   clock?: Clock;
@@ -65,7 +66,9 @@ export function createSecretsManagerLookup(options: SecretsManagerLookupOptions)
     const now = clock.now().getTime();
     const cached = cache.get(arn);
     if (cached && now - cached.fetchedAt < ttlMs) return cached.value;
-    const value = fetchSecret(options.client, arn);
+    const client =
+      typeof options.client === 'function' ? options.client(secretArnRegion(arn)) : options.client;
+    const value = fetchSecret(client, arn);
     cache.set(arn, { value, fetchedAt: now });
     // A failure is not remembered: the next lookup asks again.
     value.catch(() => {

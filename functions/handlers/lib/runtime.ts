@@ -46,8 +46,22 @@ export function createRuntime(env: NodeJS.ProcessEnv, component: string): Runtim
     logger,
     store: createStateStore(config.state, { ttlMs: STATE_TTL_MS }),
     clock: systemClock,
-    secrets: { env, secretsManager: createSecretsManagerLookup({ client: new SecretsManagerClient({}) }) },
+    secrets: { env, secretsManager: createSecretsManagerLookup({ client: regionalClients() }) },
     env,
+  };
+}
+
+/** A Secrets Manager client per region, created when first needed (the function's own by default). */
+function regionalClients(): (region: string | undefined) => SecretsManagerClient {
+  const clients = new Map<string, SecretsManagerClient>();
+  return (region) => {
+    const name = region ?? '';
+    let client = clients.get(name);
+    if (!client) {
+      client = new SecretsManagerClient(region ? { region } : {});
+      clients.set(name, client);
+    }
+    return client;
   };
 }
 

@@ -130,6 +130,28 @@ describe('createSecretsManagerLookup', () => {
   });
 });
 
+describe('createSecretsManagerLookup across regions', () => {
+  it('asks the client of the region named in the ARN', async () => {
+    // Prepare
+    const other = ARN.replace('eu-north-1', 'us-east-1');
+    const regions: Array<string | undefined> = [];
+    const { client } = fakeSecretsManager({ [ARN]: 'north', [other]: 'east' });
+    const lookup = createSecretsManagerLookup({
+      client: (region) => {
+        regions.push(region);
+        return client;
+      },
+    });
+
+    // Act
+    const values = [await lookup(ARN), await lookup(other)];
+
+    // Assess
+    expect(values).toEqual(['north', 'east']);
+    expect(regions).toEqual(['eu-north-1', 'us-east-1']);
+  });
+});
+
 describe('secretArnRegion', () => {
   it('reads the region of a Secrets Manager ARN', () => {
     expect(secretArnRegion(ARN)).toBe('eu-north-1');
