@@ -145,7 +145,7 @@ resource "aws_lambda_permission" "url_invoke" {
 # A failed scheduled run (Elasticsearch down, nothing enqueued, a crash) is retried by Lambda;
 # tell someone when it keeps failing.
 resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each            = var.alarm_topic_arn == null ? {} : local.functions
+  for_each            = { for name, fn in local.functions : name => fn if var.alarm_topic_arn != null }
   alarm_name          = "${var.name}-${each.key}-errors"
   alarm_description   = "imagewarden ${each.key} invocations failed; see log group /aws/lambda/${var.name}-${each.key}."
   namespace           = "AWS/Lambda"
