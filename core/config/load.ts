@@ -1,7 +1,8 @@
 // Loading the config. Precedence, lowest first:
 //   1. defaults in the schema;
 //   2. the config file (YAML or JSON; --config FILE, else $IMAGEWARDEN_CONFIG, else none);
-//   3. environment variables IMAGEWARDEN_<SECTION>__<KEY>[__<KEY>...] (values parsed as JSON
+//   3. environment variables IMAGEWARDEN_<SECTION>__<KEY>[__<KEY>...] (names without "__" are not
+//      config, so they stay free for secrets; values parsed as JSON
 //      when they parse, else taken as strings), e.g. IMAGEWARDEN_SCAN__CLAIR__URL;
 //   4. explicit overrides from the command line.
 // Each step is its own function so each can be tested alone.
@@ -67,7 +68,9 @@ const camel = (part: string): string =>
 export function configFromEnv(env: NodeJS.ProcessEnv): PlainObject {
   const out: PlainObject = {};
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || raw === undefined || name === `${ENV_PREFIX}CONFIG`) continue;
+    // Only IMAGEWARDEN_<SECTION>__<KEY> names are config; IMAGEWARDEN_SOMETHING without "__" is left
+    // alone so secrets referenced as env:IMAGEWARDEN_... do not turn into unknown config keys.
+    if (!name.startsWith(ENV_PREFIX) || raw === undefined || !name.includes('__')) continue;
     const path = name.slice(ENV_PREFIX.length).split('__').map(camel);
     let value: unknown = raw;
     try {

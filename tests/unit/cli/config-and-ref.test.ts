@@ -36,6 +36,15 @@ describe('imagewarden config check', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('leaves secrets held in IMAGEWARDEN_* variables without "__" out of the config', async () => {
+    const run = await runImagewarden(['config', 'check', '--config', 'examples/imagewarden.yaml', '--json'], {
+      env: { IMAGEWARDEN_ACK_KEY: 'k'.repeat(40), IMAGEWARDEN_SCAN__CONCURRENCY: '2' },
+    });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).scan.concurrency).toBe(2);
+    expect(run.stdout).not.toContain('k'.repeat(40));
+  });
+
   it('applies environment variables over the file', async () => {
     const run = await runImagewarden(['config', 'check', '--json'], {
       env: { IMAGEWARDEN_POLICY__MAX_AGE_DAYS: '14' },

@@ -112,6 +112,7 @@ describe('configFromEnv', () => {
         IMAGEWARDEN_RUNNER__PRUNE__HIGH_WATERMARK: '90',
         IMAGEWARDEN_POLICY__APPROVED_REGISTRIES: '["a","b"]',
         IMAGEWARDEN_LOG__LEVEL: 'debug',
+        IMAGEWARDEN_ACK_KEY: 'a secret referenced as env:IMAGEWARDEN_ACK_KEY is not config',
         OTHER: 'x',
       }),
     ).toEqual({
