@@ -3,8 +3,9 @@
 // the request fails. Hence two halves: `receiveNotification` answers at once (verifying the
 // notifier's JWT under PSK, deduping on notification_id), and `processNotification` runs
 // afterwards: it pages through the notification, marks the affected in-use manifests for
-// re-notification (collection `renotify`, key = manifest digest; the notify step reads and
-// clears them) and DELETEs the notification, retrying while Clair has no receipt yet.
+// re-notification (collection `renotify`, key = manifest digest: the next scan reads that
+// report again despite its Cache-Control and clears the mark; notify then mails what
+// changed) and DELETEs the notification, retrying while Clair has no receipt yet.
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { verifyHs256 } from '../../core/jwt.ts';

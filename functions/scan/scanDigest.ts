@@ -120,6 +120,7 @@ export async function scanDigest(
     }
     const manifestHash = record.manifestHash as string;
     await options.beforeReport?.();
+    const readStartedAt = clock.now().getTime();
     let report = await scanner.vulnerabilityReport(manifestHash);
     if (report.status === 'missing' && !indexed) {
       // Clair lost or never finished the index it told us about: index again, once
@@ -139,12 +140,29 @@ export async function scanDigest(
     else delete record.reportExpiresAt;
     if (report.report.skipped > 0)
       log.warn({ skipped: report.report.skipped }, 'report entries did not fit the schema');
+    await clearRenotifyMark(store, manifestHash, readStartedAt);
     return await finish('scanned');
   } catch (error) {
     if (error instanceof ThrottledError) return finish('throttled', errorMessage(error));
     if (error instanceof IndexRejectedError) return finish('rejected', errorMessage(error));
     return finish('failed', errorMessage(error));
   }
+}
+
+/**
+ * A notifier mark asks for this report to be read again before its Cache-Control expiry; once
+ * read, the refreshed findings carry the change and notify's diff mails it, so the mark is
+ * done. A mark written after the read started is left for the next run.
+ */
+async function clearRenotifyMark(
+  store: StateStore,
+  manifestHash: string,
+  readStartedAt: number,
+): Promise<void> {
+  const mark = await store.get<{ markedAt?: string }>(RENOTIFY, manifestHash);
+  if (mark === undefined) return;
+  const markedAt = Date.parse(mark.markedAt ?? '');
+  if (Number.isNaN(markedAt) || markedAt <= readStartedAt) await store.delete(RENOTIFY, manifestHash);
 }
 
 function pick(prior: ScanResult | undefined): Partial<ScanResult> {

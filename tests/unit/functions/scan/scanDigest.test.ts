@@ -118,10 +118,13 @@ describe('scanDigest', () => {
     const digest = world.images.addImage([openssl()]);
     const target = { digest, repository: `${world.registry}/team/app` };
     await scanDigest(target, world.ports);
-    await world.store.put(RENOTIFY, digest, { manifest: digest });
+    await world.store.put(RENOTIFY, digest, { manifest: digest, markedAt: world.clock.now().toISOString() });
     const scan = await scanDigest(target, world.ports);
     expect(scan).toMatchObject({ cached: false, indexed: false });
     expect(world.fake.calls.vulnerability_report).toBe(2);
+    // the mark is done once the report was read again; the next scan reuses the fresh report
+    expect(await world.store.get(RENOTIFY, digest)).toBeUndefined();
+    expect(await scanDigest(target, world.ports)).toMatchObject({ cached: true });
   });
 
   it('reads a report with unknown fields, an invalid severity, a huge description and missing maps', async () => {
@@ -155,6 +158,16 @@ describe('scanDigest', () => {
       status: 'failed',
       error: expect.stringMatching(/unreadable report/),
     });
+  });
+
+  it('keeps a notifier mark written after the report read started', async () => {
+    world = await scanWorld();
+    const digest = world.images.addImage([openssl()]);
+    const target = { digest, repository: `${world.registry}/team/app` };
+    const later = new Date(world.clock.now().getTime() + 60_000).toISOString();
+    await world.store.put(RENOTIFY, digest, { manifest: digest, markedAt: later });
+    await scanDigest(target, world.ports);
+    expect(await world.store.get(RENOTIFY, digest)).toMatchObject({ markedAt: later });
   });
 
   it('reports Clair being unreachable as a failed digest, not an exception', async () => {
