@@ -153,6 +153,96 @@ export class AttrLabelStore implements LabelStore {
     return result;
   }
 
+  /**
+   * One `getfattr -R -h -P` from inside `root` (relative names keep the kernel's path lookups
+   * short), streamed: labels from stdout, "No such attribute" and other per-path errors from
+   * stderr. Stopping early kills the process (our own child, by its handle).
+   */
+  scanTree(root: string, onBatch: (entries: [string, LabelRead][]) => Promise<boolean>): Promise<boolean> {
+    const base = root.replace(/\/+$/, '');
+    const absolute = (p: string): string =>
+      p === '.' ? base : p.startsWith('./') ? `${base}/${p.slice(2)}` : `${base}/${p}`;
+    return new Promise((resolve, reject) => {
+      const child = spawn(
+        this.#getfattr,
+        ['-R', '-h', '-P', '--absolute-names', '-n', SELINUX_XATTR, '-e', 'text', '.'],
+        {
+          cwd: base,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+        },
+      );
+      let stopped = false;
+      let out = '';
+      let err = '';
+      let chain = Promise.resolve();
+      const deliver = (entries: [string, LabelRead][]): void => {
+        if (entries.length === 0) return;
+        child.stdout.pause();
+        child.stderr.pause();
+        chain = chain
+          .then(async () => {
+            if (stopped) return;
+            if (!(await onBatch(entries))) {
+              stopped = true;
+              child.kill('SIGTERM');
+            }
+          })
+          .finally(() => {
+            child.stdout.resume();
+            child.stderr.resume();
+          });
+      };
+      const takeOut = (final: boolean): void => {
+        const cut = final ? out.length : out.lastIndexOf('\n\n') + 2;
+        if (cut < 2 && !final) return;
+        const chunk = out.slice(0, cut);
+        out = out.slice(cut);
+        deliver(parseDump(chunk, SELINUX_XATTR).map((e) => [absolute(e.path), this.#decoded(e.value)]));
+      };
+      const takeErr = (final: boolean): void => {
+        const cut = final ? err.length : err.lastIndexOf('\n') + 1;
+        if (cut < 1 && !final) return;
+        const chunk = err.slice(0, cut);
+        err = err.slice(cut);
+        const entries: [string, LabelRead][] = [...parseAttrErrors(chunk, SELINUX_XATTR)].map(
+          ([p, message]) => [
+            absolute(p),
+            /No such attribute|No data available/.test(message)
+              ? { kind: 'absent' }
+              : { kind: 'error', message },
+          ],
+        );
+        deliver(entries);
+      };
+      child.stdout.setEncoding('utf8');
+      child.stderr.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        out += chunk;
+        if (out.length > 256 * 1024) takeOut(false);
+      });
+      child.stderr.on('data', (chunk: string) => {
+        err += chunk;
+        if (err.length > 64 * 1024) takeErr(false);
+      });
+      child.on('error', (error) =>
+        reject(
+          new AttrToolError(
+            `cannot run ${this.#getfattr}: ${error.message} (install the Debian package attr)`,
+            { cause: error },
+          ),
+        ),
+      );
+      child.on('close', () => {
+        if (!stopped) {
+          takeOut(true);
+          takeErr(true);
+        }
+        chain.then(() => resolve(!stopped), reject);
+      });
+    });
+  }
+
   async write(entries: readonly LabelWrite[]): Promise<LabelWriteResult> {
     const failed: { path: string; message: string }[] = [];
     let written = 0;

@@ -25,6 +25,12 @@ export interface LabelStore {
    * (a directory holding every path) lets the adapter resolve short relative paths from there.
    */
   read(paths: readonly string[], options?: { base?: string }): Promise<Map<string, LabelRead>>;
+  /**
+   * Optional: reads every entry under `root` recursively (no symlink followed; it may cross
+   * file systems, so callers use it only when nothing is mounted inside). Entries come in
+   * batches; returning false from onBatch stops the walk. Resolves true when it was complete.
+   */
+  scanTree?(root: string, onBatch: (entries: [string, LabelRead][]) => Promise<boolean>): Promise<boolean>;
   /** Writes labels with no-follow calls; failures are returned per path, not thrown. */
   write(entries: readonly LabelWrite[]): Promise<LabelWriteResult>;
 }

@@ -8,7 +8,7 @@ import { lstat, readdir, realpath } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
-import type { LabelStore, LabelWrite } from './LabelStore.ts';
+import type { LabelRead, LabelStore, LabelWrite } from './LabelStore.ts';
 import { formatLevel, isSharedLevel, levelsEqual, type MlsLevel, parseContext, withLevel } from './mcs.ts';
 import { type MountEntry, mountOf, singleContext } from './mountinfo.ts';
 import { isInside, refusalReason } from './safe-paths.ts';
@@ -32,6 +32,8 @@ export interface VolumeCheckResult {
   root: string;
   /** refused: the root is a symlink or unreadable; skipped: not a directory (a file mount). */
   mode: 'per-file' | 'single-context' | 'refused' | 'skipped';
+  /** per-file volumes: walked in Node (`node`) or by one recursive getfattr (`recursive`). */
+  walk?: 'node' | 'recursive';
   checked: number;
   matching: number;
   /** Plain `s0`: the shared level container_t may also write (`:z` volumes). */
@@ -149,18 +151,9 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
     return verdict;
   };
 
-  const processBatch = async (paths: string[], base: string): Promise<void> => {
-    let read: Awaited<ReturnType<LabelStore['read']>>;
-    try {
-      read = await labels.read(paths, { base });
-    } catch (error) {
-      result.errors += paths.length;
-      result.note = errorMessage(error);
-      return;
-    }
+  const judgeEntries = async (entries: Iterable<[string, LabelRead | undefined]>): Promise<void> => {
     const writes: LabelWrite[] = [];
-    for (const path of paths) {
-      const entry = read.get(path);
+    for (const [path, entry] of entries) {
       if (!entry || entry.kind === 'error') {
         result.errors++;
         continue;
@@ -181,6 +174,41 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
       }
     }
     await writeDrift(writes);
+  };
+
+  // Fast path: one recursive getfattr when the mount table shows nothing mounted inside the
+  // volume (so a recursive walk cannot cross file systems). Symlinks are not followed (-P);
+  // a symlink's own label may be read, never relabelled (writeDrift lstat()s every path).
+  if (labels.scanTree && options.mounts && nestedMounts.size === 0) {
+    result.walk = 'recursive';
+    await labels.scanTree(root, async (entries) => {
+      if (overTime()) {
+        result.stoppedEarly = 'time-budget';
+        return false;
+      }
+      const room = options.fileBudget - result.checked;
+      const taken = entries.length > room ? entries.slice(0, room) : entries;
+      result.checked += taken.length;
+      await judgeEntries(taken);
+      if (entries.length > room) {
+        result.stoppedEarly = 'file-budget';
+        return false;
+      }
+      return true;
+    });
+    return result;
+  }
+
+  const processBatch = async (paths: string[], base: string): Promise<void> => {
+    let read: Awaited<ReturnType<LabelStore['read']>>;
+    try {
+      read = await labels.read(paths, { base });
+    } catch (error) {
+      result.errors += paths.length;
+      result.note = errorMessage(error);
+      return;
+    }
+    await judgeEntries(paths.map((path): [string, LabelRead | undefined] => [path, read.get(path)]));
   };
 
   // A small pipeline: keep walking while up to two batches are being read/written.
@@ -211,6 +239,7 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
     return true;
   };
 
+  result.walk = 'node';
   const stack: string[] = [root];
   let going = await take(root);
   while (going && stack.length > 0) {

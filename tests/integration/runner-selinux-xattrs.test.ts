@@ -10,6 +10,7 @@ import { type Clock, ManualClock } from '../../core/clock.ts';
 import { AttrLabelStore } from '../../runner/selinux/AttrLabelStore.ts';
 import { checkVolume } from '../../runner/selinux/check-volume.ts';
 import { parseLevel } from '../../runner/selinux/mcs.ts';
+import { type MountEntry, procMountTable } from '../../runner/selinux/mountinfo.ts';
 import { requireBinary } from '../support/require.ts';
 
 const TENANT = 'system_u:object_r:container_file_t:s0:c593,c693';
@@ -69,7 +70,12 @@ beforeEach(() => {
   }
 });
 
-describe('checkVolume with real xattrs', () => {
+// Each behaviour holds for both walks: the Node walk (no mount table) and the recursive
+// getfattr fast path (mount table shows nothing mounted inside the volume).
+describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s walk)', (mode) => {
+  const walkMode = async (): Promise<{ mounts?: MountEntry[] }> =>
+    mode === 'recursive' ? { mounts: await procMountTable().mounts() } : {};
+
   it('finds exactly the drifted files, whether labels carry a trailing NUL or not', async () => {
     // Prepare
     setLabel(join(volume, 'a/f0'), OTHER, true);
@@ -77,6 +83,7 @@ describe('checkVolume with real xattrs', () => {
     setLabel(join(volume, 'a/b/f5'), 'system_u:object_r:container_file_t:s0', false);
     // Act
     const result = await checkVolume({
+      ...(await walkMode()),
       root: volume,
       expected,
       labels,
@@ -103,6 +110,7 @@ describe('checkVolume with real xattrs', () => {
     const before = getLabel(join(volume, 'a/f4'));
     // Act
     const result = await checkVolume({
+      ...(await walkMode()),
       root: volume,
       expected,
       labels,
@@ -112,6 +120,7 @@ describe('checkVolume with real xattrs', () => {
       relabel: { roots: [podsRoot] },
     });
     const again = await checkVolume({
+      ...(await walkMode()),
       root: volume,
       expected,
       labels,
@@ -134,6 +143,7 @@ describe('checkVolume with real xattrs', () => {
     symlinkSync(join(host, 'passwd'), join(volume, 'a/b/pw'));
     // Act
     const result = await checkVolume({
+      ...(await walkMode()),
       root: volume,
       expected,
       labels,
@@ -143,8 +153,10 @@ describe('checkVolume with real xattrs', () => {
       relabel: { roots: [podsRoot] },
     });
     // Assess
-    expect(result.symlinksSkipped).toBe(2);
-    expect(result.checked).toBe(23);
+    // The Node walk skips links; the recursive getfattr (-P -h) reads a link's own label, never its target's.
+    expect(result.walk).toBe(mode);
+    expect(mode === 'node' ? result.symlinksSkipped : result.checked).toBe(mode === 'node' ? 2 : 25);
+    expect(result.drifted).toBe(0);
     expect(getLabel(host)).toBe('system_u:object_r:etc_t:s0:c9,c10\0');
     expect(getLabel(join(host, 'passwd'))).toBe('system_u:object_r:passwd_file_t:s0:c9,c10\0');
   });
@@ -152,6 +164,7 @@ describe('checkVolume with real xattrs', () => {
   it('refuses a volume root that is itself a symlink', async () => {
     symlinkSync(host, join(podsRoot, 'u1/volumes/empty-dir/link'));
     const result = await checkVolume({
+      ...(await walkMode()),
       root: join(podsRoot, 'u1/volumes/empty-dir/link'),
       expected,
       labels,
@@ -168,6 +181,7 @@ describe('checkVolume with real xattrs', () => {
   it('does not relabel outside the configured roots', async () => {
     setLabel(join(volume, 'a/f0'), OTHER, true);
     const result = await checkVolume({
+      ...(await walkMode()),
       root: volume,
       expected,
       labels,
@@ -182,6 +196,51 @@ describe('checkVolume with real xattrs', () => {
     expect(getLabel(join(volume, 'a/f0'))).toBe(`${OTHER}\0`);
   });
 
+  it('stops a huge tree at the file budget and says so', async () => {
+    // Prepare
+    mkdirSync(join(volume, 'big'));
+    for (let i = 0; i < 300; i++) writeFileSync(join(volume, 'big', `g${i}`), '');
+    // Act
+    const result = await checkVolume({
+      ...(await walkMode()),
+      root: volume,
+      expected,
+      labels,
+      clock,
+      fileBudget: 50,
+      timeBudgetMs: 60_000,
+    });
+    // Assess
+    expect(result.stoppedEarly).toBe('file-budget');
+    expect(result.checked).toBe(50);
+  });
+
+  it('stops at the time budget with an injected clock that moves a minute per look', async () => {
+    // Prepare
+    const ticking = new ManualClock();
+    const moving: Clock = {
+      now: () => {
+        ticking.advance(60_000);
+        return ticking.now();
+      },
+    };
+    // Act
+    const result = await checkVolume({
+      ...(await walkMode()),
+      root: volume,
+      expected,
+      labels,
+      clock: moving,
+      fileBudget: 1000,
+      timeBudgetMs: 30_000,
+    });
+    // Assess
+    expect(result.stoppedEarly).toBe('time-budget');
+    expect(result.checked).toBeLessThan(23);
+  });
+});
+
+describe('checkVolume with real xattrs and mounts', () => {
   it('does not cross into another file system mounted inside the volume', async () => {
     // Prepare
     const inner = join(volume, 'inner');
@@ -227,47 +286,6 @@ describe('checkVolume with real xattrs', () => {
     // Assess
     expect(result.mountsSkipped).toEqual([join(volume, 'a/b')]);
     expect(result.drifted).toBe(0);
-  });
-
-  it('stops a huge tree at the file budget and says so', async () => {
-    // Prepare
-    mkdirSync(join(volume, 'big'));
-    for (let i = 0; i < 300; i++) writeFileSync(join(volume, 'big', `g${i}`), '');
-    // Act
-    const result = await checkVolume({
-      root: volume,
-      expected,
-      labels,
-      clock,
-      fileBudget: 50,
-      timeBudgetMs: 60_000,
-    });
-    // Assess
-    expect(result.stoppedEarly).toBe('file-budget');
-    expect(result.checked).toBe(50);
-  });
-
-  it('stops at the time budget with an injected clock that moves a minute per look', async () => {
-    // Prepare
-    const ticking = new ManualClock();
-    const moving: Clock = {
-      now: () => {
-        ticking.advance(60_000);
-        return ticking.now();
-      },
-    };
-    // Act
-    const result = await checkVolume({
-      root: volume,
-      expected,
-      labels,
-      clock: moving,
-      fileBudget: 1000,
-      timeBudgetMs: 150_000,
-    });
-    // Assess
-    expect(result.stoppedEarly).toBe('time-budget');
-    expect(result.checked).toBeLessThan(23);
   });
 
   it('checks a single-context mount once at its root', async () => {
