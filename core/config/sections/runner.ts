@@ -49,7 +49,9 @@ export const RunnerSection = z
       .min(0)
       .max(10)
       .default(3)
-      .describe('Retries of a failed pull (exponential backoff with jitter); auth and not-found errors are final.'),
+      .describe(
+        'Retries of a failed pull (exponential backoff with jitter); auth and not-found errors are final.',
+      ),
     minFreeBytes: z
       .number()
       .int()
@@ -59,7 +61,9 @@ export const RunnerSection = z
     imageStorePath: z
       .string()
       .default('/var/lib/docker')
-      .describe("A path on the image store's filesystem (mounted into the runner), for the free-space check."),
+      .describe(
+        "A path on the image store's filesystem (mounted into the runner), for the free-space check.",
+      ),
     events: z.boolean().default(true).describe('Record an ImagesSeeded / ImageSeedFailed Event on the Node.'),
     prune: RunnerPruneSection.prefault({}),
     selinux: RunnerSelinuxSection.prefault({}),
