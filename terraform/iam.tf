@@ -32,8 +32,8 @@ locals {
 
   # Which secrets each function reads (resolved lazily, when the step needs the credential).
   function_secrets = {
-    inventory     = compact([lookup(local.secret_arn, "elasticsearch-api-key", ""), lookup(local.secret_arn, "nivlheim-api-key", "")])
-    scan-worker   = compact([lookup(local.secret_arn, "clair-psk", "")])
+    inventory     = compact([lookup(local.secret_arn, "elasticsearch-api-key", ""), lookup(local.secret_arn, "nivlheim-api-key", ""), lookup(local.secret_arn, "registry-docker-config", "")])
+    scan-worker   = compact([lookup(local.secret_arn, "clair-psk", ""), lookup(local.secret_arn, "registry-docker-config", "")])
     # notify also pages through Clair notifications the webhook recorded (Clair PSK).
     notify        = compact([local.secret_arn["ack-hmac-key"], lookup(local.secret_arn, "nivlheim-api-key", ""), lookup(local.secret_arn, "clair-psk", "")])
     ack           = [local.secret_arn["ack-hmac-key"]]

@@ -42,6 +42,10 @@ resource "aws_lambda_function" "worker" {
     variables = merge(
       local.common_environment,
       each.key == "inventory" ? { SCAN_QUEUE_URL = aws_sqs_queue.scan.url } : {},
+      # functions/handlers/lib/registryCredentials.ts writes it to /tmp on cold start
+      contains(["inventory", "scan-worker"], each.key) && var.secrets.registry_docker_config ? {
+        REGISTRY_DOCKER_CONFIG_SECRET = aws_secretsmanager_secret.this["registry-docker-config"].arn
+      } : {},
       each.key == "notify" ? { IMAGEWARDEN_NOTIFY__ACK__BASE_URL = aws_lambda_function_url.ack.function_url } : {},
     )
   }

@@ -4,16 +4,18 @@
 #   aws secretsmanager put-secret-value --secret-id <arn> --secret-string "$(openssl rand -base64 32)"
 locals {
   secret_wanted = {
-    ack-hmac-key          = true
-    clair-psk             = var.clair_url != null
-    elasticsearch-api-key = var.secrets.elasticsearch_api_key
-    nivlheim-api-key      = var.secrets.nivlheim_api_key
+    ack-hmac-key           = true
+    clair-psk              = var.clair_url != null
+    elasticsearch-api-key  = var.secrets.elasticsearch_api_key
+    nivlheim-api-key       = var.secrets.nivlheim_api_key
+    registry-docker-config = var.secrets.registry_docker_config
   }
   secret_descriptions = {
-    ack-hmac-key          = "HMAC key signing one-click acknowledgement links (notify.ack.hmacKey): 32+ random bytes, base64."
-    clair-psk             = "Clair's pre-shared key, base64 as in Clair's config (scan.clair.psk)."
-    elasticsearch-api-key = "Elasticsearch API key, encoded form (inventory.elasticsearch.apiKey)."
-    nivlheim-api-key      = "Nivlheim API key (owners.nivlheim.apiKey)."
+    ack-hmac-key           = "HMAC key signing one-click acknowledgement links (notify.ack.hmacKey): 32+ random bytes, base64."
+    clair-psk              = "Clair's pre-shared key, base64 as in Clair's config (scan.clair.psk)."
+    elasticsearch-api-key  = "Elasticsearch API key, encoded form (inventory.elasticsearch.apiKey)."
+    nivlheim-api-key       = "Nivlheim API key (owners.nivlheim.apiKey)."
+    registry-docker-config = "Docker config.json with `auths` for private registries (what registry.dockerConfig names locally)."
   }
 }
 

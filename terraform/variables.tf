@@ -259,11 +259,12 @@ variable "clair_url" {
 
 variable "secrets" {
   type = object({
-    elasticsearch_api_key = optional(bool, false)
-    nivlheim_api_key      = optional(bool, false)
+    elasticsearch_api_key  = optional(bool, false)
+    nivlheim_api_key       = optional(bool, false)
+    registry_docker_config = optional(bool, false)
   })
   default     = {}
-  description = "Optional secrets to create (values are set out of band). The ack HMAC key always exists; the Clair PSK exists when clair_url is set. Enabling nivlheim_api_key needs owners.nivlheim.url in imagewarden_config."
+  description = "Optional secrets to create (values are set out of band). The ack HMAC key always exists; the Clair PSK exists when clair_url is set. Enabling nivlheim_api_key needs owners.nivlheim.url in imagewarden_config. registry_docker_config holds a Docker config.json (`auths`) for private registries, read by the inventory and scan-worker functions."
 }
 
 variable "secret_recovery_window_days" {

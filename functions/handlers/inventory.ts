@@ -10,6 +10,7 @@ import { checkPolicy } from '../policy/checkPolicy.ts';
 import { savePolicyFindings } from '../policy/policyStore.ts';
 import { scanQueueUrl } from './lib/environment.ts';
 import { ScheduleEvent } from './lib/events.ts';
+import { withRegistryCredentials } from './lib/registryCredentials.ts';
 import { retireUnusedFindings } from './lib/repositoryFindings.ts';
 import { createRuntime, once, type Runtime } from './lib/runtime.ts';
 import type { ScanMessage } from './lib/scanMessage.ts';
@@ -95,7 +96,7 @@ export function createInventoryHandler(deps: InventoryHandlerDeps) {
   };
 }
 
-const runtime = once(() => createRuntime(process.env, 'inventory'));
+const runtime = once(() => withRegistryCredentials(createRuntime(process.env, 'inventory')));
 // SDK clients resolve region and credentials lazily, on the first call.
 const sqs = new SQSClient({});
 

@@ -9,6 +9,7 @@ import { scanPortsFromConfig } from '../scan/fromConfig.ts';
 import type { ScanStatus } from '../scan/ScanResult.ts';
 import { type ScanPorts, scanDigest } from '../scan/scanDigest.ts';
 import { type SqsBatchResponse, SqsEvent } from './lib/events.ts';
+import { withRegistryCredentials } from './lib/registryCredentials.ts';
 import { refreshRepositoryFindings } from './lib/repositoryFindings.ts';
 import { createRuntime, once, type Runtime } from './lib/runtime.ts';
 import { ScanMessage } from './lib/scanMessage.ts';
@@ -111,7 +112,7 @@ function safeJson(text: string): unknown {
   }
 }
 
-const runtime = once(() => createRuntime(process.env, 'scan-worker'));
+const runtime = once(() => withRegistryCredentials(createRuntime(process.env, 'scan-worker')));
 const ports = once(async () => {
   const rt = await runtime();
   return scanPortsFromConfig(rt.config, {

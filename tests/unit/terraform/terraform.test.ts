@@ -265,6 +265,23 @@ describe('terraform module', () => {
     expect(config.scan.clair?.psk).toMatch(/^arn:aws:secretsmanager/);
   });
 
+  it('sets only deployment variables the handlers read, besides IMAGEWARDEN_*', () => {
+    // Prepare
+    const lambda = readFileSync(join(ROOT, 'lambda.tf'), 'utf8');
+    const handlerSource = readdirSync('functions/handlers/lib')
+      .map((f) => readFileSync(join('functions/handlers/lib', f), 'utf8'))
+      .join('\n');
+
+    // Act
+    const names = [...lambda.matchAll(/(?<=^|[{\s])([A-Z][A-Z0-9_]+)\s*=(?!=)/gm)]
+      .map((m) => m[1] as string)
+      .filter((n) => !n.startsWith('IMAGEWARDEN_'));
+
+    // Assess
+    expect(names.sort()).toEqual(['REGISTRY_DOCKER_CONFIG_SECRET', 'SCAN_QUEUE_URL']);
+    for (const name of names) expect(handlerSource, name).toMatch(new RegExp(`\\b${name}\\b`));
+  });
+
   it("accepts the examples' imagewarden_config and runner_config as config", () => {
     for (const example of examples) {
       // Prepare
