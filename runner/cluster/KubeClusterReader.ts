@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { AuthError, errorMessage, UpstreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { retry } from '../../core/retry.ts';
+import { defaultSleep, retry } from '../../core/retry.ts';
 import type { ClusterReader, ListOptions } from './ClusterReader.ts';
 import {
   type ClusterEvent,
@@ -215,6 +215,9 @@ export class KubeClusterReader implements ClusterReader {
 
   /** One API call with a timeout, retried on 429/5xx/network errors, mapped to our errors. */
   private call<T>(what: string, fn: (options: unknown) => Promise<T>): Promise<T> {
+    // a 429's Retry-After (capped) is a floor under the jittered backoff
+    let retryAfterMs = 0;
+    const sleep = this.sleep ?? defaultSleep;
     return retry(
       async () => {
         const signal = AbortSignal.timeout(this.timeoutMs);
@@ -234,6 +237,8 @@ export class KubeClusterReader implements ClusterReader {
         try {
           return await fn(options);
         } catch (error) {
+          const header = error instanceof ApiException ? Number(error.headers?.['retry-after']) : Number.NaN;
+          retryAfterMs = Number.isFinite(header) ? Math.min(header, 30) * 1000 : 0;
           throw this.mapError(what, error);
         }
       },
@@ -245,7 +250,7 @@ export class KubeClusterReader implements ClusterReader {
           const status = error instanceof UpstreamError ? error.status : undefined;
           return !(error instanceof AuthError) && (status === undefined || status === 429 || status >= 500);
         },
-        ...(this.sleep ? { sleep: this.sleep } : {}),
+        sleep: (ms) => sleep(Math.max(ms, retryAfterMs)),
         onRetry: (error, attempt, delayMs) =>
           this.logger.warn(
             { what, attempt, delayMs, err: errorMessage(error) },

@@ -102,6 +102,23 @@ describe('KubeClusterReader', () => {
     expect(api.requests.map((r) => r.status)).toEqual([500, 429, 200]);
   });
 
+  it("waits at least a 429's Retry-After before retrying", async () => {
+    // Prepare
+    const slept: number[] = [];
+    const patient = new KubeClusterReader({
+      kubeConfig: api.kubeConfig(),
+      sleep: async (ms) => void slept.push(ms),
+    });
+    api.fault({ path: '/apis/apps/v1/deployments', times: 1 }, { kind: 'throttle', retryAfterSeconds: 7 });
+
+    // Act
+    await patient.listWorkloads('Deployment');
+
+    // Assess
+    expect(slept).toHaveLength(1);
+    expect(slept[0]).toBeGreaterThanOrEqual(7000);
+  });
+
   it('gives up with an UpstreamError after the attempts on a persistent 500 or truncated body', async () => {
     api.fault({ path: '/apis/apps/v1/deployments' }, { kind: 'truncated' });
     await expect(reader.listWorkloads('Deployment')).rejects.toBeInstanceOf(UpstreamError);
