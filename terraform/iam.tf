@@ -84,7 +84,7 @@ locals {
         {
           sid       = "SendMail"
           actions   = ["ses:SendEmail"]
-          resources = [aws_sesv2_email_identity.sender.arn]
+          resources = [aws_sesv2_email_identity.sender.arn, aws_sesv2_configuration_set.this.arn]
         },
       ],
       var.kms_key_arn == null ? [] : [

@@ -55,14 +55,15 @@ locals {
   # IMAGEWARDEN_<SECTION>__<KEY> variables (core/config/load.ts), the same for every function.
   common_environment = merge(
     {
-      IMAGEWARDEN_CONFIG            = "/var/task/imagewarden.json"
-      IMAGEWARDEN_LOG__LEVEL        = var.log_level
-      IMAGEWARDEN_STATE__BACKEND    = "dynamodb"
-      IMAGEWARDEN_STATE__TABLE      = aws_dynamodb_table.state.name
-      IMAGEWARDEN_NOTIFY__TRANSPORT = "ses"
-      IMAGEWARDEN_NOTIFY__FROM      = var.mail_from
-      IMAGEWARDEN_NOTIFY__SEND_RATE = tostring(var.ses_send_rate)
-      IMAGEWARDEN_NOTIFY__ACK__HMAC_KEY = aws_secretsmanager_secret.this["ack-hmac-key"].arn
+      IMAGEWARDEN_CONFIG                         = "/var/task/imagewarden.json"
+      IMAGEWARDEN_LOG__LEVEL                     = var.log_level
+      IMAGEWARDEN_STATE__BACKEND                 = "dynamodb"
+      IMAGEWARDEN_STATE__TABLE                   = aws_dynamodb_table.state.name
+      IMAGEWARDEN_NOTIFY__TRANSPORT              = "ses"
+      IMAGEWARDEN_NOTIFY__FROM                   = var.mail_from
+      IMAGEWARDEN_NOTIFY__SEND_RATE              = tostring(var.ses_send_rate)
+      IMAGEWARDEN_NOTIFY__SES__CONFIGURATION_SET = aws_sesv2_configuration_set.this.configuration_set_name
+      IMAGEWARDEN_NOTIFY__ACK__HMAC_KEY          = aws_secretsmanager_secret.this["ack-hmac-key"].arn
     },
     var.elasticsearch_url == null ? {} : {
       IMAGEWARDEN_INVENTORY__SOURCE             = "elasticsearch"
