@@ -176,9 +176,9 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
     await writeDrift(writes);
   };
 
-  // Fast path: one recursive getfattr when a mount table that knows this volume's mount shows nothing mounted inside the
-  // volume (so a recursive walk cannot cross file systems). Symlinks are not followed (-P);
-  // a symlink's own label may be read, never relabelled (writeDrift lstat()s every path).
+  // Fast path: one recursive getfattr when a mount table that knows this volume's mount shows
+  // nothing mounted inside it (so a recursive walk cannot cross file systems). Symlinks are not
+  // followed (-P); a symlink's own label may be read, never relabelled (writeDrift lstat()s).
   if (labels.scanTree && mount !== undefined && nestedMounts.size === 0) {
     result.walk = 'recursive';
     await labels.scanTree(root, async (entries) => {
