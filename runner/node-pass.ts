@@ -71,7 +71,10 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
     const credentials = await loadPullCredentials(
       cluster,
       desired.images,
-      config.dockerConfig ? { dockerConfigFile: config.dockerConfig } : {},
+      {
+        readSecrets: config.readPullSecrets,
+        ...(config.dockerConfig ? { dockerConfigFile: config.dockerConfig } : {}),
+      },
       logger,
     );
     report.secretProblems = credentials.problems;

@@ -38,9 +38,11 @@ function secretJson(data: Record<string, string>): string | undefined {
 export async function loadPullCredentials(
   cluster: ClusterReader,
   images: readonly DesiredImage[],
-  options: { dockerConfigFile?: string },
+  options: { dockerConfigFile?: string; readSecrets?: boolean },
   logger: Logger,
 ): Promise<PullCredentials> {
+  // with secret reading off only the mounted config counts (no cluster-wide Secret access)
+  const readSecrets = options.readSecrets ?? true;
   const problems: SecretProblem[] = [];
   let mounted = CredentialStore.empty();
   if (options.dockerConfigFile) {
@@ -53,7 +55,9 @@ export async function loadPullCredentials(
   // pods running as a service account get its imagePullSecrets too (admission copies them)
   const accountSecrets = new Map<string, PullSecretRef[]>();
   const accounts = new Map<string, PullSecretRef>();
-  for (const image of images) for (const ref of image.serviceAccounts) accounts.set(secretId(ref), ref);
+  if (readSecrets) {
+    for (const image of images) for (const ref of image.serviceAccounts) accounts.set(secretId(ref), ref);
+  }
   for (const [id, ref] of accounts) {
     try {
       const account = await cluster.getServiceAccount(ref.namespace, ref.name);
@@ -67,7 +71,7 @@ export async function loadPullCredentials(
     }
   }
   const secretsOf = (image: DesiredImage): PullSecretRef[] => [
-    ...image.pullSecrets,
+    ...(readSecrets ? image.pullSecrets : []),
     ...image.serviceAccounts.flatMap((ref) => accountSecrets.get(secretId(ref)) ?? []),
   ];
 

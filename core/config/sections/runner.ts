@@ -41,6 +41,12 @@ export const RunnerSection = z
       .string()
       .optional()
       .describe('Mounted dockerconfigjson used for registries the workloads’ imagePullSecrets do not cover.'),
+    readPullSecrets: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Read the workloads' (and their service accounts') imagePullSecrets from the API. Off: only `dockerConfig` is used and the runner needs no access to Secrets.",
+      ),
     pullConcurrency: z.number().int().min(1).max(16).default(3).describe('Pulls in flight at once.'),
     pullTimeout: Duration.prefault('15m').describe('Timeout of one pull attempt.'),
     pullRetries: z

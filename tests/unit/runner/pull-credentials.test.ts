@@ -109,4 +109,22 @@ describe('loadPullCredentials', () => {
     expect(credentials.credentialsFor(other)?.username).toBe('node');
     expect(credentials.keyFor(own)).toBe('shop/regcred');
   });
+
+  it('with secret reading off uses only the mounted config and reads no Secret', async () => {
+    const mounted = join(dir, 'config.json');
+    await writeFile(mounted, auths('a.corp', 'node'));
+    api.put(secret('regcred', { '.dockerconfigjson': b64(auths('a.corp', 'alice')) }));
+    const image = desired('a.corp/app:1', {
+      pullSecrets: [ref('regcred')],
+      serviceAccounts: [ref('default')],
+    });
+    const credentials = await loadPullCredentials(
+      reader(),
+      [image],
+      { dockerConfigFile: mounted, readSecrets: false },
+      silentLogger(),
+    );
+    expect(credentials.credentialsFor(image)?.username).toBe('node');
+    expect(api.requests).toEqual([]);
+  });
 });
