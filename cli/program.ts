@@ -7,6 +7,7 @@ import { registerConfigCommands } from './commands/config.ts';
 import { registerInventoryCommand } from './commands/inventory.ts';
 import { registerNotifyCommands } from './commands/notify.ts';
 import { registerRefCommand } from './commands/ref.ts';
+import { registerRunCommand } from './commands/run.ts';
 import { registerRunnerCommands } from './commands/runner.ts';
 import { registerRunnerFanoutCommand } from './commands/runner-fanout.ts';
 import { registerRunnerSelinuxCommand } from './commands/runner-selinux.ts';
@@ -40,6 +41,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerRunnerFanoutCommand(program, ctx);
   registerRunnerSelinuxCommand(program, ctx);
   registerScanCommands(program, ctx);
+  // `run` composes the step commands above, each parsed afresh with its own exit status.
+  registerRunCommand(program, ctx, (argv) => runCli(argv, { ...ctx, exitCode: EXIT.ok }));
   return program;
 }
 
