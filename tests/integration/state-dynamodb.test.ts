@@ -1,15 +1,28 @@
 // DynamoStateStore against a real DynamoDB implementation: dynalite (in-process, on a loopback
 // port), with the table created exactly as terraform/dynamodb.tf declares it (pk/sk strings).
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DAY_MS, ManualClock } from '../../core/clock.ts';
+import { DAY_MS, HOUR_MS, ManualClock } from '../../core/clock.ts';
 import { parseConfig } from '../../core/config/load.ts';
 import { ConfigError } from '../../core/errors.ts';
+import { silentLogger } from '../../core/logger.ts';
 import { createDocumentClient, createStateStore } from '../../core/state/createStateStore.ts';
 import { DynamoStateStore } from '../../core/state/DynamoStateStore.ts';
+import { createInventoryHandler } from '../../functions/handlers/inventory.ts';
+import type { Runtime } from '../../functions/handlers/lib/runtime.ts';
+import { createNotifyHandler } from '../../functions/handlers/notify.ts';
+import { createScanWorkerHandler } from '../../functions/handlers/scan-worker.ts';
+import { inventoryFromConfig } from '../../functions/inventory/fromConfig.ts';
+import { packagesLayer } from '../support/clair-fake.ts';
+import { fakeSqs, RecordingMailer, scheduleEvent, sqsEvent } from '../unit/functions/handlers/support.ts';
+import { scanWorld } from '../unit/functions/scan/scan-fixtures.ts';
 
 // dynalite ships no type declarations; this is the part of its API used here.
 const dynalite = createRequire(import.meta.url)('dynalite') as (options: Record<string, number>) => Server;
@@ -174,5 +187,97 @@ describe('DynamoStateStore on dynalite', () => {
     // Assess
     await expect(read).rejects.toThrow(ConfigError);
     await expect(read).rejects.toThrow(/state.table: DynamoDB table no-such-table does not exist/);
+  });
+});
+
+describe('the scheduled cycle on dynalite', () => {
+  it('inventory -> SQS -> scan worker -> notify mails each owner once, and nothing on an unchanged rerun', async () => {
+    // Prepare: a fleet export naming two synthetic images served to the Clair fake
+    const world = await scanWorld();
+    const dir = await mkdtemp(join(tmpdir(), 'iw-cycle-'));
+    try {
+      const app = world.images.addImage([packagesLayer([{ name: 'openssl', version: '3.0.1' }])], 'app');
+      const api = world.images.addImage([packagesLayer([{ name: 'curl', version: '8.0' }])], 'api');
+      const doc = (host: string, i: number, repo: string, digest: string, owner: string) =>
+        JSON.stringify({
+          '@timestamp': `2026-11-24T08:1${i}:00.000Z`,
+          host: { name: host },
+          container: {
+            id: `${i}`.repeat(64).slice(0, 64),
+            image: { name: `${world.registry}/${repo}:1.0`, tag: ['1.0'], hash: { all: [digest] } },
+            labels: { owner },
+          },
+        });
+      const fleet = join(dir, 'fleet.ndjson');
+      await writeFile(
+        fleet,
+        [
+          doc('web01.example.org', 1, 'team/app', app, 'app-team@example.org'),
+          doc('web02.example.org', 2, 'team/app', app, 'app-team@example.org'),
+          doc('api01.example.org', 3, 'team/api', api, 'api-team@example.org'),
+        ].join('\n'),
+      );
+      const clock = new ManualClock('2026-11-24T09:00:00Z');
+      const config = parseConfig({
+        state: { backend: 'dynamodb', table: TABLE, region: 'eu-north-1', endpoint },
+        inventory: { source: 'file', file: fleet },
+        scan: { clair: { url: world.fake.url } },
+      });
+      const store = new DynamoStateStore({
+        table: TABLE,
+        client: createDocumentClient(config.state, { credentials }),
+        clock,
+      });
+      const runtime: Runtime = {
+        config,
+        store,
+        clock,
+        logger: silentLogger(),
+        secrets: { env: {} },
+        env: {},
+      };
+      const sqs = fakeSqs();
+      const mailer = new RecordingMailer();
+      const inventory = createInventoryHandler({
+        runtime: async () => runtime,
+        setup: (rt) =>
+          inventoryFromConfig(rt.config, { clock, logger: rt.logger, secrets: rt.secrets, offline: true }),
+        queue: () => ({ client: sqs.client, queueUrl: sqs.queueUrl }),
+      });
+      const worker = createScanWorkerHandler({
+        runtime: async () => runtime,
+        ports: async () => ({ ...world.ports, store, clock }),
+      });
+      const notify = createNotifyHandler({
+        runtime: async () => runtime,
+        mailer: async () => mailer,
+        scanner: async () => undefined,
+        sleep: world.sleep,
+      });
+      const cycle = async () => {
+        const taken = sqs.bodies.length;
+        const inv = await inventory(scheduleEvent('inventory'));
+        const batch = sqs.bodies.slice(taken).map((body, i) => ({ messageId: `m${taken + i}`, body }));
+        const scan = await worker(sqsEvent(batch));
+        clock.advance(HOUR_MS);
+        return { inv, scan, mail: await notify(scheduleEvent('notify')) };
+      };
+
+      // Act
+      const first = await cycle();
+      const second = await cycle();
+
+      // Assess
+      expect(first.inv).toMatchObject({ digests: 2, enqueued: 2 });
+      expect(first.scan.batchItemFailures).toEqual([]);
+      expect(mailer.sent.map((m) => m.to).sort()).toEqual(['api-team@example.org', 'app-team@example.org']);
+      expect(first.mail).toMatchObject({ sent: 2, pending: 0, refused: 0 });
+      expect(second.inv).toMatchObject({ digests: 2, enqueued: 2 });
+      expect(second.mail).toMatchObject({ sent: 0, composed: 0 });
+      expect(world.fake.calls.post_index_report).toBe(2);
+    } finally {
+      await world.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
