@@ -1,0 +1,155 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../../core/clock.ts';
+import { UpstreamError } from '../../../../core/errors.ts';
+import { silentLogger } from '../../../../core/logger.ts';
+import type { KubeNamespace, KubePod, Listed } from '../../../../runner/cluster/types.ts';
+import type { ContainerDetails } from '../../../../runner/runtime/ImageRuntime.ts';
+import type { LabelRead, LabelStore, LabelWrite } from '../../../../runner/selinux/LabelStore.ts';
+import { checkNodeSelinux } from '../../../../runner/selinux/node-check.ts';
+
+const KEY = 'example.com/selinux-context';
+const TENANT = 'system_u:object_r:container_file_t:s0:c5,c6';
+
+/** Labels kept in memory, keyed by path; the tree itself is real (walked with lstat/readdir). */
+class MemoryLabels implements LabelStore {
+  constructor(public labels = new Map<string, string>()) {}
+  async read(paths: readonly string[]): Promise<Map<string, LabelRead>> {
+    return new Map(
+      paths.map((p) => [
+        p,
+        this.labels.has(p) ? { kind: 'label', label: this.labels.get(p) as string } : { kind: 'absent' },
+      ]),
+    );
+  }
+  async write(entries: readonly LabelWrite[]) {
+    for (const e of entries) this.labels.set(e.path, e.label);
+    return { written: entries.length, failed: [] };
+  }
+}
+
+const listed = <T>(items: T[]): Listed<T> => ({ items, invalid: [] });
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'iw-node-check-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function container(
+  id: string,
+  ns: string,
+  pod: string,
+  mounts: ContainerDetails['mounts'] = [],
+): ContainerDetails {
+  return {
+    id,
+    names: [`/${id}`],
+    image: 'x',
+    imageId: 'sha256:x',
+    state: 'running',
+    labels: {
+      'io.kubernetes.pod.namespace': ns,
+      'io.kubernetes.pod.name': pod,
+      'io.kubernetes.pod.uid': `uid-${pod}`,
+      'io.kubernetes.container.name': 'app',
+    },
+    pid: 1,
+    processLabel: 'system_u:system_r:container_t:s0:c5,c6',
+    mountLabel: TENANT,
+    mounts,
+  };
+}
+
+describe('checkNodeSelinux', () => {
+  it('counts a container it cannot inspect and a volume root that is a symlink, and checks the rest', async () => {
+    // Prepare
+    const podsRoot = join(dir, 'pods');
+    const good = join(podsRoot, 'uid-a/volumes/kubernetes.io~empty-dir/data');
+    const linked = join(podsRoot, 'uid-b/volumes/kubernetes.io~empty-dir/data');
+    mkdirSync(good, { recursive: true });
+    mkdirSync(join(podsRoot, 'uid-b/volumes/kubernetes.io~empty-dir'), { recursive: true });
+    symlinkSync('/etc', linked);
+    writeFileSync(join(good, 'f'), '');
+    const labels = new MemoryLabels(
+      new Map([
+        [good, TENANT],
+        [join(good, 'f'), 'system_u:object_r:container_file_t:s0:c1,c2'],
+      ]),
+    );
+    const namespaces: KubeNamespace[] = [
+      { metadata: { name: 't', labels: { [KEY]: '5-6' } } },
+      { metadata: { name: 'elsewhere', labels: { [KEY]: '5-' } } },
+    ];
+    const details = [
+      container('a', 't', 'a', [{ type: 'bind', source: good, destination: '/d' }]),
+      container('b', 't', 'b', [{ type: 'bind', source: linked, destination: '/d' }]),
+    ];
+    const runtime = {
+      listContainers: async () => [...details, { ...container('gone', 't', 'c') }],
+      inspectContainer: async (id: string) => {
+        if (id === 'gone') throw new UpstreamError('docker', 'socket hang up');
+        return details.find((d) => d.id === id);
+      },
+    };
+    const cluster = {
+      listNamespaces: async () => listed(namespaces),
+      listPods: async () => listed<KubePod>([]),
+    };
+    // Act
+    const result = await checkNodeSelinux(
+      {
+        cluster,
+        runtime,
+        labels,
+        mounts: { mounts: async () => [] },
+        clock: new ManualClock(),
+        logger: silentLogger(),
+      },
+      { node: 'n1', labelKey: KEY, podsRoot, fileBudget: 100, timeBudgetMs: 60_000, relabel: false },
+    );
+    // Assess
+    expect(result.containers).toMatchObject({ checked: 2, drifted: 0, inspectFailed: 1 });
+    expect(result.volumes).toMatchObject({ checked: 2, drifted: 1, failed: 1, files: 2, filesDrifted: 1 });
+    expect(result.issues.map((i) => [i.check, i.subject])).toEqual([
+      ['volume-drift', good],
+      ['check-failed', linked],
+    ]);
+    // the malformed label of a namespace with no container here is the cluster audit's business
+    expect(result.issues.some((i) => i.namespace === 'elsewhere')).toBe(false);
+  });
+
+  it('relabels drifted files only when asked, under the pods root', async () => {
+    const podsRoot = join(dir, 'pods');
+    const vol = join(podsRoot, 'uid-a/volumes/kubernetes.io~empty-dir/data');
+    mkdirSync(vol, { recursive: true });
+    writeFileSync(join(vol, 'f'), '');
+    const labels = new MemoryLabels(
+      new Map([
+        [vol, TENANT],
+        [join(vol, 'f'), 'staff_u:object_r:foo_t:s0:c1,c2'],
+      ]),
+    );
+    const cluster = {
+      listNamespaces: async () =>
+        listed<KubeNamespace>([{ metadata: { name: 't', labels: { [KEY]: '5-6' } } }]),
+      listPods: async () => listed<KubePod>([]),
+    };
+    const c = container('a', 't', 'a', [{ type: 'bind', source: vol, destination: '/d' }]);
+    const runtime = { listContainers: async () => [c], inspectContainer: async () => c };
+    const result = await checkNodeSelinux(
+      {
+        cluster,
+        runtime,
+        labels,
+        mounts: { mounts: async () => [] },
+        clock: new ManualClock(),
+        logger: silentLogger(),
+      },
+      { node: 'n1', labelKey: KEY, podsRoot, fileBudget: 100, timeBudgetMs: 60_000, relabel: true },
+    );
+    expect(result.volumes.relabelled).toBe(1);
+    expect(labels.labels.get(join(vol, 'f'))).toBe('staff_u:object_r:foo_t:s0:c5,c6');
+  });
+});
