@@ -5,10 +5,12 @@
 // Exit 0: no finding; 1: findings (or a sink failed); 2: bad config.
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
+import { createStateStore } from '../../core/state/createStateStore.ts';
 import { KubeClusterReader } from '../../runner/cluster/KubeClusterReader.ts';
 import { loadKubeConfig } from '../../runner/production-ports.ts';
 import { auditCluster } from '../../runner/selinux/audit.ts';
 import type { SelinuxIssue } from '../../runner/selinux/findings.ts';
+import { StateStoreFindingSink } from '../../runner/selinux/StateStoreFindingSink.ts';
 import { publishFindings, sinksFromConfig } from '../../runner/selinux/sinks.ts';
 import { type CliContext, EXIT } from '../context.ts';
 import { runnerGroup } from './runner-group.ts';
@@ -17,6 +19,7 @@ interface AuditOptions {
   config?: string;
   json?: boolean;
   dryRun?: boolean;
+  storeFindings?: boolean;
 }
 
 export function formatIssues(issues: readonly SelinuxIssue[]): string {
@@ -41,6 +44,10 @@ export function registerRunnerSelinuxCommand(program: Command, ctx: CliContext):
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
     .option('--json', 'print the result as JSON')
     .option('--dry-run', 'print only: record no Event, index nothing')
+    .option(
+      '--store-findings',
+      'also put the findings in the state store (selinux-findings) for the notify function to email the security contact',
+    )
     .action(async (options: AuditOptions) => {
       const { config } = ctx.loadConfig(options.config);
       const logger = ctx.logger({ component: 'selinux-audit' }, config.log.level);
@@ -51,6 +58,9 @@ export function registerRunnerSelinuxCommand(program: Command, ctx: CliContext):
         { labelKey: selinux.labelKey, systemNamespaces: selinux.systemNamespaces },
       );
       const sinks = options.dryRun ? [] : await sinksFromConfig(selinux, cluster, { env: ctx.env });
+      if (options.storeFindings && !options.dryRun) {
+        sinks.push(new StateStoreFindingSink(createStateStore(config.state), config.owners.securityContact));
+      }
       const delivered = await publishFindings(result.issues, sinks, { at: systemClock.now() }, logger);
       if (options.json) ctx.stdout.write(`${JSON.stringify({ ...result, delivered }, null, 2)}\n`);
       else ctx.stdout.write(formatIssues(result.issues));

@@ -11,6 +11,8 @@ import { stringify } from 'yaml';
 import { ManualClock } from '../../core/clock.ts';
 import { Config } from '../../core/config/schema.ts';
 import { silentLogger } from '../../core/logger.ts';
+import { FileStateStore } from '../../core/state/FileStateStore.ts';
+import { loadOpenFindings } from '../../functions/notify/loadFindings.ts';
 import { KubeClusterReader } from '../../runner/cluster/KubeClusterReader.ts';
 import type { ContainerDetails, ContainerSummary } from '../../runner/runtime/ImageRuntime.ts';
 import { AttrLabelStore } from '../../runner/selinux/AttrLabelStore.ts';
@@ -138,6 +140,33 @@ describe('imagewarden runner selinux-audit against the Kubernetes API fake', () 
       uidRangeMismatches: 1,
     });
     expect(api.list('Event', 'bank').length).toBe(before);
+  });
+});
+
+describe('imagewarden runner selinux-audit --store-findings', () => {
+  it('stores the findings where the notify step reads them, addressed to the security contact', async () => {
+    // Prepare
+    const stateDir = join(dir, 'state');
+    const configFile = join(dir, 'config3.yaml');
+    writeFileSync(
+      configFile,
+      stringify({
+        log: { level: 'warn' },
+        state: { backend: 'file', dir: stateDir },
+        owners: { securityContact: 'sec@example.org' },
+        runner: { kubeconfig, selinux: { labelKey: KEY, events: false } },
+      }),
+    );
+    // Act
+    const run = await runImagewarden(['runner', 'selinux-audit', '-c', configFile, '--store-findings']);
+    const { findings, invalid } = await loadOpenFindings(new FileStateStore(stateDir));
+    // Assess
+    expect(run.code).toBe(1);
+    expect(invalid).toBe(0);
+    expect(findings.map((f) => f.key)).toContain('selinux|tenant-x|missing-level');
+    expect(findings.every((f) => f.kind === 'selinux' && f.recipient.address === 'sec@example.org')).toBe(
+      true,
+    );
   });
 });
 
