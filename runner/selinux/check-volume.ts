@@ -112,6 +112,7 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
     (options.mounts ?? []).map((m) => m.mountPoint).filter((mp) => isInside(mp, root)),
   );
   const parentOk = new Map<string, boolean>();
+  let realRoots: string[] | undefined;
   const sample = (path: string): void => {
     if (result.samplePaths.length < sampleSize) result.samplePaths.push(path);
   };
@@ -119,6 +120,10 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
   const writeDrift = async (writes: LabelWrite[]): Promise<void> => {
     const relabel = options.relabel;
     if (!relabel || writes.length === 0) return;
+    // The walk uses the root's real path, so compare with the roots' real paths too (a node
+    // may have /var/lib/kubelet as a symlink to another disk).
+    realRoots ??= await Promise.all(relabel.roots.map((r) => realpath(r).catch(() => r)));
+    const roots = realRoots;
     const allowed: LabelWrite[] = [];
     for (const write of writes) {
       const dir = dirname(write.path);
@@ -126,9 +131,7 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
       if (ok === undefined) {
         // The directory as the kernel resolves it must be the one we walked: a tenant may have
         // swapped a directory for a symlink since.
-        ok =
-          refusalReason(write.path, relabel.roots) === undefined &&
-          (await realpath(dir).catch(() => '')) === dir;
+        ok = refusalReason(write.path, roots) === undefined && (await realpath(dir).catch(() => '')) === dir;
         parentOk.set(dir, ok);
       }
       const stat = ok ? await lstat(write.path).catch(() => undefined) : undefined;

@@ -178,6 +178,28 @@ describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s 
     expect(getLabel(host)).toBe('system_u:object_r:etc_t:s0:c9,c10\0');
   });
 
+  it('relabels when the configured root is reached through a symlink (kubelet dir on another disk)', async () => {
+    // Prepare
+    setLabel(join(volume, 'a/f0'), OTHER, true);
+    const alias = join(base, 'kubelet-alias');
+    rmSync(alias, { force: true });
+    symlinkSync(podsRoot, alias);
+    // Act
+    const result = await checkVolume({
+      ...(await walkMode()),
+      root: join(alias, 'u1/volumes/empty-dir/data'),
+      expected,
+      labels,
+      clock,
+      fileBudget: 1000,
+      timeBudgetMs: 60_000,
+      relabel: { roots: [alias] },
+    });
+    // Assess
+    expect(result.relabelled).toBe(1);
+    expect(getLabel(join(volume, 'a/f0'))).toBe(`${TENANT}\0`);
+  });
+
   it('does not relabel outside the configured roots', async () => {
     setLabel(join(volume, 'a/f0'), OTHER, true);
     const result = await checkVolume({
