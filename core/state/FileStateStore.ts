@@ -1,16 +1,34 @@
-// StateStore on the local disk: one JSON file per collection under a directory, rewritten
-// atomically on every change and serialised per collection within the process.
-import { readFile } from 'node:fs/promises';
+// StateStore on the local disk (the embedded default). Each collection is an append-only log,
+// `<dir>/<collection>.jsonl`, one `{"k": key, "v": value}` or `{"k": key, "d": 1}` (delete) per
+// line. A put appends one line and fsyncs, so its cost does not grow with the collection (the
+// notify step writes one record per finding). The log is compacted — rewritten atomically
+// (temp file + rename) with only live records — once it holds twice as many lines as records.
+// A crash can leave at most a torn last line, which is ignored. Another process appending to
+// the same log is noticed by size and re-read; operations within this process are serialised
+// per collection.
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { ValidationError } from '../errors.ts';
 import { assertCollectionName, type StateRecord, type StateStore } from './StateStore.ts';
 
-type Table = Record<string, unknown>;
+interface Table {
+  records: Map<string, unknown>;
+  /** Lines in the log, live or not; drives compaction. */
+  lines: number;
+  /** Bytes of the log this table reflects, and its inode, to notice other writers. */
+  size: number;
+  ino: number;
+  /** The log ends in a torn line (a crash mid-append): rewrite before appending after it. */
+  torn: boolean;
+}
+
+const COMPACT_MIN_LINES = 256;
 
 export class FileStateStore implements StateStore {
   readonly #dir: string;
   readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #tables = new Map<string, Table>();
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -18,31 +36,59 @@ export class FileStateStore implements StateStore {
 
   #path(collection: string): string {
     assertCollectionName(collection);
-    return join(this.#dir, `${collection}.json`);
+    return join(this.#dir, `${collection}.jsonl`);
   }
 
-  async #read(collection: string): Promise<Table> {
+  /** The collection as it is on disk now, re-read only when the file changed under us. */
+  async #table(collection: string): Promise<Table> {
     const path = this.#path(collection);
-    let text: string;
+    let info: { size: number; ino: number };
     try {
-      text = await readFile(path, 'utf8');
+      info = await stat(path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      const empty = { records: new Map(), lines: 0, size: 0, ino: 0, torn: false };
+      this.#tables.set(collection, empty);
+      return empty;
     }
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new Error('not an object');
-      return parsed as Table;
-    } catch (error) {
-      throw new ValidationError(path, 'state file is not a JSON object; move it aside to start afresh', {
-        cause: error,
-      });
-    }
+    const cached = this.#tables.get(collection);
+    if (cached && cached.size === info.size && cached.ino === info.ino) return cached;
+    const table = parseLog(path, await readFile(path, 'utf8'), info);
+    this.#tables.set(collection, table);
+    return table;
   }
 
-  /** Runs read-modify-write sequences for one collection one at a time. */
+  async #append(collection: string, table: Table, line: string): Promise<void> {
+    const path = this.#path(collection);
+    if (table.size === 0) await mkdir(this.#dir, { recursive: true });
+    if (table.torn) await this.#compact(collection, table);
+    const handle = await open(path, 'a', 0o600);
+    try {
+      await handle.write(line);
+      await handle.sync();
+      const info = await handle.stat();
+      table.size = info.size;
+      table.ino = info.ino;
+    } finally {
+      await handle.close();
+    }
+    table.lines++;
+    if (table.lines >= COMPACT_MIN_LINES && table.lines > 2 * table.records.size)
+      await this.#compact(collection, table);
+  }
+
+  async #compact(collection: string, table: Table): Promise<void> {
+    const path = this.#path(collection);
+    const text = [...table.records].map(([k, v]) => `${JSON.stringify({ k, v })}\n`).join('');
+    await writeFileAtomic(path, text);
+    const info = await stat(path);
+    table.lines = table.records.size;
+    table.size = info.size;
+    table.ino = info.ino;
+    table.torn = false;
+  }
+
+  /** Runs operations on one collection one at a time within this process. */
   async #withLock<R>(collection: string, fn: () => Promise<R>): Promise<R> {
     const previous = this.#locks.get(collection) ?? Promise.resolve();
     const run = previous.then(fn, fn);
@@ -54,42 +100,79 @@ export class FileStateStore implements StateStore {
   }
 
   async get<T>(collection: string, key: string): Promise<T | undefined> {
-    const table = await this.#withLock(collection, () => this.#read(collection));
-    return Object.hasOwn(table, key) ? (table[key] as T) : undefined;
+    return this.#withLock(collection, async () => {
+      const value = (await this.#table(collection)).records.get(key);
+      // Copies, so a caller changing what it got cannot change the store behind its back.
+      return value === undefined ? undefined : (structuredClone(value) as T);
+    });
   }
 
   async put<T>(collection: string, key: string, value: T): Promise<void> {
     await this.#withLock(collection, async () => {
-      const table = await this.#read(collection);
-      table[key] = value;
-      await writeFileAtomic(this.#path(collection), `${JSON.stringify(table, null, 1)}\n`);
+      const table = await this.#table(collection);
+      const line = `${JSON.stringify({ k: key, v: value })}\n`;
+      table.records.set(key, JSON.parse(JSON.stringify(value ?? null)));
+      await this.#append(collection, table, line);
     });
   }
 
   async putIfAbsent<T>(collection: string, key: string, value: T): Promise<boolean> {
     return this.#withLock(collection, async () => {
-      const table = await this.#read(collection);
-      if (Object.hasOwn(table, key)) return false;
-      table[key] = value;
-      await writeFileAtomic(this.#path(collection), `${JSON.stringify(table, null, 1)}\n`);
+      const table = await this.#table(collection);
+      if (table.records.has(key)) return false;
+      table.records.set(key, JSON.parse(JSON.stringify(value ?? null)));
+      await this.#append(collection, table, `${JSON.stringify({ k: key, v: value })}\n`);
       return true;
     });
   }
 
   async delete(collection: string, key: string): Promise<void> {
     await this.#withLock(collection, async () => {
-      const table = await this.#read(collection);
-      if (!Object.hasOwn(table, key)) return;
-      delete table[key];
-      await writeFileAtomic(this.#path(collection), `${JSON.stringify(table, null, 1)}\n`);
+      const table = await this.#table(collection);
+      if (!table.records.has(key)) return;
+      table.records.delete(key);
+      await this.#append(collection, table, `${JSON.stringify({ k: key, d: 1 })}\n`);
     });
   }
 
   async list<T>(collection: string, prefix = ''): Promise<StateRecord<T>[]> {
-    const table = await this.#withLock(collection, () => this.#read(collection));
-    return Object.keys(table)
-      .filter((key) => key.startsWith(prefix))
-      .sort()
-      .map((key) => ({ key, value: table[key] as T }));
+    return this.#withLock(collection, async () => {
+      const { records } = await this.#table(collection);
+      return [...records.keys()]
+        .filter((key) => key.startsWith(prefix))
+        .sort()
+        .map((key) => ({ key, value: structuredClone(records.get(key)) as T }));
+    });
   }
+}
+
+/** Replays a log. A torn last line (a crash mid-append) is ignored; damage elsewhere is an error. */
+function parseLog(path: string, text: string, info: { size: number; ino: number }): Table {
+  const records = new Map<string, unknown>();
+  // The last element is '' after a final newline, or a torn fragment: either way not a record.
+  const complete = text.split('\n').slice(0, -1);
+  const torn = text !== '' && !text.endsWith('\n');
+  complete.forEach((line, index) => {
+    let entry: { k?: unknown; v?: unknown; d?: unknown };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch (error) {
+      throw new ValidationError(
+        `${path}:${index + 1}`,
+        'state log line is not JSON; move the file aside to start afresh',
+        {
+          cause: error,
+        },
+      );
+    }
+    if (typeof entry?.k !== 'string') {
+      throw new ValidationError(
+        `${path}:${index + 1}`,
+        'state log line has no string "k"; move the file aside to start afresh',
+      );
+    }
+    if (entry.d !== undefined) records.delete(entry.k);
+    else records.set(entry.k, entry.v);
+  });
+  return { records, lines: complete.length, size: info.size, ino: info.ino, torn };
 }

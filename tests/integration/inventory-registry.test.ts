@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DAY_MS } from '../../core/clock.ts';
+import { FileStateStore } from '../../core/state/FileStateStore.ts';
 import type { PolicyFinding } from '../../functions/findings/Finding.ts';
 import type { InventorySnapshot } from '../../functions/inventory/InventoryItem.ts';
 import { runImagewarden } from '../support/cli.ts';
@@ -153,14 +154,14 @@ describe('inventory with docker-registry (basic auth) and the Elasticsearch fake
     expect(run.stdout.trimEnd().split('\n').at(-1)).toMatch(
       /^inventory: 3 images .*1 invalid images.*; stored$/,
     );
-    const stored = JSON.parse(await readFile(join(dir, 'state', 'inventory.json'), 'utf8')) as {
-      latest: InventorySnapshot;
+    const state = new FileStateStore(join(dir, 'state'));
+    const stored = {
+      latest: (await state.get<InventorySnapshot>('inventory', 'latest')) as InventorySnapshot,
     };
     expect(stored.latest.items).toHaveLength(3);
-    const findings = JSON.parse(await readFile(join(dir, 'state', 'policy-findings.json'), 'utf8')) as Record<
-      string,
-      PolicyFinding
-    >;
+    const findings = Object.fromEntries(
+      (await state.list<PolicyFinding>('policy-findings')).map((r) => [r.key, r.value]),
+    );
     expect(findings[`policy|${registry.host}/team/stale|stale-image`]?.recipient.address).toBe(
       'stale@example.org',
     );

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { FileStateStore } from '../../../../core/state/FileStateStore.ts';
 import { runImagewarden } from '../../../support/cli.ts';
 
 describe('imagewarden inventory (file source, offline)', () => {
@@ -43,8 +44,8 @@ describe('imagewarden inventory (file source, offline)', () => {
       'inventory: 9 images (9 buckets, 44 reports, 0 merged), owners 6 by label / 3 by host / 0 security contact; ' +
         'policy: 4 unapproved registry, 0 stale, 3 no owner, 9 unknown age; failed: 0 invalid images, 0 skipped documents, 1 unresolved; stored',
     );
-    const findings = JSON.parse(await readFile(join(dir, 'state', 'policy-findings.json'), 'utf8')) as object;
-    expect(Object.keys(findings)).toHaveLength(7);
+    const findings = await new FileStateStore(join(dir, 'state')).list('policy-findings');
+    expect(findings).toHaveLength(7);
   });
 
   it('gives the same inventory with --as-of the file time, as JSON, without storing', async () => {

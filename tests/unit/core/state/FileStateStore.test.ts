@@ -47,12 +47,51 @@ describe('FileStateStore', () => {
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('refuses odd collection names and reports a corrupt file by path', async () => {
+  it('refuses odd collection names and reports a damaged log by path and line', async () => {
     const store = new FileStateStore(dir);
     await expect(store.get('../etc', 'x')).rejects.toThrow(RangeError);
-    await writeFile(join(dir, 'acks.json'), '{"truncated":');
+    await writeFile(join(dir, 'acks.jsonl'), '{"k":"a","v":1}\n{"truncated":\n{"k":"b","v":2}\n');
     await expect(store.get('acks', 'x')).rejects.toThrow(ValidationError);
-    await expect(store.get('acks', 'x')).rejects.toThrow(/acks\.json/);
-    expect(await readFile(join(dir, 'acks.json'), 'utf8')).toBe('{"truncated":');
+    await expect(store.get('acks', 'x')).rejects.toThrow(/acks\.jsonl:2/);
+    expect(await readFile(join(dir, 'acks.jsonl'), 'utf8')).toContain('{"truncated":');
+  });
+
+  it('ignores a torn last line left by a crash and keeps appending cleanly after it', async () => {
+    await writeFile(join(dir, 'outbox.jsonl'), '{"k":"m1","v":"sent"}\n{"k":"m2","v":"pen');
+    const store = new FileStateStore(dir);
+    expect(await store.list('outbox')).toEqual([{ key: 'm1', value: 'sent' }]);
+    await store.put('outbox', 'm3', 'pending');
+    expect(await new FileStateStore(dir).list('outbox')).toEqual([
+      { key: 'm1', value: 'sent' },
+      { key: 'm3', value: 'pending' },
+    ]);
+  });
+
+  it('sees what another writer appended to the same directory', async () => {
+    const a = new FileStateStore(dir);
+    const b = new FileStateStore(dir);
+    await a.put('notified', 'k1', 1);
+    expect(await b.get('notified', 'k1')).toBe(1);
+    await b.put('notified', 'k2', 2);
+    await b.delete('notified', 'k1');
+    expect(await a.list('notified')).toEqual([{ key: 'k2', value: 2 }]);
+  });
+
+  it('compacts the log once it is mostly overwritten records, keeping every live value', async () => {
+    const store = new FileStateStore(dir);
+    for (let i = 0; i < 600; i++) await store.put('scan-results', `d${i % 10}`, { attempt: i });
+    const text = await readFile(join(dir, 'scan-results.jsonl'), 'utf8');
+    expect(text.trim().split('\n').length).toBeLessThan(300);
+    const fresh = new FileStateStore(dir);
+    expect(await fresh.get('scan-results', 'd9')).toEqual({ attempt: 599 });
+    expect((await fresh.list('scan-results')).length).toBe(10);
+  });
+
+  it('hands out copies, so callers cannot change stored values by accident', async () => {
+    const store = new FileStateStore(dir);
+    await store.put('acks', 'a1', { reason: 'r' });
+    const got = await store.get<{ reason: string }>('acks', 'a1');
+    if (got) got.reason = 'changed';
+    expect(await store.get('acks', 'a1')).toEqual({ reason: 'r' });
   });
 });

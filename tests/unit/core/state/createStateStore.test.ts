@@ -17,9 +17,9 @@ describe('createStateStore', () => {
       await createStateStore(state).put('acks', 'repo/CVE-1', { by: 'a@example.org' });
 
       // Assess
-      expect(JSON.parse(await readFile(join(dir, 'acks.json'), 'utf8'))).toEqual({
-        'repo/CVE-1': { by: 'a@example.org' },
-      });
+      expect(await readFile(join(dir, 'acks.jsonl'), 'utf8')).toBe(
+        `${JSON.stringify({ k: 'repo/CVE-1', v: { by: 'a@example.org' } })}\n`,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
