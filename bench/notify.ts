@@ -131,22 +131,10 @@ const smtp = await startSmtpServer();
 const mailer = new SmtpMailer({ host: smtp.host, port: smtp.port, secure: false, maxConnections: 4 });
 try {
   const { findings, naive } = fleet();
-  if (fileStore) {
-    // seeding 5,000 records one put at a time (a full rewrite each) would dominate: write the
-    // collection files the way FileStateStore keeps them, in one go each
-    const tables: Record<string, Record<string, Finding>> = { 'vuln-findings': {}, 'policy-findings': {} };
-    for (const f of findings) {
-      const table = tables[f.kind === 'policy' ? 'policy-findings' : 'vuln-findings'];
-      if (table) table[f.key] = f;
-    }
-    for (const [collection, table] of Object.entries(tables)) {
-      writeFileSync(join(dir, `${collection}.json`), JSON.stringify(table));
-    }
-  } else {
-    for (const finding of findings) {
-      const collection = finding.kind === 'policy' ? 'policy-findings' : 'vuln-findings';
-      await store.put(collection, finding.key, finding);
-    }
+  // Seeding goes through the port, one put per finding, as the scan and inventory steps write them.
+  for (const finding of findings) {
+    const collection = finding.kind === 'policy' ? 'policy-findings' : 'vuln-findings';
+    await store.put(collection, finding.key, finding);
   }
   const ports = {
     store,
