@@ -4,7 +4,7 @@
 // how many messages that is against the naive one-alert-per-container-per-finding count.
 // State lives in memory here so the figures show the notify step itself; `-- --file-store`
 // runs the same on the local FileStateStore (one JSON file per collection, fsync per write).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DAY_MS, systemClock } from '../core/clock.ts';
