@@ -32,10 +32,10 @@ locals {
 
   # Which secrets each function reads (resolved lazily, when the step needs the credential).
   function_secrets = {
-    inventory     = compact([lookup(local.secret_arn, "elasticsearch-api-key", ""), lookup(local.secret_arn, "nivlheim-api-key", ""), lookup(local.secret_arn, "registry-docker-config", "")])
+    # inventory also pages through the Clair notifications the webhook recorded (Clair PSK).
+    inventory     = compact([lookup(local.secret_arn, "elasticsearch-api-key", ""), lookup(local.secret_arn, "nivlheim-api-key", ""), lookup(local.secret_arn, "registry-docker-config", ""), lookup(local.secret_arn, "clair-psk", "")])
     scan-worker   = compact([lookup(local.secret_arn, "clair-psk", ""), lookup(local.secret_arn, "registry-docker-config", "")])
-    # notify also pages through Clair notifications the webhook recorded (Clair PSK).
-    notify        = compact([local.secret_arn["ack-hmac-key"], lookup(local.secret_arn, "nivlheim-api-key", ""), lookup(local.secret_arn, "clair-psk", "")])
+    notify        = compact([local.secret_arn["ack-hmac-key"], lookup(local.secret_arn, "nivlheim-api-key", "")])
     ack           = [local.secret_arn["ack-hmac-key"]]
     clair-webhook = compact([lookup(local.secret_arn, "clair-psk", "")])
   }

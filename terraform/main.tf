@@ -1,10 +1,11 @@
 # Names and settings shared by the files of this module. The five functions are the files in
 # functions/handlers/ (bundled by `npm run build` into dist/lambda/<function>/index.mjs):
-#   inventory      schedule -> inventory + policy -> one SQS message per in-use digest
+#   inventory      schedule -> inventory + policy, pending Clair notifications -> one SQS
+#                  message per in-use digest
 #   scan-worker    SQS batch -> Clair index + vulnerability report per digest
 #   notify         schedule -> one digest email per owner through SES
 #   ack            function URL: one-click acknowledgement links from the emails
-#   clair-webhook  function URL: Clair's notifier webhook (new vulnerabilities)
+#   clair-webhook  function URL: Clair's notifier webhook (records new-vulnerability notices)
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}

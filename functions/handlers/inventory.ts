@@ -1,15 +1,22 @@
 // Lambda entry point, started by EventBridge Scheduler: build the in-use inventory, run the
-// policy checks, store both, retire findings of images no longer running, then put one SQS
-// message per unique in-use digest on the scan queue (the scan-worker function takes them).
+// policy checks, store both, retire findings of images no longer running, process the Clair
+// notifications the webhook recorded (marking affected in-use images, whose reports the scan
+// then reads again), then put one SQS message per unique in-use digest on the scan queue
+// (the scan-worker function takes them).
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { enqueueMessages, type SqsSender } from '../../core/aws/sqsEnqueue.ts';
+import { errorMessage } from '../../core/errors.ts';
+import { defaultSleep } from '../../core/retry.ts';
 import { buildInventory } from '../inventory/buildInventory.ts';
 import { type InventorySetup, inventoryFromConfig } from '../inventory/fromConfig.ts';
 import { saveInventory } from '../inventory/inventoryStore.ts';
 import { checkPolicy } from '../policy/checkPolicy.ts';
 import { savePolicyFindings } from '../policy/policyStore.ts';
+import { clairPsk, clairScannerFromConfig } from '../scan/fromConfig.ts';
+import type { Scanner } from '../scan/Scanner.ts';
 import { scanQueueUrl } from './lib/environment.ts';
 import { ScheduleEvent } from './lib/events.ts';
+import { type PendingResult, processPendingNotifications } from './lib/pendingNotifications.ts';
 import { withRegistryCredentials } from './lib/registryCredentials.ts';
 import { retireUnusedFindings } from './lib/repositoryFindings.ts';
 import { createRuntime, once, type Runtime } from './lib/runtime.ts';
@@ -20,6 +27,9 @@ export interface InventoryHandlerDeps {
   /** The inventory step's ports (Elasticsearch or file source, registry, host owners). */
   setup: (runtime: Runtime) => Promise<InventorySetup>;
   queue: (runtime: Runtime) => { client: SqsSender; queueUrl: string };
+  /** Clair, to page through recorded notifications; undefined when no Clair is configured. */
+  scanner: (runtime: Runtime) => Promise<{ scanner: Scanner; psk?: Uint8Array } | undefined>;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface InventoryRunSummary {
@@ -34,6 +44,7 @@ export interface InventoryRunSummary {
   partialShards: boolean;
   policy: { findings: number; cleared: number };
   findingsRetired: number;
+  notifications: PendingResult;
 }
 
 export function createInventoryHandler(deps: InventoryHandlerDeps) {
@@ -54,6 +65,8 @@ export function createInventoryHandler(deps: InventoryHandlerDeps) {
     const findingsRetired = inventory.partialShards
       ? 0
       : await retireUnusedFindings(store, inventory.snapshot);
+
+    const notifications = await processNotifications(deps, runtime);
 
     const targets = new Map<string, ScanMessage>();
     for (const item of inventory.snapshot.items) {
@@ -83,8 +96,10 @@ export function createInventoryHandler(deps: InventoryHandlerDeps) {
       partialShards: inventory.partialShards !== undefined,
       policy: { findings: policy.findings.length, cleared: saved.cleared },
       findingsRetired,
+      notifications,
     };
-    const degraded = summary.enqueueFailed > 0 || summary.partialShards || summary.invalid > 0;
+    const degraded =
+      summary.enqueueFailed > 0 || summary.partialShards || summary.invalid > 0 || notifications.failed > 0;
     logger[degraded ? 'warn' : 'info'](summary, 'inventory run finished');
     if (messages.length > 0 && enqueued.sent === 0) {
       // Nothing reached the queue: no scan happens this cycle. Fail loudly so Lambda retries.
@@ -96,6 +111,22 @@ export function createInventoryHandler(deps: InventoryHandlerDeps) {
   };
 }
 
+/** Pending Clair notifications; a Clair problem leaves them pending and does not stop the run. */
+async function processNotifications(deps: InventoryHandlerDeps, runtime: Runtime): Promise<PendingResult> {
+  const { store, clock, logger, config } = runtime;
+  try {
+    const clair = await deps.scanner(runtime);
+    if (!clair) return { processed: 0, marked: 0, failed: 0 };
+    return await processPendingNotifications(
+      { scanner: clair.scanner, store, clock, logger, sleep: deps.sleep ?? defaultSleep },
+      { ...(clair.psk ? { psk: clair.psk } : {}), pageSize: config.scan.webhook.pageSize },
+    );
+  } catch (error) {
+    logger.warn({ err: errorMessage(error) }, 'Clair notifications left pending');
+    return { processed: 0, marked: 0, failed: 1 };
+  }
+}
+
 const runtime = once(() => withRegistryCredentials(createRuntime(process.env, 'inventory')));
 // SDK clients resolve region and credentials lazily, on the first call.
 const sqs = new SQSClient({});
@@ -104,4 +135,12 @@ export const handler = createInventoryHandler({
   runtime,
   setup: (rt) => inventoryFromConfig(rt.config, { clock: rt.clock, logger: rt.logger, secrets: rt.secrets }),
   queue: (rt) => ({ client: sqs, queueUrl: scanQueueUrl(rt.env) }),
+  scanner: async (rt) => {
+    if (!rt.config.scan.clair) return undefined;
+    const psk = await clairPsk(rt.config, rt.secrets);
+    return {
+      scanner: await clairScannerFromConfig(rt.config, { secrets: rt.secrets, logger: rt.logger }),
+      ...(psk ? { psk } : {}),
+    };
+  },
 });

@@ -1,28 +1,21 @@
-// Lambda entry point, started by EventBridge Scheduler: first process the Clair notifications
-// the webhook recorded (they mark in-use images for re-notification), then run the notify
-// step: one digest email per recipient through SES, queued in the state store before
-// sending so a timeout or throttle leaves the rest pending for the next run.
+// Lambda entry point, started by EventBridge Scheduler: the notify step, one digest email per
+// recipient through SES, queued in the state store before sending so a timeout or throttle
+// leaves the rest pending for the next run.
 import { defaultSleep } from '../../core/retry.ts';
 import { fileAcksFromConfig, mailerFromConfig, notifyOptionsFromConfig } from '../notify/fromConfig.ts';
 import type { Mailer } from '../notify/Mailer.ts';
 import { notify } from '../notify/notify.ts';
-import { clairPsk, clairScannerFromConfig } from '../scan/fromConfig.ts';
-import type { Scanner } from '../scan/Scanner.ts';
 import { ScheduleEvent } from './lib/events.ts';
-import { type PendingResult, processPendingNotifications } from './lib/pendingNotifications.ts';
 import { createRuntime, once, type Runtime } from './lib/runtime.ts';
 
 export interface NotifyHandlerDeps {
   runtime: () => Promise<Runtime>;
   mailer: (runtime: Runtime) => Promise<Mailer>;
-  /** Clair, to page through recorded notifications; undefined when no Clair is configured. */
-  scanner: (runtime: Runtime) => Promise<{ scanner: Scanner; psk?: Uint8Array } | undefined>;
   sleep?: (ms: number) => Promise<void>;
 }
 
 export interface NotifyRunSummary {
   runId: string;
-  notifications: PendingResult;
   findings: number;
   composed: number;
   carriedOver: number;
@@ -42,15 +35,6 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
     const runId = `notify-${now.toISOString().slice(0, 16)}`;
     const sleep = deps.sleep ?? defaultSleep;
 
-    let notifications: PendingResult = { processed: 0, marked: 0, failed: 0 };
-    const clair = await deps.scanner(runtime);
-    if (clair) {
-      notifications = await processPendingNotifications(
-        { scanner: clair.scanner, store, clock, logger, sleep },
-        { ...(clair.psk ? { psk: clair.psk } : {}), pageSize: config.scan.webhook.pageSize },
-      );
-    }
-
     const mailer = await deps.mailer(runtime);
     try {
       const summary = await notify(
@@ -59,7 +43,6 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
       );
       const result: NotifyRunSummary = {
         runId,
-        notifications,
         findings: summary.findings,
         composed: summary.composed,
         carriedOver: summary.carriedOver,
@@ -67,7 +50,7 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
         pending: summary.pending,
         refused: summary.permanentFailures.length,
       };
-      const degraded = result.pending > 0 || result.refused > 0 || notifications.failed > 0;
+      const degraded = result.pending > 0 || result.refused > 0;
       logger[degraded ? 'warn' : 'info'](
         { ...result, job: input.success ? input.data.job : undefined },
         'notify run finished',
@@ -84,12 +67,4 @@ const runtime = once(() => createRuntime(process.env, 'notify'));
 export const handler = createNotifyHandler({
   runtime,
   mailer: (rt) => mailerFromConfig(rt.config, rt.secrets),
-  scanner: async (rt) => {
-    if (!rt.config.scan.clair) return undefined;
-    const psk = await clairPsk(rt.config, rt.secrets);
-    return {
-      scanner: await clairScannerFromConfig(rt.config, { secrets: rt.secrets, logger: rt.logger }),
-      ...(psk ? { psk } : {}),
-    };
-  },
 });

@@ -243,6 +243,8 @@ describe('the scheduled cycle on dynalite', () => {
         setup: (rt) =>
           inventoryFromConfig(rt.config, { clock, logger: rt.logger, secrets: rt.secrets, offline: true }),
         queue: () => ({ client: sqs.client, queueUrl: sqs.queueUrl }),
+        scanner: async () => ({ scanner: world.ports.scanner }),
+        sleep: world.sleep,
       });
       const worker = createScanWorkerHandler({
         runtime: async () => runtime,
@@ -251,7 +253,6 @@ describe('the scheduled cycle on dynalite', () => {
       const notify = createNotifyHandler({
         runtime: async () => runtime,
         mailer: async () => mailer,
-        scanner: async () => undefined,
         sleep: world.sleep,
       });
       const cycle = async () => {

@@ -1,8 +1,9 @@
 // Clair notifications received by the webhook function, waiting to be processed. Clair writes
 // its delivery receipt only after our 200, and a Lambda is frozen once it has answered, so
 // the webhook cannot page and DELETE the notification itself (as `serve-webhook` does after
-// responding). It records the notification here; the notify function processes the pending
-// ones at the start of its run, just before it reads the re-notification marks they produce.
+// responding). It records the notification here; the hourly inventory function processes the
+// pending ones before it fans out the scans, and scanDigest then reads the reports of the
+// images they marked again, so the next notify run has the new findings.
 import { errorMessage } from '../../../core/errors.ts';
 import type { StateStore } from '../../../core/state/StateStore.ts';
 import { NotifierWebhookBody } from '../../scan/ClairReports.ts';

@@ -26,6 +26,7 @@ function setup(options: { refuseAll?: boolean } = {}) {
         offline: true,
       }),
     queue: () => ({ client: sqs.client, queueUrl: sqs.queueUrl }),
+    scanner: async () => undefined,
   });
   return { runtime, sqs, handler };
 }

@@ -1,172 +1,167 @@
-// Clair webhook function + notify function together: the Clair fake POSTs a notification to
-// the webhook handler (through a loopback HTTP server that turns requests into function URL
-// events), the notify run pages through it, deletes it and mails the owner one digest.
+// Clair webhook -> inventory -> scan worker -> notify, against the Clair protocol fake: a
+// notification about a new vulnerability in an in-use image reaches its owner in the next
+// cycle, even though the stored report is still fresh (the mark makes the scan read it again).
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HOUR_MS } from '../../../../core/clock.ts';
 import { createClairWebhookHandler } from '../../../../functions/handlers/clair-webhook.ts';
+import { createInventoryHandler } from '../../../../functions/handlers/inventory.ts';
+import type { FunctionUrlResult } from '../../../../functions/handlers/lib/events.ts';
 import { PENDING_NOTIFICATIONS } from '../../../../functions/handlers/lib/pendingNotifications.ts';
-import type { Runtime } from '../../../../functions/handlers/lib/runtime.ts';
 import { createNotifyHandler } from '../../../../functions/handlers/notify.ts';
 import { createScanWorkerHandler } from '../../../../functions/handlers/scan-worker.ts';
-import { saveInventory } from '../../../../functions/inventory/inventoryStore.ts';
-import { packagesLayer } from '../../../support/clair-fake.ts';
-import { item, type ScanWorld, scanWorld, snapshot } from '../scan/scan-fixtures.ts';
-import { RecordingMailer, scheduleEvent, sqsEvent, testRuntime, urlEvent } from './support.ts';
+import { inventoryFromConfig } from '../../../../functions/inventory/fromConfig.ts';
+import { type FakeVulnerability, packagesLayer } from '../../../support/clair-fake.ts';
+import { type ScanWorld, scanWorld } from '../scan/scan-fixtures.ts';
+import {
+  fakeSqs,
+  RecordingMailer,
+  scheduleEvent,
+  sqsEvent,
+  testRuntime,
+  urlEvent,
+  writeFleet,
+} from './support.ts';
 
 let world: ScanWorld | undefined;
 let server: Server | undefined;
+let dir: string | undefined;
 afterEach(async () => {
   const s = server;
   if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   await world?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
   server = undefined;
   world = undefined;
+  dir = undefined;
 });
 
 /** Serves a function URL handler on loopback, as the Lambda URL would. */
-async function serve(
-  handler: (event: unknown) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>,
-) {
-  server = createServer((req, res) => {
+async function serve(handler: (event: unknown) => Promise<FunctionUrlResult>): Promise<string> {
+  const s = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-      void handler(
-        urlEvent({
-          method: req.method ?? 'GET',
-          path: url.pathname,
-          query: url.search.slice(1),
-          body: Buffer.concat(chunks).toString(),
-          headers,
-        }),
-      ).then((r) => res.writeHead(r.statusCode, r.headers).end(r.body));
+      const event = urlEvent({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.search.slice(1),
+        body: Buffer.concat(chunks).toString(),
+        headers,
+      });
+      void handler(event).then((r) => res.writeHead(r.statusCode, r.headers).end(r.body));
     });
   });
-  const s = server;
+  server = s;
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
   return `http://127.0.0.1:${(s.address() as AddressInfo).port}/`;
 }
 
 async function setup() {
-  world = await scanWorld();
+  const vulnerabilities: Record<string, FakeVulnerability[]> = {
+    openssl: [{ name: 'CVE-2026-0001', normalizedSeverity: 'Critical', fixedIn: '3.0.9' }],
+  };
+  world = await scanWorld({ vulnerabilities });
   const w = world;
-  const repo = `${w.registry}/team/app`;
+  dir = await mkdtemp(join(tmpdir(), 'iw-cycle-'));
   const digest = w.images.addImage([packagesLayer([{ name: 'openssl', version: '3.0.1' }])]);
-  await saveInventory(w.store, snapshot([item(repo, digest)]));
-  const runtime: Runtime = testRuntime(
-    { scan: { clair: { url: w.fake.url } }, owners: { securityContact: 'security@example.org' } },
+  const fleet = join(dir, 'fleet.ndjson');
+  await writeFleet(
+    fleet,
+    [{ host: 'web01.example.org', image: `${w.registry}/team/app:1.0`, digest, owner: 'team@example.org' }],
+    w.clock.now(),
+  );
+  const runtime = testRuntime(
+    { inventory: { source: 'file', file: fleet }, scan: { clair: { url: w.fake.url } } },
     { store: w.store, clock: w.clock },
   );
+  const sqs = fakeSqs();
   const mailer = new RecordingMailer();
-  const webhook = createClairWebhookHandler({ runtime: async () => runtime, psk: async () => undefined });
+  const inventory = createInventoryHandler({
+    runtime: async () => runtime,
+    setup: (rt) =>
+      inventoryFromConfig(rt.config, {
+        clock: rt.clock,
+        logger: rt.logger,
+        secrets: rt.secrets,
+        offline: true,
+      }),
+    queue: () => ({ client: sqs.client, queueUrl: sqs.queueUrl }),
+    scanner: async () => ({ scanner: w.ports.scanner }),
+    sleep: w.sleep,
+  });
   const worker = createScanWorkerHandler({ runtime: async () => runtime, ports: async () => w.ports });
   const notify = createNotifyHandler({
     runtime: async () => runtime,
     mailer: async () => mailer,
-    scanner: async () => ({ scanner: w.ports.scanner }),
     sleep: w.sleep,
   });
-  await worker(sqsEvent([{ messageId: 'm1', body: JSON.stringify({ v: 1, digest, repository: repo }) }]));
-  return { w, repo, digest, runtime, mailer, webhook, notify };
+  const webhook = createClairWebhookHandler({ runtime: async () => runtime, psk: async () => undefined });
+  const cycle = async () => {
+    const taken = sqs.bodies.length;
+    const inv = await inventory(scheduleEvent('inventory'));
+    await worker(sqsEvent(sqs.bodies.slice(taken).map((body, i) => ({ messageId: `m${taken + i}`, body }))));
+    const mail = await notify(scheduleEvent('notify'));
+    w.clock.advance(HOUR_MS);
+    return { inv, mail };
+  };
+  return { w, digest, runtime, mailer, webhook, cycle, vulnerabilities };
 }
 
-describe('clair-webhook and notify handlers', () => {
-  it('records a notification, then the notify run processes it, deletes it and mails the owner once', async () => {
-    // Prepare
-    const { w, digest, runtime, mailer, webhook, notify } = await setup();
-    const url = await serve(webhook);
+describe('Clair notification through the scheduled cycle', () => {
+  it('mails the owner about a vulnerability Clair notified, in the next cycle', async () => {
+    // Prepare: one cycle mails the known finding
+    const { w, digest, runtime, mailer, webhook, cycle, vulnerabilities } = await setup();
+    const first = await cycle();
 
-    // Act: Clair delivers (its receipt is written after our 200), later the notify run starts
-    const status = await w.fake.notify(url, 'n-1', [
-      { manifest: digest, vulnerability: 'CVE-2026-0001', severity: 'Critical' },
+    // Act: Clair learns of a new vulnerability and notifies the webhook; its receipt follows our 200
+    vulnerabilities.openssl?.push({ name: 'CVE-2026-0042', normalizedSeverity: 'High', fixedIn: '3.0.10' });
+    const status = await w.fake.notify(await serve(webhook), 'n-1', [
+      { manifest: digest, vulnerability: 'CVE-2026-0042', severity: 'High' },
     ]);
-    const pendingAfterWebhook = await runtime.store.list(PENDING_NOTIFICATIONS);
+    const pending = (await runtime.store.list(PENDING_NOTIFICATIONS)).map((p) => p.key);
     const record = w.fake.notifications.get('n-1');
     if (record) record.receipt = true;
-    const first = await notify(scheduleEvent('notify'));
-    const second = await notify(scheduleEvent('notify'));
+    const second = await cycle();
+    const third = await cycle();
 
     // Assess
+    expect(first.mail.sent).toBe(1);
     expect(status).toBe(200);
-    expect(pendingAfterWebhook.map((p) => p.key)).toEqual(['n-1']);
-    expect(first.notifications).toEqual({ processed: 1, marked: 1, failed: 0 });
+    expect(pending).toEqual(['n-1']);
+    expect(second.inv.notifications).toEqual({ processed: 1, marked: 1, failed: 0 });
     expect(w.fake.notifications.get('n-1')?.deleted).toBe(true);
     expect(await runtime.store.list(PENDING_NOTIFICATIONS)).toEqual([]);
-    expect(mailer.sent.map((m) => m.to)).toEqual(['team@example.org']);
-    expect(mailer.sent[0]?.text).toContain('CVE-2026-0001');
-    expect(first).toMatchObject({ sent: 1, pending: 0, refused: 0 });
-    expect(second).toMatchObject({
-      sent: 0,
-      composed: 0,
-      notifications: { processed: 0, marked: 0, failed: 0 },
-    });
-    expect(mailer.closed).toBe(true);
+    expect(second.mail.sent).toBe(1);
+    expect(mailer.sent[1]?.to).toBe('team@example.org');
+    expect(mailer.sent[1]?.text).toContain('CVE-2026-0042');
+    expect(mailer.sent[1]?.text).not.toContain('CVE-2026-0001');
+    expect(third.mail.sent).toBe(0);
   });
 
-  it('keeps a notification pending when Clair has no delivery receipt yet, and finishes it next run', async () => {
+  it('keeps a notification pending while Clair has no delivery receipt, and finishes it next run', async () => {
     // Prepare
-    const { w, runtime, digest, webhook, notify } = await setup();
+    const { w, runtime, digest, webhook, cycle } = await setup();
     await w.fake.notify(await serve(webhook), 'n-2', [{ manifest: digest, vulnerability: 'CVE-2026-0001' }], {
       receiptDelayMs: 3_600_000,
     });
 
     // Act
-    const early = await notify(scheduleEvent('notify'));
+    const early = await cycle();
     const record = w.fake.notifications.get('n-2');
     if (record) record.receipt = true;
-    const later = await notify(scheduleEvent('notify'));
+    const later = await cycle();
 
     // Assess
-    expect(early.notifications.failed).toBe(1);
-    expect(later.notifications.processed).toBe(1);
+    expect(early.inv.notifications.failed).toBe(1);
+    expect(later.inv.notifications.processed).toBe(1);
     expect(w.fake.notifications.get('n-2')?.deleted).toBe(true);
-    expect(await runtime.store.list(PENDING_NOTIFICATIONS)).toEqual([]);
-  });
-
-  it('answers bad webhook requests without recording anything, and dedupes redeliveries', async () => {
-    // Prepare
-    const { runtime, webhook } = await setup();
-    const body = JSON.stringify({
-      notification_id: 'n-3',
-      callback: 'http://clair/notifier/api/v1/notification/n-3',
-    });
-
-    // Act
-    const get = await webhook(urlEvent({ method: 'GET' }));
-    const notJson = await webhook(urlEvent({ method: 'POST', body: 'not json' }));
-    const missing = await webhook(urlEvent({ method: 'POST', body: '{"callback":"x"}' }));
-    const first = await webhook(urlEvent({ method: 'POST', body, base64: true }));
-    const again = await webhook(urlEvent({ method: 'POST', body }));
-
-    // Assess
-    expect([get.statusCode, notJson.statusCode, missing.statusCode]).toEqual([405, 400, 400]);
-    expect([first.statusCode, again.statusCode]).toEqual([200, 200]);
-    expect(JSON.parse(again.body)).toEqual({ duplicate: true });
-    expect((await runtime.store.list(PENDING_NOTIFICATIONS)).map((p) => p.key)).toEqual(['n-3']);
-  });
-
-  it('refuses a webhook whose JWT does not verify when a PSK is configured', async () => {
-    // Prepare
-    const { runtime } = await setup();
-    const webhook = createClairWebhookHandler({
-      runtime: async () => runtime,
-      psk: async () => Buffer.from('a-pre-shared-key-of-enough-length'),
-    });
-
-    // Act
-    const response = await webhook(
-      urlEvent({
-        method: 'POST',
-        headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.bad' },
-        body: JSON.stringify({ notification_id: 'n-4', callback: 'http://clair/x' }),
-      }),
-    );
-
-    // Assess
-    expect(response.statusCode).toBe(401);
     expect(await runtime.store.list(PENDING_NOTIFICATIONS)).toEqual([]);
   });
 });

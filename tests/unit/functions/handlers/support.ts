@@ -2,6 +2,7 @@
 // DynamoDB state store on an in-memory document client, a manual clock and a silent logger;
 // real-shaped Lambda events (SQS batch, function URL 2.0, EventBridge Scheduler input); an
 // SQS fake; a Mailer that records what it is given.
+import { writeFile } from 'node:fs/promises';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SqsSender } from '../../../../core/aws/sqsEnqueue.ts';
 import { ManualClock } from '../../../../core/clock.ts';
@@ -142,4 +143,27 @@ export class RecordingMailer implements Mailer {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/** Writes an NDJSON fleet export (ECS container documents) for the inventory's file source. */
+export async function writeFleet(
+  path: string,
+  containers: Array<{ host: string; image: string; digest: string; owner: string }>,
+  /** Documents are reported in the minutes before this (the inventory refuses future ones). */
+  now: Date,
+): Promise<void> {
+  const lines = containers.map((c, i) =>
+    JSON.stringify({
+      '@timestamp': new Date(now.getTime() - (containers.length - i) * 60_000).toISOString(),
+      host: { name: c.host },
+      container: {
+        id: String(i + 1)
+          .repeat(64)
+          .slice(0, 64),
+        image: { name: c.image, tag: [c.image.split(':').pop()], hash: { all: [c.digest] } },
+        labels: { owner: c.owner },
+      },
+    }),
+  );
+  await writeFile(path, `${lines.join('\n')}\n`);
 }
