@@ -117,6 +117,17 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
     if (result.samplePaths.length < sampleSize) result.samplePaths.push(path);
   };
 
+  // Drifted files are written in groups: one setfattr per group, each path re-checked first.
+  let queued: LabelWrite[] = [];
+  const queueDrift = async (writes: LabelWrite[], final = false): Promise<void> => {
+    if (!options.relabel) return;
+    queued.push(...writes);
+    if (queued.length >= 2000 || (final && queued.length > 0)) {
+      const group = queued;
+      queued = [];
+      await writeDrift(group);
+    }
+  };
   const writeDrift = async (writes: LabelWrite[]): Promise<void> => {
     const relabel = options.relabel;
     if (!relabel || writes.length === 0) return;
@@ -176,7 +187,7 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
         if (verdict.relabelTo !== undefined) writes.push({ path, label: verdict.relabelTo });
       }
     }
-    await writeDrift(writes);
+    await queueDrift(writes);
   };
 
   // Fast path: one recursive getfattr when a mount table that knows this volume's mount shows
@@ -199,6 +210,7 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
       }
       return true;
     });
+    await queueDrift([], true);
     return result;
   }
 
@@ -282,6 +294,7 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
   }
   await flush();
   await Promise.all(inflight);
+  await queueDrift([], true);
   return result;
 }
 
