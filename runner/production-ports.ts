@@ -1,13 +1,15 @@
 // Builds the production adapters of a node pass from config: the Kubernetes API
 // (kubeconfig file for local use, else the in-cluster ServiceAccount), Docker Engine on its
 // socket, and one registry client per credential set.
+
 import { KubeConfig } from '@kubernetes/client-node';
 import { systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config/schema.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { CredentialStore } from '../core/registry/credentials.ts';
-import { RegistryClient } from '../core/registry/RegistryClient.ts';
+import { registryClientFor } from '../core/registry/fromConfig.ts';
+import type { RegistryClient } from '../core/registry/RegistryClient.ts';
 import { KubeClusterReader } from './cluster/KubeClusterReader.ts';
 import type { NodePassPorts } from './node-pass.ts';
 import { DockerImageRuntime } from './runtime/DockerImageRuntime.ts';
@@ -42,15 +44,7 @@ export function productionPorts(config: Config, logger: Logger): NodePassPorts {
     registryFor: (key: string, credentials: CredentialStore) => {
       let client = clients.get(key);
       if (!client) {
-        client = new RegistryClient({
-          credentials,
-          insecure: config.registry.insecure,
-          platform: config.registry.platform,
-          timeoutMs: config.registry.requestTimeout,
-          pingTimeoutMs: config.registry.pingTimeout,
-          retries: config.registry.retries,
-          logger,
-        });
+        client = registryClientFor(config, credentials, logger);
         clients.set(key, client);
       }
       return client;

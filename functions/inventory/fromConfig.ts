@@ -1,12 +1,12 @@
 // Building the inventory step's ports and options from the config, shared by the CLI, `run`
 // and the Lambda handler. Secrets are resolved here, at the moment they are needed.
+
 import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config/schema.ts';
 import { resolveSecret, type SecretSources } from '../../core/config/secrets.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { CredentialStore } from '../../core/registry/credentials.ts';
-import { RegistryClient } from '../../core/registry/RegistryClient.ts';
+import { registryClientFromConfig } from '../../core/registry/fromConfig.ts';
 import type { HostOwnerDirectory } from '../owners/HostOwnerDirectory.ts';
 import { NivlheimHostOwners } from '../owners/NivlheimHostOwners.ts';
 import { StaticHostOwners } from '../owners/StaticHostOwners.ts';
@@ -66,20 +66,7 @@ export async function imageMetadataFromConfig(
   offline: boolean,
 ): Promise<ImageMetadata> {
   if (offline) return offlineImageMetadata;
-  const credentials = config.registry.dockerConfig
-    ? await CredentialStore.fromDockerConfigFile(config.registry.dockerConfig)
-    : CredentialStore.empty();
-  return new RegistryImageMetadata(
-    new RegistryClient({
-      credentials,
-      insecure: config.registry.insecure,
-      platform: config.registry.platform,
-      timeoutMs: config.registry.requestTimeout,
-      pingTimeoutMs: config.registry.pingTimeout,
-      retries: config.registry.retries,
-      logger,
-    }),
-  );
+  return new RegistryImageMetadata(await registryClientFromConfig(config, logger));
 }
 
 export async function hostOwnersFromConfig(

@@ -1,13 +1,13 @@
 // Builds the scan step's ports and options from the config, for the CLI and the Lambda
 // handlers: the Clair adapter (PSK resolved from its secret reference), the registry client
 // as the ManifestSource, and the driver's options.
+
 import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config/schema.ts';
 import { resolveSecret, type SecretSources } from '../../core/config/secrets.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { CredentialStore } from '../../core/registry/credentials.ts';
-import { RegistryClient } from '../../core/registry/RegistryClient.ts';
+import { registryClientFromConfig } from '../../core/registry/fromConfig.ts';
 import type { StateStore } from '../../core/state/StateStore.ts';
 import { ClairScanner } from './ClairScanner.ts';
 import type { ScanPorts } from './scanDigest.ts';
@@ -52,18 +52,7 @@ export async function scanPortsFromConfig(
   config: Config,
   deps: { secrets: SecretSources; logger: Logger; store: StateStore; clock: Clock },
 ): Promise<ScanPorts> {
-  const credentials = config.registry.dockerConfig
-    ? await CredentialStore.fromDockerConfigFile(config.registry.dockerConfig)
-    : CredentialStore.empty();
-  const registry = new RegistryClient({
-    credentials,
-    insecure: config.registry.insecure,
-    platform: config.registry.platform,
-    timeoutMs: config.registry.requestTimeout,
-    pingTimeoutMs: config.registry.pingTimeout,
-    retries: config.registry.retries,
-    logger: deps.logger,
-  });
+  const registry = await registryClientFromConfig(config, deps.logger);
   return {
     scanner: await clairScannerFromConfig(config, deps),
     manifests: registry,
