@@ -6,77 +6,14 @@
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { LabelRead, LabelStore, LabelWrite } from './LabelStore.ts';
-import { formatLevel, isSharedLevel, levelsEqual, type MlsLevel, parseContext, withLevel } from './mcs.ts';
-import { type MountEntry, mountOf, singleContext } from './mountinfo.ts';
+import { checkSingleContext, judge, type Verdict } from './label-verdict.ts';
+import { mountOf, singleContext } from './mountinfo.ts';
 import { isInside, refusalReason } from './safe-paths.ts';
+import { emptyResult, type VolumeCheckOptions, type VolumeCheckResult } from './volume-check-types.ts';
 
-export interface VolumeCheckOptions {
-  root: string;
-  expected: MlsLevel;
-  labels: LabelStore;
-  clock: Clock;
-  fileBudget: number;
-  timeBudgetMs: number;
-  /** The node's mounts, to spot single-context mounts; omit to treat every volume per file. */
-  mounts?: readonly MountEntry[];
-  /** Set only when relabelling is enabled: the roots writes must stay inside. */
-  relabel?: { roots: readonly string[] };
-  batchSize?: number;
-  sampleSize?: number;
-}
-
-export interface VolumeCheckResult {
-  root: string;
-  /** refused: the root is a symlink or unreadable; skipped: not a directory (a file mount). */
-  mode: 'per-file' | 'single-context' | 'refused' | 'skipped';
-  /** per-file volumes: walked in Node (`node`) or by one recursive getfattr (`recursive`). */
-  walk?: 'node' | 'recursive';
-  checked: number;
-  matching: number;
-  /** Plain `s0`: the shared level container_t may also write (`:z` volumes). */
-  shared: number;
-  unlabelled: number;
-  drifted: number;
-  /** Labels that do not parse as user:role:type:level. */
-  malformed: number;
-  errors: number;
-  symlinksSkipped: number;
-  /** Directories on another file system, not entered. */
-  mountsSkipped: string[];
-  /** Wrong level (or raw label) -> number of files. */
-  wrongLevels: Record<string, number>;
-  samplePaths: string[];
-  stoppedEarly?: 'file-budget' | 'time-budget';
-  relabelled: number;
-  relabelFailed: number;
-  relabelRefused: number;
-  /** For single-context mounts: the context found; for refused roots: why. */
-  note?: string;
-}
-
-function emptyResult(root: string): VolumeCheckResult {
-  return {
-    root,
-    mode: 'per-file',
-    checked: 0,
-    matching: 0,
-    shared: 0,
-    unlabelled: 0,
-    drifted: 0,
-    malformed: 0,
-    errors: 0,
-    symlinksSkipped: 0,
-    mountsSkipped: [],
-    wrongLevels: {},
-    samplePaths: [],
-    relabelled: 0,
-    relabelFailed: 0,
-    relabelRefused: 0,
-  };
-}
+export type { VolumeCheckOptions, VolumeCheckResult } from './volume-check-types.ts';
 
 export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCheckResult> {
   const { expected, labels, clock } = options;
@@ -296,61 +233,4 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
   await Promise.all(inflight);
   await queueDrift([], true);
   return result;
-}
-
-type Verdict =
-  | { kind: 'match' }
-  | { kind: 'shared' }
-  | { kind: 'drift'; seen: string; relabelTo: string }
-  | { kind: 'malformed'; seen: string; relabelTo: undefined };
-
-function judge(label: string, expected: MlsLevel): Verdict {
-  let context: ReturnType<typeof parseContext>;
-  try {
-    context = parseContext(label);
-  } catch {
-    return { kind: 'malformed', seen: label, relabelTo: undefined };
-  }
-  if (context.level && levelsEqual(context.level, expected)) return { kind: 'match' };
-  if (context.level && isSharedLevel(context.level)) return { kind: 'shared' };
-  const seen = context.level ? formatLevel(context.level) : (context.rawLevel ?? '(no level)');
-  return { kind: 'drift', seen, relabelTo: withLevel(context, expected) };
-}
-
-async function checkSingleContext(
-  result: VolumeCheckResult,
-  single: string | true,
-  options: VolumeCheckOptions,
-): Promise<VolumeCheckResult> {
-  const out: VolumeCheckResult = { ...result, mode: 'single-context', checked: 1 };
-  let label: string;
-  if (single === true) {
-    const read = (await options.labels.read([result.root])).get(result.root);
-    if (read?.kind !== 'label') {
-      return {
-        ...out,
-        unlabelled: read?.kind === 'absent' ? 1 : 0,
-        errors: read?.kind === 'error' ? 1 : 0,
-        note: 'mount root has no readable label',
-      };
-    }
-    label = read.label;
-  } else {
-    label = single;
-  }
-  out.note = `single-context mount, context ${label}`;
-  try {
-    const context = parseContext(label, result.root);
-    if (context.level && levelsEqual(context.level, options.expected)) out.matching = 1;
-    else {
-      const seen = context.level ? formatLevel(context.level) : (context.rawLevel ?? '(no level)');
-      out.drifted = 1;
-      out.wrongLevels[seen] = 1;
-      out.samplePaths.push(result.root);
-    }
-  } catch {
-    out.malformed = 1;
-    out.wrongLevels[label] = 1;
-  }
-  return out;
 }

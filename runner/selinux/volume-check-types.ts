@@ -1,0 +1,71 @@
+// The options and result of one volume check (checkVolume), shared by its two walks and the
+// single-context check.
+import type { Clock } from '../../core/clock.ts';
+import type { LabelStore } from './LabelStore.ts';
+import type { MlsLevel } from './mcs.ts';
+import type { MountEntry } from './mountinfo.ts';
+
+export interface VolumeCheckOptions {
+  root: string;
+  expected: MlsLevel;
+  labels: LabelStore;
+  clock: Clock;
+  fileBudget: number;
+  timeBudgetMs: number;
+  /** The node's mounts, to spot single-context mounts; omit to treat every volume per file. */
+  mounts?: readonly MountEntry[];
+  /** Set only when relabelling is enabled: the roots writes must stay inside. */
+  relabel?: { roots: readonly string[] };
+  batchSize?: number;
+  sampleSize?: number;
+}
+
+export interface VolumeCheckResult {
+  root: string;
+  /** refused: the root is a symlink or unreadable; skipped: not a directory (a file mount). */
+  mode: 'per-file' | 'single-context' | 'refused' | 'skipped';
+  /** per-file volumes: walked in Node (`node`) or by one recursive getfattr (`recursive`). */
+  walk?: 'node' | 'recursive';
+  checked: number;
+  matching: number;
+  /** Plain `s0`: the shared level container_t may also write (`:z` volumes). */
+  shared: number;
+  unlabelled: number;
+  drifted: number;
+  /** Labels that do not parse as user:role:type:level. */
+  malformed: number;
+  errors: number;
+  symlinksSkipped: number;
+  /** Directories on another file system, not entered. */
+  mountsSkipped: string[];
+  /** Wrong level (or raw label) -> number of files. */
+  wrongLevels: Record<string, number>;
+  samplePaths: string[];
+  stoppedEarly?: 'file-budget' | 'time-budget';
+  relabelled: number;
+  relabelFailed: number;
+  relabelRefused: number;
+  /** For single-context mounts: the context found; for refused roots: why. */
+  note?: string;
+}
+
+export function emptyResult(root: string): VolumeCheckResult {
+  return {
+    root,
+    mode: 'per-file',
+    checked: 0,
+    matching: 0,
+    shared: 0,
+    unlabelled: 0,
+    drifted: 0,
+    malformed: 0,
+    errors: 0,
+    symlinksSkipped: 0,
+    mountsSkipped: [],
+    wrongLevels: {},
+    samplePaths: [],
+    relabelled: 0,
+    relabelFailed: 0,
+    relabelRefused: 0,
+  };
+}
