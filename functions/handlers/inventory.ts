@@ -5,7 +5,7 @@
 // (the scan-worker function takes them).
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { enqueueMessages, type SqsSender } from '../../core/aws/sqsEnqueue.ts';
-import { errorMessage } from '../../core/errors.ts';
+import { errorMessage, UpstreamError } from '../../core/errors.ts';
 import { defaultSleep } from '../../core/retry.ts';
 import { buildInventory } from '../inventory/buildInventory.ts';
 import { type InventorySetup, inventoryFromConfig } from '../inventory/fromConfig.ts';
@@ -103,7 +103,8 @@ export function createInventoryHandler(deps: InventoryHandlerDeps) {
     logger[degraded ? 'warn' : 'info'](summary, 'inventory run finished');
     if (messages.length > 0 && enqueued.sent === 0) {
       // Nothing reached the queue: no scan happens this cycle. Fail loudly so Lambda retries.
-      throw new Error(
+      throw new UpstreamError(
+        'sqs',
         `no scan message could be enqueued (${enqueued.failed[0]?.reason ?? 'unknown reason'})`,
       );
     }
@@ -119,7 +120,13 @@ async function processNotifications(deps: InventoryHandlerDeps, runtime: Runtime
     if (!clair) return { processed: 0, marked: 0, failed: 0 };
     return await processPendingNotifications(
       { scanner: clair.scanner, store, clock, logger, sleep: deps.sleep ?? defaultSleep },
-      { ...(clair.psk ? { psk: clair.psk } : {}), pageSize: config.scan.webhook.pageSize },
+      {
+        ...(clair.psk ? { psk: clair.psk } : {}),
+        pageSize: config.scan.webhook.pageSize,
+        // a notification Clair has no receipt for yet is simply tried again next hour
+        deleteAttempts: 2,
+        deleteDelayMs: 1000,
+      },
     );
   } catch (error) {
     logger.warn({ err: errorMessage(error) }, 'Clair notifications left pending');

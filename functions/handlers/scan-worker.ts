@@ -3,7 +3,8 @@
 // repository are rebuilt. Messages whose digest failed, was throttled or has no report yet
 // are returned in `batchItemFailures`: SQS delivers only those again (after the visibility
 // timeout) and, after maxReceiveCount deliveries, moves them to the dead-letter queue.
-import { errorMessage } from '../../core/errors.ts';
+import { errorMessage, ValidationError } from '../../core/errors.ts';
+import type { InventorySnapshot } from '../inventory/InventoryItem.ts';
 import { loadInventory } from '../inventory/inventoryStore.ts';
 import { scanPortsFromConfig } from '../scan/fromConfig.ts';
 import type { ScanStatus } from '../scan/ScanResult.ts';
@@ -33,7 +34,9 @@ export function createScanWorkerHandler(deps: ScanWorkerDeps) {
     const { logger, store, clock, config } = runtime;
     const parsed = SqsEvent.safeParse(event);
     // Not an SQS batch at all: nothing can be reported per message.
-    if (!parsed.success) throw new Error(`scan-worker: not an SQS event: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success) {
+      throw new ValidationError('scan-worker event', `not an SQS event: ${parsed.error.issues[0]?.message}`);
+    }
     const records = parsed.data.Records;
     const failures: string[] = [];
     const counts: Record<ScanStatus | 'invalid' | 'deferred', number> = {
@@ -59,7 +62,14 @@ export function createScanWorkerHandler(deps: ScanWorkerDeps) {
       );
       return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
     }
-    const snapshot = await loadInventory(store);
+    let snapshot: InventorySnapshot | undefined;
+    try {
+      snapshot = await loadInventory(store);
+    } catch (error) {
+      // a damaged snapshot must not block scanning; findings are rebuilt after the next inventory
+      if (!(error instanceof ValidationError)) throw error;
+      logger.warn({ err: errorMessage(error) }, 'inventory snapshot unreadable; findings not refreshed');
+    }
     // Leave room to store a result: a digest that may need a full index is not started late.
     const reserveMs = config.scan.clair ? Math.min(config.scan.clair.indexTimeout, 300_000) + 10_000 : 30_000;
 
