@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, ManualClock } from '../../../../core/clock.ts';
 import { ConfigError, UpstreamError, ValidationError } from '../../../../core/errors.ts';
@@ -193,5 +194,62 @@ describe('DynamoStateStore', () => {
     await expect(badCollection).rejects.toThrow(RangeError);
     await expect(emptyKey).rejects.toThrow(/record keys must not be empty/);
     expect(client.calls).toEqual([]);
+  });
+});
+
+describe('DynamoStateStore against a model of the StateStore port', () => {
+  it('answers every sequence of operations as a plain map would', async () => {
+    // Prepare: keys sharing prefixes, values small and large (compressed, chunked), tiny pages
+    const key = fc.constantFrom('a', 'a/1', 'a/2', 'ab', 'b', 'b/1', 'vuln|r|x|p', 'ü/1');
+    // random strings barely compress: these gzip to several 4 KiB chunks
+    const big = (n: number) => Array.from({ length: n }, () => Math.random().toString(36).slice(2));
+    const value = fc.oneof(fc.integer(), fc.string(), fc.constantFrom(big(3000), big(6000), big(1500)));
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('put' as const), key, value }),
+      fc.record({ kind: fc.constant('putIfAbsent' as const), key, value }),
+      fc.record({ kind: fc.constant('delete' as const), key }),
+      fc.record({ kind: fc.constant('get' as const), key }),
+      fc.record({ kind: fc.constant('list' as const), prefix: fc.constantFrom('', 'a', 'a/', 'b', 'z') }),
+    );
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 25 }), async (ops) => {
+        const client = new FakeDocumentClient(2);
+        const store = new DynamoStateStore({ table: 't', client, chunkBytes: 4096 });
+        const model = new Map<string, unknown>();
+
+        // Act + Assess, operation by operation
+        for (const o of ops) {
+          if (o.kind === 'put') {
+            await store.put('c', o.key, o.value);
+            model.set(o.key, o.value);
+          } else if (o.kind === 'putIfAbsent') {
+            const wrote = await store.putIfAbsent('c', o.key, o.value);
+            expect(wrote).toBe(!model.has(o.key));
+            if (wrote) model.set(o.key, o.value);
+          } else if (o.kind === 'delete') {
+            await store.delete('c', o.key);
+            model.delete(o.key);
+          } else if (o.kind === 'get') {
+            expect(await store.get('c', o.key)).toEqual(model.get(o.key));
+          } else {
+            const expected = [...model.keys()]
+              .filter((k) => k.startsWith(o.prefix))
+              .sort()
+              .map((k) => ({ key: k, value: model.get(k) }));
+            expect(await store.list('c', o.prefix)).toEqual(expected);
+          }
+        }
+        // nothing orphaned: every chunk item belongs to a live record's current version
+        const records = [...client.items.values()].filter((i) => i.pk === 'c');
+        const chunkItems = [...client.items.values()].filter((i) => i.pk === 'c#chunks');
+        const expectedChunks = records.reduce(
+          (n, r) => n + ((r.chunks as { count: number } | undefined)?.count ?? 0),
+          0,
+        );
+        expect(chunkItems.length).toBe(expectedChunks);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
