@@ -182,6 +182,7 @@ export class DockerImageRuntime implements ImageRuntime {
         pid: c.State.Pid,
         processLabel: c.ProcessLabel,
         mountLabel: c.MountLabel,
+        securityOpt: c.HostConfig?.SecurityOpt ?? [],
         mounts: c.Mounts.map((m) => ({ type: m.Type, source: m.Source, destination: m.Destination })),
       };
     } catch (error) {

@@ -57,6 +57,8 @@ export interface ContainerDetails extends ContainerSummary {
   pid: number;
   processLabel: string;
   mountLabel: string;
+  /** HostConfig.SecurityOpt, e.g. `label=level:s0:c100,c200` or `label=disable`. */
+  securityOpt: string[];
   mounts: ContainerMount[];
 }
 

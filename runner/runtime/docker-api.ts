@@ -49,6 +49,14 @@ export const DockerContainerInspect = z.looseObject({
   Config: z.looseObject({ Image: z.string().optional(), Labels }),
   ProcessLabel: z.string().default(''),
   MountLabel: z.string().default(''),
+  HostConfig: z
+    .looseObject({
+      SecurityOpt: z
+        .array(z.string())
+        .nullish()
+        .transform((value) => value ?? []),
+    })
+    .optional(),
   Mounts: z
     .array(
       z.looseObject({

@@ -14,8 +14,8 @@ export const POD_NAME_LABEL = 'io.kubernetes.pod.name';
 export const POD_UID_LABEL = 'io.kubernetes.pod.uid';
 export const CONTAINER_NAME_LABEL = 'io.kubernetes.container.name';
 
-/** A container as inspected; `securityOpt` is HostConfig.SecurityOpt when the runtime maps it. */
-export type InspectedContainer = ContainerDetails & { securityOpt?: string[] };
+/** A container as inspected (HostConfig.SecurityOpt included). */
+export type InspectedContainer = ContainerDetails;
 
 /** The seLinuxOptions of a pod and its containers, from the pod spec (loose: only what we read). */
 export const PodSelinux = z.looseObject({

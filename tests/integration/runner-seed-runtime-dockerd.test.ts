@@ -101,7 +101,14 @@ describe('DockerImageRuntime against dockerd + docker-registry', () => {
 
   it('lists stopped containers and never force-removes an image a container uses', async () => {
     // Prepare
-    const { stdout } = await docker(daemon, ['create', '--label', 'io.kubernetes.pod.namespace=shop', small]);
+    const { stdout } = await docker(daemon, [
+      'create',
+      '--label',
+      'io.kubernetes.pod.namespace=shop',
+      '--security-opt',
+      'label=level:s0:c100,c200',
+      small,
+    ]);
     const id = stdout.trim();
 
     // Act
@@ -111,7 +118,12 @@ describe('DockerImageRuntime against dockerd + docker-registry', () => {
 
     // Assess
     expect(containers.find((c) => c.id === id)).toMatchObject({ state: 'created', image: small });
-    expect(details).toMatchObject({ id, labels: { 'io.kubernetes.pod.namespace': 'shop' }, pid: 0 });
+    expect(details).toMatchObject({
+      id,
+      labels: { 'io.kubernetes.pod.namespace': 'shop' },
+      pid: 0,
+      securityOpt: ['label=level:s0:c100,c200'],
+    });
     await expect(removal).rejects.toBeInstanceOf(ImageInUseError);
     expect(await runtime.inspectImage(small)).toBeDefined();
     await docker(daemon, ['rm', id]);

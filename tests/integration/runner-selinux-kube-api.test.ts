@@ -214,6 +214,7 @@ describe('node SELinux step with real xattrs and pods from the Kubernetes API fa
         pid: 10,
         processLabel: 'system_u:system_r:container_t:s0:c593,c693',
         mountLabel: TENANT,
+        securityOpt: [],
         mounts: [{ type: 'bind', source: volume, destination: '/data' }],
       },
       {
@@ -226,6 +227,7 @@ describe('node SELinux step with real xattrs and pods from the Kubernetes API fa
         pid: 11,
         processLabel: 'system_u:system_r:container_t:s0:c1,c2',
         mountLabel: 'system_u:object_r:container_file_t:s0:c1,c2',
+        securityOpt: [],
         mounts: [],
       },
     ];

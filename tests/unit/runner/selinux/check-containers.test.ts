@@ -35,6 +35,7 @@ function container(
     pid: 1,
     processLabel: `system_u:system_r:container_t:${label}`,
     mountLabel: `system_u:object_r:container_file_t:${label}`,
+    securityOpt: [],
     mounts: [],
     ...extra,
   };

@@ -58,6 +58,7 @@ function container(
     pid: 1,
     processLabel: 'system_u:system_r:container_t:s0:c5,c6',
     mountLabel: TENANT,
+    securityOpt: [],
     mounts,
   };
 }
