@@ -105,7 +105,7 @@ variable "log_retention_days" {
 variable "inventory_schedule" {
   type        = string
   default     = "cron(10 * * * ? *)"
-  description = "EventBridge Scheduler expression of the inventory + policy run, which then fans out the scans. Hosts ship metadata hourly, so hourly a few minutes past is enough. EventBridge cron has 6 fields, day-of-week 1-7 = SUN-SAT and `?` in one day field; Crontab's `0 6 * * 1-5` is `cron(0 6 ? * 2-6 *)` here."
+  description = "EventBridge Scheduler expression of the inventory + policy run, which then fans out the scans. Hosts ship metadata hourly, so hourly a few minutes past is enough. EventBridge cron has 6 fields, day-of-week 1-7 = SUN-SAT and `?` in one day field; crontab's `0 6 * * 1-5` is `cron(0 6 ? * 2-6 *)` here."
 
   validation {
     condition     = can(regex("^(cron\\([^)]+\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\))$", var.inventory_schedule))

@@ -48,6 +48,20 @@ describe('terraform module', () => {
       expect(readFileSync(join(dir, 'README.md'), 'utf8')).toMatch(/terraform apply/);
   });
 
+  it('documents every input and output in the module README', () => {
+    // Prepare
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+    // Act
+    const undocumented = [
+      ...Object.keys(named(mod, 'variable')),
+      ...Object.keys(named(mod, 'output')),
+    ].filter((name) => !new RegExp(`^\\| \`${name}\` +\\|`, 'm').test(readme));
+
+    // Assess
+    expect(undocumented).toEqual([]);
+  });
+
   it('declares every variable with a type and a description', () => {
     // Prepare
     const dirs = [mod, ...examples];
