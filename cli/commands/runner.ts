@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { runNodePass } from '../../runner/node-pass.ts';
 import { productionPorts } from '../../runner/production-ports.ts';
+import { formatPrune } from '../../runner/prune/format.ts';
+import type { PruneResult } from '../../runner/prune/prune.ts';
 import type { RunReport } from '../../runner/report.ts';
 import { type CliContext, EXIT } from '../context.ts';
 import { runnerGroup } from './runner-group.ts';
@@ -44,7 +46,10 @@ export function formatPlan(report: RunReport): string {
     lines.push(`ERROR  listing ${failure.kind}: ${failure.message}`);
   }
   if (report.fatal) lines.push(`ERROR  ${report.fatal}`);
-  return lines.length > 0 ? `${lines.join('\n')}\n` : 'nothing desired on this node\n';
+  const seed = lines.length > 0 ? `${lines.join('\n')}\n` : 'nothing desired on this node\n';
+  // What prune would remove, and why, when the pass got that far.
+  const prune = report.sections?.prune?.details as PruneResult | undefined;
+  return prune ? `${seed}${formatPrune(prune)}` : seed;
 }
 
 export function registerRunnerCommands(program: Command, ctx: CliContext): void {

@@ -2,6 +2,10 @@
 // config errors exit 2 naming the problem; the dry-run plan format.
 import { describe, expect, it } from 'vitest';
 import { formatPlan } from '../../../../cli/commands/runner.ts';
+import { HOUR_MS, ManualClock } from '../../../../core/clock.ts';
+import { parseConfig } from '../../../../core/config/load.ts';
+import { silentLogger } from '../../../../core/logger.ts';
+import { pruneSection } from '../../../../runner/prune/prune-section.ts';
 import type { RunReport } from '../../../../runner/report.ts';
 import { runImagewarden } from '../../../support/cli.ts';
 
@@ -78,5 +82,57 @@ describe('imagewarden runner node', () => {
       'BAD    Bad//ref in Deployment shop/x container c  (empty path component)',
       '',
     ]);
+  });
+});
+
+describe('formatPlan with a prune section', () => {
+  it('lists what prune would remove and why after the pull plan', async () => {
+    // Prepare: one managed image out of the desired set for 100 h, retention 72 h
+    const clock = new ManualClock('2026-03-10T12:00:00Z');
+    const image = {
+      id: `sha256:${'a'.repeat(64)}`,
+      repoTags: ['r.io/old:1'],
+      repoDigests: [],
+      labels: {},
+      size: 1024 ** 3,
+      created: undefined,
+    };
+    const { section } = await pruneSection(
+      {
+        runtime: {
+          listImages: async () => [image],
+          listContainers: async () => [],
+          inspectImage: async () => undefined,
+          removeImage: async () => {},
+          fileSystemSpace: async () => ({ freeBytes: 60, totalBytes: 100 }),
+        },
+        logger: silentLogger(),
+        clock,
+      },
+      {
+        config: parseConfig({}).runner.prune,
+        imageStorePath: '/',
+        state: {
+          version: 1,
+          images: {
+            'r.io/old:1': {
+              managed: true,
+              lastDesired: new Date(clock.now().getTime() - 100 * HOUR_MS).toISOString(),
+            },
+          },
+        },
+        desiredNow: [],
+        dryRun: true,
+      },
+    );
+    const report = { seed: { images: [] }, sections: { prune: section } } as unknown as RunReport;
+
+    // Act
+    const text = formatPlan(report);
+
+    // Assess
+    expect(text).toMatch(
+      /^nothing desired on this node\nPRUNE {2}r\.io\/old:1 {2}\(retention-expired: .*100 h.*\)\nprune: /,
+    );
   });
 });
