@@ -12,7 +12,7 @@ import {
 } from '../acks/lambda-url.ts';
 import { storedRecipientCheck } from '../acks/recipients.ts';
 import { expiryPolicy, hmacKeyFromConfig } from '../notify/fromConfig.ts';
-import { createRuntime, once, type Runtime } from './lib/runtime.ts';
+import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' };
 const PLAIN: Record<number, string> = {
@@ -33,9 +33,10 @@ export interface AckHandlerDeps {
 }
 
 export function createAckHandler(deps: AckHandlerDeps) {
-  return async (event: unknown): Promise<FunctionUrlResult> => {
+  return async (event: unknown, context?: LambdaContext): Promise<FunctionUrlResult> => {
     const runtime = await deps.runtime();
-    const { store, clock, logger, config } = runtime;
+    const { store, clock, config } = runtime;
+    const logger = invocationLogger(runtime, context);
     const parsed = FunctionUrlEvent.safeParse(event);
     if (!parsed.success) return plain(400);
     const request = toAckRequest(parsed.data);

@@ -7,7 +7,7 @@ import { clairPsk } from '../scan/fromConfig.ts';
 import { receiveNotification } from '../scan/notifications.ts';
 import { bodyText, FunctionUrlEvent, type FunctionUrlResult, lowerHeaders } from './lib/events.ts';
 import { recordPendingNotification } from './lib/pendingNotifications.ts';
-import { createRuntime, once, type Runtime } from './lib/runtime.ts';
+import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';
 
 /** Larger bodies are not notifier webhooks. */
 const MAX_BODY = 64 * 1024;
@@ -24,9 +24,10 @@ const json = (statusCode: number, body: string): FunctionUrlResult => ({
 });
 
 export function createClairWebhookHandler(deps: ClairWebhookDeps) {
-  return async (event: unknown): Promise<FunctionUrlResult> => {
+  return async (event: unknown, context?: LambdaContext): Promise<FunctionUrlResult> => {
     const runtime = await deps.runtime();
-    const { store, clock, logger, config } = runtime;
+    const { store, clock, config } = runtime;
+    const logger = invocationLogger(runtime, context);
     const request = FunctionUrlEvent.safeParse(event);
     if (!request.success)
       return json(400, JSON.stringify({ code: 'bad-request', message: 'not an HTTP request' }));

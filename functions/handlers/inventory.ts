@@ -6,6 +6,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { enqueueMessages, type SqsSender } from '../../core/aws/sqsEnqueue.ts';
 import { errorMessage, UpstreamError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
 import { defaultSleep } from '../../core/retry.ts';
 import { buildInventory } from '../inventory/buildInventory.ts';
 import { type InventorySetup, inventoryFromConfig } from '../inventory/fromConfig.ts';
@@ -19,7 +20,7 @@ import { ScheduleEvent } from './lib/events.ts';
 import { type PendingResult, processPendingNotifications } from './lib/pendingNotifications.ts';
 import { withRegistryCredentials } from './lib/registryCredentials.ts';
 import { retireUnusedFindings } from './lib/repositoryFindings.ts';
-import { createRuntime, once, type Runtime } from './lib/runtime.ts';
+import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';
 import type { ScanMessage } from './lib/scanMessage.ts';
 
 export interface InventoryHandlerDeps {
@@ -48,9 +49,10 @@ export interface InventoryRunSummary {
 }
 
 export function createInventoryHandler(deps: InventoryHandlerDeps) {
-  return async (event: unknown): Promise<InventoryRunSummary> => {
+  return async (event: unknown, context?: LambdaContext): Promise<InventoryRunSummary> => {
     const runtime = await deps.runtime();
-    const { config, store, clock, logger } = runtime;
+    const { config, store, clock } = runtime;
+    const logger = invocationLogger(runtime, context);
     const input = ScheduleEvent.safeParse(event ?? {});
     const job = input.success ? (input.data.job ?? 'inventory') : 'inventory';
 
@@ -66,7 +68,7 @@ export function createInventoryHandler(deps: InventoryHandlerDeps) {
       ? 0
       : await retireUnusedFindings(store, inventory.snapshot);
 
-    const notifications = await processNotifications(deps, runtime);
+    const notifications = await processNotifications(deps, runtime, logger);
 
     const targets = new Map<string, ScanMessage>();
     for (const item of inventory.snapshot.items) {
@@ -113,8 +115,12 @@ export function createInventoryHandler(deps: InventoryHandlerDeps) {
 }
 
 /** Pending Clair notifications; a Clair problem leaves them pending and does not stop the run. */
-async function processNotifications(deps: InventoryHandlerDeps, runtime: Runtime): Promise<PendingResult> {
-  const { store, clock, logger, config } = runtime;
+async function processNotifications(
+  deps: InventoryHandlerDeps,
+  runtime: Runtime,
+  logger: Logger,
+): Promise<PendingResult> {
+  const { store, clock, config } = runtime;
   try {
     const clair = await deps.scanner(runtime);
     if (!clair) return { processed: 0, marked: 0, failed: 0 };

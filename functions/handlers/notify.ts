@@ -6,7 +6,7 @@ import { fileAcksFromConfig, mailerFromConfig, notifyOptionsFromConfig } from '.
 import type { Mailer } from '../notify/Mailer.ts';
 import { notify } from '../notify/notify.ts';
 import { ScheduleEvent } from './lib/events.ts';
-import { createRuntime, once, type Runtime } from './lib/runtime.ts';
+import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';
 
 export interface NotifyHandlerDeps {
   runtime: () => Promise<Runtime>;
@@ -25,9 +25,10 @@ export interface NotifyRunSummary {
 }
 
 export function createNotifyHandler(deps: NotifyHandlerDeps) {
-  return async (event: unknown): Promise<NotifyRunSummary> => {
+  return async (event: unknown, context?: LambdaContext): Promise<NotifyRunSummary> => {
     const runtime = await deps.runtime();
-    const { config, store, clock, logger, secrets } = runtime;
+    const { config, store, clock, secrets } = runtime;
+    const logger = invocationLogger(runtime, context);
     const input = ScheduleEvent.safeParse(event ?? {});
     const now = clock.now();
     // Message-IDs are stable per (recipient, run id): a retried invocation in the same

@@ -12,13 +12,8 @@ import { type ScanPorts, scanDigest } from '../scan/scanDigest.ts';
 import { type SqsBatchResponse, SqsEvent } from './lib/events.ts';
 import { withRegistryCredentials } from './lib/registryCredentials.ts';
 import { refreshRepositoryFindings } from './lib/repositoryFindings.ts';
-import { createRuntime, once, type Runtime } from './lib/runtime.ts';
+import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';
 import { ScanMessage } from './lib/scanMessage.ts';
-
-/** The part of the Lambda context used: how long this invocation may still run. */
-export interface InvocationContext {
-  getRemainingTimeInMillis(): number;
-}
 
 export interface ScanWorkerDeps {
   runtime: () => Promise<Runtime>;
@@ -29,9 +24,10 @@ export interface ScanWorkerDeps {
 const RETRY: ReadonlySet<ScanStatus> = new Set(['failed', 'throttled', 'pending']);
 
 export function createScanWorkerHandler(deps: ScanWorkerDeps) {
-  return async (event: unknown, context?: InvocationContext): Promise<SqsBatchResponse> => {
+  return async (event: unknown, context?: LambdaContext): Promise<SqsBatchResponse> => {
     const runtime = await deps.runtime();
-    const { logger, store, clock, config } = runtime;
+    const { store, clock, config } = runtime;
+    const logger = invocationLogger(runtime, context);
     const parsed = SqsEvent.safeParse(event);
     // Not an SQS batch at all: nothing can be reported per message.
     if (!parsed.success) {
@@ -86,7 +82,7 @@ export function createScanWorkerHandler(deps: ScanWorkerDeps) {
         );
         continue;
       }
-      if (context && context.getRemainingTimeInMillis() < reserveMs) {
+      if (context?.getRemainingTimeInMillis && context.getRemainingTimeInMillis() < reserveMs) {
         counts.deferred++;
         failures.push(record.messageId);
         continue;

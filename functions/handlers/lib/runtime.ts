@@ -51,6 +51,18 @@ export function createRuntime(env: NodeJS.ProcessEnv, component: string): Runtim
   };
 }
 
+/** The parts of the Lambda context the handlers use. */
+export interface LambdaContext {
+  awsRequestId?: string;
+  getRemainingTimeInMillis?(): number;
+}
+
+/** The runtime's logger with this invocation's request id on every line (Lambda's Text log
+ * format does not prefix what is written to stderr directly). */
+export function invocationLogger(runtime: Runtime, context?: LambdaContext): Logger {
+  return context?.awsRequestId ? runtime.logger.child({ requestId: context.awsRequestId }) : runtime.logger;
+}
+
 /** A Secrets Manager client per region, created when first needed (the function's own by default). */
 function regionalClients(): (region: string | undefined) => SecretsManagerClient {
   const clients = new Map<string, SecretsManagerClient>();

@@ -1,6 +1,8 @@
 // The inventory function: EventBridge Scheduler input -> inventory + policy from the NDJSON
 // fleet export (registry lookups off) -> state store -> one SQS message per in-use digest.
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../../core/logger.ts';
 import { createInventoryHandler } from '../../../../functions/handlers/inventory.ts';
 import { ScanMessage } from '../../../../functions/handlers/lib/scanMessage.ts';
 import { inventoryFromConfig } from '../../../../functions/inventory/fromConfig.ts';
@@ -88,5 +90,26 @@ describe('inventory handler', () => {
     // Assess
     expect(summary.job).toBe('inventory');
     expect(summary.enqueued).toBeGreaterThan(0);
+  });
+
+  it("logs one summary line carrying the invocation's request id", async () => {
+    // Prepare
+    const { runtime, handler } = setup();
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    runtime.logger = createLogger({ destination, bindings: { component: 'inventory' } });
+
+    // Act
+    await handler(scheduleEvent('inventory'), { awsRequestId: 'req-42' });
+
+    // Assess
+    const summaries = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'inventory run finished');
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({ requestId: 'req-42', component: 'inventory', job: 'inventory' });
   });
 });
