@@ -6,7 +6,14 @@ import { fileAcksFromConfig, mailerFromConfig, notifyOptionsFromConfig } from '.
 import type { Mailer } from '../notify/Mailer.ts';
 import { notify } from '../notify/notify.ts';
 import { ScheduleEvent } from './lib/events.ts';
-import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';
+import {
+  createRuntime,
+  deadlineSignal,
+  invocationLogger,
+  type LambdaContext,
+  once,
+  type Runtime,
+} from './lib/runtime.ts';
 
 export interface NotifyHandlerDeps {
   runtime: () => Promise<Runtime>;
@@ -37,9 +44,19 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
     const sleep = deps.sleep ?? defaultSleep;
 
     const mailer = await deps.mailer(runtime);
+    // unsent messages stay pending in the state store for the next run
+    const deadline = deadlineSignal(context, 20_000);
     try {
       const summary = await notify(
-        { store, mailer, clock, logger, sleep, fileAcks: await fileAcksFromConfig(config, now) },
+        {
+          store,
+          mailer,
+          clock,
+          logger,
+          sleep,
+          fileAcks: await fileAcksFromConfig(config, now),
+          ...(deadline.signal ? { signal: deadline.signal } : {}),
+        },
         await notifyOptionsFromConfig(config, runId, secrets),
       );
       const result: NotifyRunSummary = {
@@ -58,6 +75,7 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
       );
       return result;
     } finally {
+      deadline.dispose();
       await mailer.close();
     }
   };

@@ -63,6 +63,25 @@ export function invocationLogger(runtime: Runtime, context?: LambdaContext): Log
   return context?.awsRequestId ? runtime.logger.child({ requestId: context.awsRequestId }) : runtime.logger;
 }
 
+/**
+ * A signal that aborts `marginMs` before the invocation's deadline, so a long step stops
+ * between items and reports, instead of being killed mid-write when Lambda's timeout hits.
+ */
+export function deadlineSignal(
+  context: LambdaContext | undefined,
+  marginMs: number,
+): { signal?: AbortSignal; dispose(): void } {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (remaining === undefined) return { dispose: () => undefined };
+  const controller = new AbortController();
+  if (remaining <= marginMs) {
+    controller.abort(new Error('Lambda deadline near'));
+    return { signal: controller.signal, dispose: () => undefined };
+  }
+  const timer = setTimeout(() => controller.abort(new Error('Lambda deadline near')), remaining - marginMs);
+  return { signal: controller.signal, dispose: () => clearTimeout(timer) };
+}
+
 /** A Secrets Manager client per region, created when first needed (the function's own by default). */
 function regionalClients(): (region: string | undefined) => SecretsManagerClient {
   const clients = new Map<string, SecretsManagerClient>();

@@ -103,15 +103,19 @@ async function setup() {
     sleep: w.sleep,
   });
   const webhook = createClairWebhookHandler({ runtime: async () => runtime, psk: async () => undefined });
-  const cycle = async () => {
+  const scanCycle = async () => {
     const taken = sqs.bodies.length;
     const inv = await inventory(scheduleEvent('inventory'));
     await worker(sqsEvent(sqs.bodies.slice(taken).map((body, i) => ({ messageId: `m${taken + i}`, body }))));
+    return inv;
+  };
+  const cycle = async () => {
+    const inv = await scanCycle();
     const mail = await notify(scheduleEvent('notify'));
     w.clock.advance(HOUR_MS);
     return { inv, mail };
   };
-  return { w, digest, runtime, mailer, webhook, cycle, vulnerabilities };
+  return { w, digest, runtime, mailer, webhook, cycle, scanCycle, notify, vulnerabilities };
 }
 
 describe('Clair notification through the scheduled cycle', () => {
@@ -163,5 +167,26 @@ describe('Clair notification through the scheduled cycle', () => {
     expect(later.inv.notifications.processed).toBe(1);
     expect(w.fake.notifications.get('n-2')?.deleted).toBe(true);
     expect(await runtime.store.list(PENDING_NOTIFICATIONS)).toEqual([]);
+  });
+
+  it('stops sending near the Lambda deadline and sends the pending message on the next run', async () => {
+    // Prepare: findings to mail, and an invocation with 10 s left (under the 20 s margin)
+    const { mailer, scanCycle, notify } = await setup();
+    await scanCycle();
+
+    // Act
+    const cut = await notify(scheduleEvent('notify'), {
+      awsRequestId: 'r1',
+      getRemainingTimeInMillis: () => 10_000,
+    });
+    const next = await notify(scheduleEvent('notify'), {
+      awsRequestId: 'r2',
+      getRemainingTimeInMillis: () => 600_000,
+    });
+
+    // Assess
+    expect(cut).toMatchObject({ composed: 1, sent: 0, pending: 1 });
+    expect(next).toMatchObject({ sent: 1, pending: 0 });
+    expect(mailer.sent).toHaveLength(1);
   });
 });
