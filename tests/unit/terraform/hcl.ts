@@ -123,3 +123,14 @@ export function references(tf: TfDir): {
   }
   return { vars, locals: localsUsed, resources, data, modules };
 }
+
+export const ROOT = 'terraform';
+export const EXAMPLE_DIRS = readdirSync(join(ROOT, 'examples')).map((d) => join(ROOT, 'examples', d));
+
+/** The first (only) block of a one-element block array. */
+export const first = (value: Json): Record<string, Json> =>
+  ((value as Array<Record<string, Json>>)[0] ?? {}) as never;
+/** A Terraform expression as hcl2json renders it: `${...}`. */
+export const expr = (inner: string): string => `\${${inner}}`;
+/** Every file of a directory as one text. */
+export const text = (tf: TfDir): string => tf.files.map((f) => f.text).join('\n');

@@ -1,0 +1,55 @@
+// The runner objects terraform/kubernetes.tf creates must match infra/base (kustomize).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { blocks, first, type Json, loadTfDir, named, ROOT, type TfDir } from './hcl.ts';
+
+let mod: TfDir;
+
+beforeAll(async () => {
+  mod = await loadTfDir(ROOT);
+});
+
+describe('terraform runner', () => {
+  it('creates the same runner RBAC, CronJob schedule and command as infra/base', () => {
+    // Prepare
+    const resources = blocks(mod, 'resource');
+    const manifests = ['rbac.yaml', 'cronjob.yaml'].flatMap((f) =>
+      parseAllDocuments(readFileSync(join('infra/base', f), 'utf8')).map(
+        (d) => d.toJS() as Record<string, Json>,
+      ),
+    );
+    const rulesOf = (kind: string, name: string) =>
+      (manifests.find((m) => m.kind === kind && (m.metadata as { name: string }).name === name)?.rules ??
+        []) as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+    const tfRules = (type: string, name: string) =>
+      (
+        first(resources[type]?.[name]).rule as Array<{
+          api_groups: string[];
+          resources: string[];
+          verbs: string[];
+        }>
+      ).map((r) => ({ apiGroups: r.api_groups, resources: r.resources, verbs: r.verbs }));
+    const cronJob = manifests.find((m) => m.kind === 'CronJob') as {
+      spec: {
+        schedule: string;
+        jobTemplate: { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } };
+      };
+    };
+    const runnerType = String(named(mod, 'variable').runner?.type);
+    const tfCron = first(resources.kubernetes_cron_job_v1?.fanout);
+    const container = first(
+      first(first(first(first(first(tfCron.spec).job_template).spec).template).spec).container,
+    );
+
+    // Assess
+    expect(tfRules('kubernetes_cluster_role_v1', 'fanout')).toEqual(
+      rulesOf('ClusterRole', 'imagewarden-fanout'),
+    );
+    expect(tfRules('kubernetes_role_v1', 'fanout')).toEqual(rulesOf('Role', 'imagewarden-fanout'));
+    expect(tfRules('kubernetes_cluster_role_v1', 'node')).toEqual(rulesOf('ClusterRole', 'imagewarden-node'));
+    expect(runnerType).toContain(`schedule         = optional(string, "${cronJob.spec.schedule}")`);
+    expect(container.args).toEqual(cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.args);
+  });
+});
