@@ -2,7 +2,7 @@
 // serve-ack` (the acknowledgement link handler on a local port).
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError, errorMessage } from '../../core/errors.ts';
 import { defaultSleep } from '../../core/retry.ts';
 import { createStateStore } from '../../core/state/createStateStore.ts';
 import { storedRecipientCheck } from '../../functions/acks/recipients.ts';
@@ -13,7 +13,9 @@ import {
   hmacKeyFromConfig,
   mailerFromConfig,
   notifyOptionsFromConfig,
+  selinuxSourceFromConfig,
 } from '../../functions/notify/fromConfig.ts';
+import { importSelinuxFindings } from '../../functions/notify/importSelinuxFindings.ts';
 import { notify } from '../../functions/notify/notify.ts';
 import { type CliContext, EXIT } from '../context.ts';
 
@@ -41,6 +43,29 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
       const store = createStateStore(config.state);
       const mailer = await mailerFromConfig(config, secrets);
       try {
+        // The runners' SELinux findings join the others first; an unreachable index costs only them.
+        let selinuxUnread = false;
+        const selinux = await selinuxSourceFromConfig(config, secrets);
+        if (selinux && !options.dryRun) {
+          try {
+            const imported = await importSelinuxFindings(
+              { source: selinux, store, clock: systemClock, logger },
+              {
+                lookbackMs: config.notify.selinuxFindings?.lookback ?? 0,
+                securityContact: config.owners.securityContact,
+              },
+            );
+            ctx.stdout.write(
+              `selinux findings: ${imported.read} read, ${imported.stored} open, ${imported.removed} resolved` +
+                `${imported.invalid > 0 ? `, ${imported.invalid} invalid documents` : ''}` +
+                `${imported.complete ? '' : ' (incomplete read: none resolved)'}\n`,
+            );
+            if (imported.invalid > 0 || !imported.complete) selinuxUnread = true;
+          } catch (error) {
+            selinuxUnread = true;
+            ctx.stderr.write(`imagewarden: selinux findings not read: ${errorMessage(error)}\n`);
+          }
+        }
         const summary = await notify(
           {
             store,
@@ -75,7 +100,12 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
             `refused: ${failure.to}: ${failure.error}${failure.routedTo ? ` (routed to ${failure.routedTo})` : ''}\n`,
           );
         }
-        if (summary.pending > 0 || summary.failed > 0 || summary.permanentFailures.length > 0)
+        if (
+          selinuxUnread ||
+          summary.pending > 0 ||
+          summary.failed > 0 ||
+          summary.permanentFailures.length > 0
+        )
           ctx.exitCode = EXIT.partial;
       } finally {
         await mailer.close();

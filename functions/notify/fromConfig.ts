@@ -6,6 +6,8 @@ import { resolveSecret, type SecretSources } from '../../core/config/secrets.ts'
 import { ConfigError } from '../../core/errors.ts';
 import type { Ack, ExpiryPolicy } from '../acks/Ack.ts';
 import { loadAckFile } from '../acks/file.ts';
+import { elasticsearchClientFromConfig } from '../inventory/fromConfig.ts';
+import { ElasticsearchSelinuxSource, type SelinuxFindingSource } from './importSelinuxFindings.ts';
 import type { Mailer } from './Mailer.ts';
 import type { NotifyOptions } from './notify.ts';
 import { OutboxDirMailer } from './OutboxDirMailer.ts';
@@ -72,4 +74,25 @@ export async function notifyOptionsFromConfig(
       ? { ack: { baseUrl: config.notify.ack.baseUrl, hmacKey, linkDays: config.notify.ack.linkDays } }
       : {}),
   };
+}
+
+/** The runners' SELinux findings index, when `notify.selinuxFindings` is set. */
+export async function selinuxSourceFromConfig(
+  config: Config,
+  secrets: SecretSources = {},
+): Promise<SelinuxFindingSource | undefined> {
+  const settings = config.notify.selinuxFindings;
+  if (!settings) return undefined;
+  const es = config.inventory.elasticsearch;
+  if (!es) {
+    throw new ConfigError(
+      'notify.selinuxFindings: needs inventory.elasticsearch (the connection it reads through)',
+    );
+  }
+  const { client, host } = await elasticsearchClientFromConfig(es, secrets);
+  return new ElasticsearchSelinuxSource(client, {
+    index: settings.index,
+    host,
+    maxFindings: settings.maxFindings,
+  });
 }

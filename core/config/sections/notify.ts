@@ -54,6 +54,28 @@ export const NotifySection = z
     reminderInterval: Duration.prefault('7d').describe(
       'Still-open findings are mailed again as a reminder after this long.',
     ),
+    selinuxFindings: z
+      .object({
+        index: z
+          .string()
+          .min(1)
+          .describe('Index the node runners write SELinux findings to (runner.selinux.elasticsearch.index).'),
+        lookback: Duration.prefault('26h').describe(
+          'Findings reported within this window are open; older ones count as resolved.',
+        ),
+        maxFindings: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(10_000)
+          .describe('Most findings read per run.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "Read the runners' SELinux findings from Elasticsearch (connection: inventory.elasticsearch) and mail them to owners.securityContact.",
+      ),
     keepOutbox: Duration.prefault('30d').describe(
       'How long sent and refused messages stay in the outbox state.',
     ),
