@@ -5,4 +5,6 @@ import { withConfigReference } from '../core/config/reference.ts';
 const readme = readFileSync('README.md', 'utf8');
 const next = withConfigReference(readme);
 if (next !== readme) writeFileSync('README.md', next);
-process.stdout.write(next === readme ? 'README.md config reference is up to date\n' : 'README.md config reference updated\n');
+process.stdout.write(
+  next === readme ? 'README.md config reference is up to date\n' : 'README.md config reference updated\n',
+);

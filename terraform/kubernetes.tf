@@ -59,7 +59,8 @@ resource "kubernetes_service_account_v1" "node" {
   depends_on = [kubernetes_namespace_v1.runner]
 }
 
-# Fan-out: read nodes cluster-wide; create/list/delete Jobs only in its own namespace.
+# Fan-out: read nodes cluster-wide; create/list/delete Jobs only in its own namespace. The
+# once-per-tick SELinux audit lists namespaces and records Events on the ones with findings.
 resource "kubernetes_cluster_role_v1" "fanout" {
   count = local.runner_enabled
   metadata {
@@ -68,8 +69,13 @@ resource "kubernetes_cluster_role_v1" "fanout" {
   }
   rule {
     api_groups = [""]
-    resources  = ["nodes"]
+    resources  = ["nodes", "namespaces"]
     verbs      = ["list"]
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["events"]
+    verbs      = ["create"]
   }
 }
 

@@ -4,8 +4,12 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
+import { errorMessage } from '../../core/errors.ts';
+import { KubeClusterReader } from '../../runner/cluster/KubeClusterReader.ts';
 import { type FanoutResult, fanoutSucceeded, runFanout } from '../../runner/fanout/fanout.ts';
 import { KubeJobScheduler } from '../../runner/fanout/KubeJobScheduler.ts';
+import { auditSummary, type ClusterAuditRun, runClusterAudit } from '../../runner/selinux/run-audit.ts';
+import { sinksFromConfig } from '../../runner/selinux/sinks.ts';
 import { type CliContext, EXIT } from '../context.ts';
 import { runnerGroup } from './runner-group.ts';
 
@@ -43,7 +47,9 @@ export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): 
       'Create one `runner node --once` Job per eligible node (Ready, schedulable, matching ' +
         'runner.fanout.nodeSelector, taints tolerated), none for a node whose Job is still active, ' +
         'at most runner.fanout.maxConcurrentJobs active cluster-wide (the rest wait for the next ' +
-        'tick), and delete stale node Jobs. Exit 1 when anything failed (see the summary).',
+        'tick), and delete stale node Jobs. Then, when runner.selinux.enabled and runner.fanout.selinuxAudit,\n' +
+        'run the cluster-wide SELinux audit once (findings become Events on the namespaces).\n' +
+        'Exit 1 when anything failed (see the summary); SELinux findings alone do not fail the tick.',
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
     .option('--dry-run', 'plan and report, create and delete nothing')
@@ -51,7 +57,8 @@ export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): 
     .action(async (options: { config?: string; dryRun?: boolean; json?: boolean }) => {
       const { config } = ctx.loadConfig(options.config);
       const logger = ctx.logger({ component: 'runner-fanout' }, config.log.level);
-      const scheduler = new KubeJobScheduler(loadKubeConfig(config.runner.fanout.kubeconfig), { logger });
+      const kubeConfig = loadKubeConfig(config.runner.fanout.kubeconfig);
+      const scheduler = new KubeJobScheduler(kubeConfig, { logger });
       const result = await runFanout({
         scheduler,
         runner: config.runner,
@@ -59,11 +66,39 @@ export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): 
         logger,
         dryRun: options.dryRun === true,
       });
-      ctx.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${summarize(result)}\n`);
+      // Once per tick, the cluster-wide SELinux checks; their findings go to Events (and the
+      // configured index), they do not fail the tick. Not reaching the API or a sink does.
+      const selinux = config.runner.selinux;
+      let audit: ClusterAuditRun | undefined;
+      let auditFailed: string | undefined;
+      if (selinux.enabled && config.runner.fanout.selinuxAudit) {
+        const cluster = new KubeClusterReader({ kubeConfig, logger });
+        try {
+          audit = await runClusterAudit(
+            {
+              cluster,
+              sinks: options.dryRun ? [] : await sinksFromConfig(selinux, cluster, { env: ctx.env }),
+              clock: systemClock,
+              logger,
+            },
+            { labelKey: selinux.labelKey, systemNamespaces: selinux.systemNamespaces },
+          );
+        } catch (error) {
+          auditFailed = errorMessage(error);
+        }
+      }
+      ctx.stdout.write(
+        options.json
+          ? `${JSON.stringify({ ...result, selinuxAudit: audit ?? auditFailed ?? null }, null, 2)}\n`
+          : `${summarize(result)}\n`,
+      );
+      if (!options.json && audit) ctx.stdout.write(`${auditSummary(audit)}\n`);
+      if (auditFailed) ctx.stderr.write(`imagewarden: selinux audit failed: ${auditFailed}\n`);
       for (const failure of result.failures) {
         const subject = failure.job ?? failure.node;
         ctx.stderr.write(`imagewarden: ${subject ? `${subject}: ` : ''}${failure.error}\n`);
       }
-      ctx.exitCode = fanoutSucceeded(result) ? EXIT.ok : EXIT.partial;
+      const auditOk = auditFailed === undefined && !audit?.undelivered;
+      ctx.exitCode = fanoutSucceeded(result) && auditOk ? EXIT.ok : EXIT.partial;
     });
 }

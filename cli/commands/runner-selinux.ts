@@ -8,10 +8,10 @@ import { systemClock } from '../../core/clock.ts';
 import { createStateStore } from '../../core/state/createStateStore.ts';
 import { KubeClusterReader } from '../../runner/cluster/KubeClusterReader.ts';
 import { loadKubeConfig } from '../../runner/production-ports.ts';
-import { auditCluster } from '../../runner/selinux/audit.ts';
 import type { SelinuxIssue } from '../../runner/selinux/findings.ts';
+import { auditSummary, runClusterAudit } from '../../runner/selinux/run-audit.ts';
 import { StateStoreFindingSink } from '../../runner/selinux/StateStoreFindingSink.ts';
-import { publishFindings, sinksFromConfig } from '../../runner/selinux/sinks.ts';
+import { sinksFromConfig } from '../../runner/selinux/sinks.ts';
 import { type CliContext, EXIT } from '../context.ts';
 import { runnerGroup } from './runner-group.ts';
 
@@ -53,32 +53,17 @@ export function registerRunnerSelinuxCommand(program: Command, ctx: CliContext):
       const logger = ctx.logger({ component: 'selinux-audit' }, config.log.level);
       const cluster = new KubeClusterReader({ kubeConfig: loadKubeConfig(config.runner.kubeconfig), logger });
       const selinux = config.runner.selinux;
-      const result = await auditCluster(
-        { cluster, logger },
-        { labelKey: selinux.labelKey, systemNamespaces: selinux.systemNamespaces },
-      );
       const sinks = options.dryRun ? [] : await sinksFromConfig(selinux, cluster, { env: ctx.env });
       if (options.storeFindings && !options.dryRun) {
         sinks.push(new StateStoreFindingSink(createStateStore(config.state), config.owners.securityContact));
       }
-      const delivered = await publishFindings(result.issues, sinks, { at: systemClock.now() }, logger);
-      if (options.json) ctx.stdout.write(`${JSON.stringify({ ...result, delivered }, null, 2)}\n`);
-      else ctx.stdout.write(formatIssues(result.issues));
-      const undelivered = Object.values(delivered).some((d) => d.failed > 0);
-      logger.info(
-        {
-          namespaces: result.namespaces,
-          withLevel: result.withLevel,
-          collisions: result.collisions,
-          tenantsWithoutLevel: result.tenantsWithoutLevel,
-          uidRangeMismatches: result.uidRangeMismatches,
-          malformed: result.malformed,
-          invalid: result.invalid,
-          findings: result.issues.length,
-          delivered,
-        },
-        'selinux audit finished',
+      const run = await runClusterAudit(
+        { cluster, sinks, clock: systemClock, logger },
+        { labelKey: selinux.labelKey, systemNamespaces: selinux.systemNamespaces },
       );
+      const { result, delivered, undelivered } = run;
+      if (options.json) ctx.stdout.write(`${JSON.stringify({ ...result, delivered }, null, 2)}\n`);
+      else ctx.stdout.write(`${formatIssues(result.issues)}${auditSummary(run)}\n`);
       ctx.exitCode = result.issues.length > 0 || undelivered || result.invalid > 0 ? EXIT.partial : EXIT.ok;
     });
 }

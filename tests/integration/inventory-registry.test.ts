@@ -1,6 +1,6 @@
 // `imagewarden inventory` end to end against a real docker-registry (basic auth, tags resolved
 // to digests, config blobs read for the image age) and the Elasticsearch protocol fake.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

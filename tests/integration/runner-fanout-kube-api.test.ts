@@ -368,5 +368,29 @@ describe('runner fanout against the Kubernetes API fake', () => {
       expect(run.stdout).toMatch(/Jobs: 0 created.*1 failed/);
       expect(run.stderr).toMatch(/imagewarden-node-w1-\d{12}: .*forbidden/);
     });
+
+    it('runs the SELinux audit once per tick: findings become Events, not a failed tick', async () => {
+      // Prepare: two tenants share one MCS level
+      putNodes(node('w1'));
+      for (const name of ['shop', 'bank']) {
+        api.put({
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name, labels: { 'imagewarden.io/selinux-context': '593-693' } },
+        });
+      }
+      // Act
+      const run = await runImagewarden(['runner', 'fanout', '--config', writeConfig()]);
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(
+        /^selinux audit: \d+ namespaces \(2 with a level\): .*1 collisions.*; events 2 sent$/m,
+      );
+      const events = api.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/events'));
+      expect(events.map((r) => r.path).sort()).toEqual([
+        '/api/v1/namespaces/bank/events',
+        '/api/v1/namespaces/shop/events',
+      ]);
+    });
   });
 });

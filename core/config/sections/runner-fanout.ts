@@ -118,6 +118,12 @@ export const RunnerFanoutSection = z
       .describe(
         'kubeconfig file for the fan-out; unset: the in-cluster ServiceAccount (or the default kubeconfig).',
       ),
+    selinuxAudit: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Run the cluster-wide SELinux audit (`runner selinux-audit`) once per tick when runner.selinux.enabled.',
+      ),
   })
   .strict();
 export type RunnerFanoutSection = z.infer<typeof RunnerFanoutSection>;

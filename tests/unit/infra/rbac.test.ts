@@ -1,12 +1,16 @@
 // The fan-out's RBAC is enough and no more: every request a real tick makes (against the
 // Kubernetes API fake, through the production adapter) is allowed by the roles bound to
-// the fan-out ServiceAccount in infra/base, and nothing in those roles goes unused.
+// the fan-out ServiceAccount in infra/base, and nothing in those roles goes unused. A tick is
+// the Jobs step and the once-per-tick SELinux audit, as `runner fanout` runs them.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../core/clock.ts';
 import { silentLogger } from '../../../core/logger.ts';
+import { KubeClusterReader } from '../../../runner/cluster/KubeClusterReader.ts';
 import { runFanout } from '../../../runner/fanout/fanout.ts';
 import { KubeJobScheduler } from '../../../runner/fanout/KubeJobScheduler.ts';
+import { KubeEventSink } from '../../../runner/selinux/KubeEventSink.ts';
+import { runClusterAudit } from '../../../runner/selinux/run-audit.ts';
 import { KubeApiFake, type KubeObject } from '../../support/kube-api-fake.ts';
 import { node, nodeJob, runnerConfig } from '../runner/fanout/helpers.ts';
 import { kustomizeBuild, type Resource } from './kustomize.ts';
@@ -83,17 +87,33 @@ describe('fan-out RBAC against the requests of a real tick', () => {
         finished: { at: '2026-02-01T00:05:00Z', as: 'Complete' },
       }) as KubeObject,
     );
+    // two tenants sharing one MCS level: the tick's SELinux audit records Events on them
+    for (const name of ['shop', 'bank']) {
+      api.put({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, labels: { 'imagewarden.io/selinux-context': '593-693' } },
+      });
+    }
     const grants = grantsFor(kustomizeBuild(join('infra', 'base')), 'imagewarden-fanout');
-    // Act
+    // Act: the tick as `runner fanout` runs it — Jobs, then the cluster-wide SELinux audit
     await runFanout({
       scheduler: new KubeJobScheduler(api.kubeConfig(), { sleep: async () => {} }),
       runner: runnerConfig(),
       clock,
       logger: silentLogger(),
     });
+    const cluster = new KubeClusterReader({ kubeConfig: api.kubeConfig(), logger: silentLogger() });
+    const audit = await runClusterAudit(
+      { cluster, sinks: [new KubeEventSink(cluster)], clock, logger: silentLogger() },
+      { labelKey: 'imagewarden.io/selinux-context', systemNamespaces: ['kube-*', 'imagewarden'] },
+    );
     // Assess
+    expect(audit.result.collisions).toBeGreaterThan(0);
+    expect(audit.undelivered).toBe(false);
     const accesses = api.requests.map((r) => accessOf(r.method, r.path));
     expect(new Set(accesses.map((a) => a.verb))).toEqual(new Set(['list', 'create', 'delete']));
+    expect(accesses.some((a) => a.resource === 'events' && a.verb === 'create')).toBe(true);
     const used = new Set<string>();
     for (const access of accesses) {
       const grant = grants.find(
