@@ -26,5 +26,11 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # A registry mirror that serves only this platform's optional packages (esbuild, biome and
+  # rollup binaries for other systems 404) leaves them out of the lock file, and npm ci then
+  # refuses it as out of sync; npm install with the same lock file installs the same versions.
+  if ! npm ci --no-audit --no-fund --loglevel=error; then
+    echo "setup: npm ci refused the lock file; installing the locked versions with npm install"
+    npm install --no-audit --no-fund --no-save --loglevel=error
+  fi
 fi
