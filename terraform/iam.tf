@@ -35,7 +35,8 @@ locals {
     # inventory also pages through the Clair notifications the webhook recorded (Clair PSK).
     inventory     = compact([lookup(local.secret_arn, "elasticsearch-api-key", ""), lookup(local.secret_arn, "nivlheim-api-key", ""), lookup(local.secret_arn, "registry-docker-config", ""), lookup(local.secret_arn, "clair-psk", "")])
     scan-worker   = compact([lookup(local.secret_arn, "clair-psk", ""), lookup(local.secret_arn, "registry-docker-config", "")])
-    notify        = compact([local.secret_arn["ack-hmac-key"], lookup(local.secret_arn, "nivlheim-api-key", "")])
+    # notify reads the runners' SELinux findings through the Elasticsearch connection.
+    notify        = compact([local.secret_arn["ack-hmac-key"], lookup(local.secret_arn, "nivlheim-api-key", ""), lookup(local.secret_arn, "elasticsearch-api-key", "")])
     ack           = [local.secret_arn["ack-hmac-key"]]
     clair-webhook = compact([lookup(local.secret_arn, "clair-psk", "")])
   }

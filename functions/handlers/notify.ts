@@ -1,8 +1,17 @@
-// Lambda entry point, started by EventBridge Scheduler: the notify step, one digest email per
+// Lambda entry point, started by EventBridge Scheduler: import the node runners' SELinux
+// findings (when notify.selinuxFindings is set), then the notify step: one digest email per
 // recipient through SES, queued in the state store before sending so a timeout or throttle
 // leaves the rest pending for the next run.
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
 import { defaultSleep } from '../../core/retry.ts';
-import { fileAcksFromConfig, mailerFromConfig, notifyOptionsFromConfig } from '../notify/fromConfig.ts';
+import {
+  fileAcksFromConfig,
+  mailerFromConfig,
+  notifyOptionsFromConfig,
+  selinuxSourceFromConfig,
+} from '../notify/fromConfig.ts';
+import { importSelinuxFindings, type SelinuxFindingSource } from '../notify/importSelinuxFindings.ts';
 import type { Mailer } from '../notify/Mailer.ts';
 import { notify } from '../notify/notify.ts';
 import { ScheduleEvent } from './lib/events.ts';
@@ -18,11 +27,15 @@ import {
 export interface NotifyHandlerDeps {
   runtime: () => Promise<Runtime>;
   mailer: (runtime: Runtime) => Promise<Mailer>;
+  /** The runners' SELinux findings index; undefined when not configured. */
+  selinux: (runtime: Runtime) => Promise<SelinuxFindingSource | undefined>;
   sleep?: (ms: number) => Promise<void>;
 }
 
 export interface NotifyRunSummary {
   runId: string;
+  /** SELinux findings read from the runners' index, or `unread` when that failed. */
+  selinux: { read: number; stored: number; removed: number } | 'unread' | 'off';
   findings: number;
   composed: number;
   carriedOver: number;
@@ -43,6 +56,7 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
     const runId = `notify-${now.toISOString().slice(0, 16)}`;
     const sleep = deps.sleep ?? defaultSleep;
 
+    const selinux = await importSelinux(deps, runtime, logger);
     const mailer = await deps.mailer(runtime);
     // unsent messages stay pending in the state store for the next run
     const deadline = deadlineSignal(context, 20_000);
@@ -61,6 +75,7 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
       );
       const result: NotifyRunSummary = {
         runId,
+        selinux,
         findings: summary.findings,
         composed: summary.composed,
         carriedOver: summary.carriedOver,
@@ -68,7 +83,7 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
         pending: summary.pending,
         refused: summary.permanentFailures.length,
       };
-      const degraded = result.pending > 0 || result.refused > 0;
+      const degraded = result.pending > 0 || result.refused > 0 || selinux === 'unread';
       logger[degraded ? 'warn' : 'info'](
         { ...result, job: input.success ? input.data.job : undefined },
         'notify run finished',
@@ -81,9 +96,34 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
   };
 }
 
+/** An unreadable index costs only the SELinux findings, never the other mail. */
+async function importSelinux(
+  deps: NotifyHandlerDeps,
+  runtime: Runtime,
+  logger: Logger,
+): Promise<NotifyRunSummary['selinux']> {
+  const { config, store, clock } = runtime;
+  try {
+    const source = await deps.selinux(runtime);
+    if (!source) return 'off';
+    const imported = await importSelinuxFindings(
+      { source, store, clock, logger },
+      {
+        lookbackMs: config.notify.selinuxFindings?.lookback ?? 0,
+        securityContact: config.owners.securityContact,
+      },
+    );
+    return { read: imported.read, stored: imported.stored, removed: imported.removed };
+  } catch (error) {
+    logger.warn({ err: errorMessage(error) }, 'selinux findings not read');
+    return 'unread';
+  }
+}
+
 const runtime = once(() => createRuntime(process.env, 'notify'));
 
 export const handler = createNotifyHandler({
   runtime,
   mailer: (rt) => mailerFromConfig(rt.config, rt.secrets),
+  selinux: (rt) => selinuxSourceFromConfig(rt.config, rt.secrets),
 });

@@ -253,6 +253,7 @@ describe('the scheduled cycle on dynalite', () => {
       const notify = createNotifyHandler({
         runtime: async () => runtime,
         mailer: async () => mailer,
+        selinux: async () => undefined,
         sleep: world.sleep,
       });
       const cycle = async () => {

@@ -100,6 +100,7 @@ async function setup() {
   const notify = createNotifyHandler({
     runtime: async () => runtime,
     mailer: async () => mailer,
+    selinux: async () => undefined,
     sleep: w.sleep,
   });
   const webhook = createClairWebhookHandler({ runtime: async () => runtime, psk: async () => undefined });
