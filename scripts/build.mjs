@@ -31,8 +31,11 @@ const handlersDir = 'functions/handlers';
 if (existsSync(handlersDir)) {
   for (const file of readdirSync(handlersDir).filter((f) => f.endsWith('.ts'))) {
     const name = file.replace(/\.ts$/, '');
+    // Lambda runs nodejs22.x; minified bundles load faster on cold start (source maps keep traces readable).
     await build({
       ...common,
+      target: 'node22',
+      minify: true,
       entryPoints: [`${handlersDir}/${file}`],
       outfile: `dist/lambda/${name}/index.mjs`,
     });
