@@ -20,9 +20,9 @@ export function buildProgram(ctx: CliContext): Command {
   const program = new Command('imagewarden')
     .description(
       "Keep a fleet's container images fast to start, scanned, owned and safely labelled.\n\n" +
-        'Scheduled steps (inventory -> policy -> scan -> notify) run in AWS Lambda or locally with `run`;\n' +
-        'the node runner (`runner node`) pre-pulls, prunes and checks SELinux labels on one node.\n' +
-        'Config: --config FILE (YAML/JSON) or $IMAGEWARDEN_CONFIG, then IMAGEWARDEN_<SECTION>__<KEY> variables.\n' +
+        'Scheduled steps (inventory -> policy -> scan -> notify) run in AWS Lambda or locally with `run`; ' +
+        'the node runner (`runner node`) pre-pulls, prunes and checks SELinux labels on one node.\n\n' +
+        'Config: --config FILE (YAML/JSON) or $IMAGEWARDEN_CONFIG, then IMAGEWARDEN_<SECTION>__<KEY> variables.\n\n' +
         'Exit status: 0 all good, 1 some items failed (see the summary), 2 bad config or usage.',
     )
     .version(VERSION)

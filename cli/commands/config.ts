@@ -9,7 +9,7 @@ export function registerConfigCommands(program: Command, ctx: CliContext): void 
   config
     .command('check')
     .description(
-      'Validate a config file plus IMAGEWARDEN_* environment variables and print the effective\n' +
+      'Validate a config file plus IMAGEWARDEN_* environment variables and print the effective ' +
         'config (defaults filled in, secret references masked). Exit 2 naming every bad key.',
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')

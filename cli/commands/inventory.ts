@@ -124,10 +124,10 @@ export function registerInventoryCommand(
   program
     .command('inventory')
     .description(
-      'Build the in-use image inventory (unique images running in the lookback window) from\n' +
-        'Elasticsearch or an NDJSON export, resolve owners, run the policy checks, store the snapshot\n' +
-        'and findings in the state store, and print them. A file source without --as-of ends its window\n' +
-        'at the newest document. Exit 1 when documents or image strings were bad, shards failed or an\n' +
+      'Build the in-use image inventory (unique images running in the lookback window) from ' +
+        'Elasticsearch or an NDJSON export, resolve owners, run the policy checks, store the snapshot ' +
+        'and findings in the state store, and print them. A file source without --as-of ends its window ' +
+        'at the newest document. Exit 1 when documents or image strings were bad, shards failed or an ' +
         'owner directory failed; unreachable registries only make ages unknown.',
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')

@@ -23,8 +23,8 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
   program
     .command('notify')
     .description(
-      'Email each recipient one digest of findings that are new to them, newly fixable, escalated,\n' +
-        'or due for a reminder. Messages are queued in the state store before sending; unsent ones are\n' +
+      'Email each recipient one digest of findings that are new to them, newly fixable, escalated, ' +
+        'or due for a reminder. Messages are queued in the state store before sending; unsent ones are ' +
         'retried on the next run, sent ones never again. Exit 1 when any message is left pending or refused.',
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
@@ -115,7 +115,7 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
   program
     .command('serve-ack')
     .description(
-      'Serve the acknowledgement links of emails on a local port (in AWS: the Lambda function URL).\n' +
+      'Serve the acknowledgement links of emails on a local port (in AWS: the Lambda function URL). ' +
         'GET shows a confirmation page; only the page button (POST) records the acknowledgement.',
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')

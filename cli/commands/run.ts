@@ -38,9 +38,9 @@ export function registerRunCommand(
   program
     .command('run')
     .description(
-      'Run one full scheduled cycle locally: inventory + policy, scan (when scan.clair.url is set),\n' +
-        'notify. With no config this uses the embedded defaults: inventory from examples/fleet.ndjson,\n' +
-        'a file state store under .imagewarden/state and mail written to .imagewarden/outbox.\n' +
+      'Run one full scheduled cycle locally: inventory + policy, scan (when scan.clair.url is set), ' +
+        'notify. With no config this uses the embedded defaults: inventory from examples/fleet.ndjson, ' +
+        'a file state store under .imagewarden/state and mail written to .imagewarden/outbox. ' +
         'Exit 0 when every step succeeded, 1 when one had partial failures, 2 on bad config.',
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')

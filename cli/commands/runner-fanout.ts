@@ -47,8 +47,8 @@ export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): 
       'Create one `runner node --once` Job per eligible node (Ready, schedulable, matching ' +
         'runner.fanout.nodeSelector, taints tolerated), none for a node whose Job is still active, ' +
         'at most runner.fanout.maxConcurrentJobs active cluster-wide (the rest wait for the next ' +
-        'tick), and delete stale node Jobs. Then, when runner.selinux.enabled and runner.fanout.selinuxAudit,\n' +
-        'run the cluster-wide SELinux audit once (findings become Events on the namespaces).\n' +
+        'tick), and delete stale node Jobs. Then, when runner.selinux.enabled and runner.fanout.selinuxAudit, ' +
+        'run the cluster-wide SELinux audit once (findings become Events on the namespaces). ' +
         'Exit 1 when anything failed (see the summary); SELinux findings alone do not fail the tick.',
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')

@@ -36,9 +36,9 @@ export function registerRunnerSelinuxCommand(program: Command, ctx: CliContext):
   runnerGroup(program)
     .command('selinux-audit')
     .description(
-      "Check every namespace's SELinux MCS level: collisions (two namespaces, one level), tenant\n" +
-        'namespaces with no level, OpenShift sa.scc.uid-range vs sa.scc.mcs mismatches, malformed values.\n' +
-        'Findings are printed, recorded as Events on each namespace and optionally indexed in Elasticsearch.\n' +
+      "Check every namespace's SELinux MCS level: collisions (two namespaces, one level), tenant " +
+        'namespaces with no level, OpenShift sa.scc.uid-range vs sa.scc.mcs mismatches, malformed values. ' +
+        'Findings are printed, recorded as Events on each namespace and optionally indexed in Elasticsearch. ' +
         'Exit 0 when there is no finding, 1 when there are findings, 2 on bad config.',
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')

@@ -18,9 +18,9 @@ export function registerScanCommands(program: Command, ctx: CliContext): void {
   program
     .command('scan')
     .description(
-      'Index every in-use image digest of the latest inventory with Clair v4 and store its\n' +
-        'vulnerability findings (unfiltered; alerting filters apply in `notify`). Digests Clair already\n' +
-        'indexed under its current state are not indexed again. Exit 1 when some digest failed or Clair\n' +
+      'Index every in-use image digest of the latest inventory with Clair v4 and store its ' +
+        'vulnerability findings (unfiltered; alerting filters apply in `notify`). Digests Clair already ' +
+        'indexed under its current state are not indexed again. Exit 1 when some digest failed or Clair ' +
         'kept throttling (they are retried next run); images Clair refuses (e.g. no layers) are listed.',
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
@@ -65,8 +65,8 @@ export function registerScanCommands(program: Command, ctx: CliContext): void {
   program
     .command('serve-webhook')
     .description(
-      'Receive Clair notifier webhooks (POST {notification_id, callback}) until interrupted: answer 200,\n' +
-        'then page through the notification, mark affected in-use images for re-notification and delete it.\n' +
+      'Receive Clair notifier webhooks (POST {notification_id, callback}) until interrupted: answer 200, ' +
+        'then page through the notification, mark affected in-use images for re-notification and delete it. ' +
         "Verifies Clair's JWT when scan.clair.psk is set.",
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
