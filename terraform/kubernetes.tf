@@ -132,7 +132,7 @@ resource "kubernetes_role_binding_v1" "fanout" {
 
 # Node runner: read what decides a node's desired images (workloads, also scaled to zero;
 # pods; namespaces for SELinux levels; nodes for taints), get the pull secrets workloads
-# name (get only, never list), record Events.
+# and their service accounts name (get only, never list), record Events.
 resource "kubernetes_cluster_role_v1" "node" {
   count = local.runner_enabled
   metadata {
@@ -161,7 +161,7 @@ resource "kubernetes_cluster_role_v1" "node" {
   }
   rule {
     api_groups = [""]
-    resources  = ["secrets"]
+    resources  = ["secrets", "serviceaccounts"]
     verbs      = ["get"]
   }
   rule {
