@@ -55,6 +55,8 @@ export interface VerifyOptions {
   issuers?: readonly string[];
   /** Allowed clock skew on exp/nbf/iat, seconds (Clair uses about 15). */
   leewaySeconds?: number;
+  /** Refuse a token without `exp`: without one, a token once seen (a log, a proxy) is valid forever. */
+  requireExp?: boolean;
   now?: () => Date;
 }
 
@@ -78,6 +80,7 @@ export function verifyHs256(token: string, key: Uint8Array, options: VerifyOptio
     throw new JwtError(`issuer ${JSON.stringify(claims.iss ?? null)} is not accepted`);
   const now = Math.floor((options.now?.() ?? new Date()).getTime() / 1000);
   const leeway = options.leewaySeconds ?? 15;
+  if (options.requireExp && claims.exp === undefined) throw new JwtError('token has no exp');
   if (claims.exp !== undefined && now > claims.exp + leeway) throw new JwtError('token expired');
   if (claims.nbf !== undefined && now + leeway < claims.nbf) throw new JwtError('token not yet valid');
   if (claims.iat !== undefined && now + leeway < claims.iat) throw new JwtError('token issued in the future');

@@ -71,6 +71,8 @@ export async function receiveNotification(
       if (!match?.[1]) throw new Error('no bearer token');
       verifyHs256(match[1], options.psk, {
         issuers: options.issuers ?? ['clair-notifier'],
+        // Clair's notifier always sets exp; a token without one would be replayable forever.
+        requireExp: true,
         now: () => ports.clock.now(),
       });
     } catch (error) {

@@ -1,7 +1,7 @@
 // Clair's notifier webhook: the receiving half (status codes, JWT, dedupe) called directly,
 // and the whole flow with the Clair fake delivering to our webhook server.
 import { afterEach, describe, expect, it } from 'vitest';
-import { shortLivedToken } from '../../../../core/jwt.ts';
+import { shortLivedToken, signHs256 } from '../../../../core/jwt.ts';
 import {
   CLAIR_NOTIFICATIONS,
   RENOTIFY,
@@ -69,6 +69,10 @@ describe('receiveNotification', () => {
       [
         'an expired token',
         `Bearer ${shortLivedToken('clair-notifier', PSK, new Date(Date.now() - 3_600_000))}`,
+      ],
+      [
+        'a token without exp (it would be valid forever once seen)',
+        `Bearer ${signHs256({ iss: 'clair-notifier', iat: Math.floor(Date.now() / 1000) }, PSK)}`,
       ],
     ])('401 for %s, nothing stored', async (_what, authorization) => {
       world = await scanWorld();
