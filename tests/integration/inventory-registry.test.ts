@@ -97,9 +97,11 @@ describe('inventory with docker-registry (basic auth) and the Elasticsearch fake
   });
 
   afterAll(async () => {
-    await es?.stop();
-    await registry?.stop();
+    const problems = [...(es?.problems ?? [])];
+    await Promise.allSettled([es?.stop(), registry?.stop()]);
     await rm(dir, { recursive: true, force: true });
+    // every request of every run was one the fake understands
+    expect(problems).toEqual([]);
   });
 
   it('resolves, merges, ages and owns every running image, stores the results and exits 1 for the bad image string', async () => {

@@ -37,8 +37,14 @@ describe('runner image entry point (esbuild bundle) against the Kubernetes API f
   });
 
   afterAll(async () => {
-    await api?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    const unhandled = api?.unhandled ?? [];
+    try {
+      await api?.stop();
+    } finally {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
+    // no request of the bundle hit a route the fake lacks
+    expect(unhandled).toEqual([]);
   });
 
   it('creates the node Jobs from a bundle that needs no node_modules', async () => {

@@ -32,7 +32,10 @@ describe('runner fanout against the Kubernetes API fake', () => {
   });
 
   afterEach(async () => {
+    const unhandled = api.unhandled;
     await api.stop();
+    // no request hit a route the fake lacks
+    expect(unhandled).toEqual([]);
   });
 
   const putNodes = (...nodes: Record<string, unknown>[]) => {

@@ -217,6 +217,7 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
   });
 
   afterAll(async () => {
+    const unhandled = api?.unhandled ?? [];
     await Promise.allSettled([
       daemon?.stop(),
       open?.stop(),
@@ -226,6 +227,8 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
       proxy?.stop(),
     ]);
     await rm(dir, { recursive: true, force: true });
+    // no request of any run hit a route the fake lacks
+    expect(unhandled).toEqual([]);
   });
 
   it('gets a cold node every image it may need, skipping an unreachable registry and unschedulable pods', async () => {

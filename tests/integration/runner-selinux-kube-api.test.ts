@@ -90,9 +90,17 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await api?.stop();
-  spawnSync('umount', [dir]);
-  rmSync(dir, { recursive: true, force: true });
+  const unhandled = api?.unhandled ?? [];
+  try {
+    await api?.stop();
+  } finally {
+    if (dir) {
+      spawnSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  // no request of the audit hit a route the fake lacks
+  expect(unhandled).toEqual([]);
 });
 
 describe('imagewarden runner selinux-audit against the Kubernetes API fake', () => {

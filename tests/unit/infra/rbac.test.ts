@@ -75,7 +75,10 @@ describe('fan-out RBAC against the requests of a real tick', () => {
     api.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'imagewarden' } });
   });
   afterEach(async () => {
+    const unhandled = api.unhandled;
     await api.stop();
+    // every request of the tick was one the fake understands
+    expect(unhandled).toEqual([]);
   });
 
   it('allows every request the fan-out makes, and grants nothing it does not use', async () => {

@@ -30,8 +30,13 @@ beforeEach(async () => {
   });
 });
 afterEach(async () => {
-  await fake.stop();
-  await rm(dir, { recursive: true, force: true });
+  const problems = [...fake.problems];
+  try {
+    await fake.stop();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  expect(problems).toEqual([]);
 });
 
 describe('imagewarden notify with SELinux findings from Elasticsearch', () => {

@@ -203,6 +203,9 @@ describe('ElasticsearchSource: odd documents', () => {
       ]),
     });
   });
+  afterEach(() => {
+    expect(fake.problems).toEqual([]);
+  });
   afterAll(async () => {
     await fake.stop();
   });

@@ -44,8 +44,11 @@ let fake: ElasticsearchFake | undefined;
 afterEach(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   dirs = [];
+  const problems = [...(fake?.problems ?? [])];
   await fake?.stop();
   fake = undefined;
+  // every request was one the fake understands
+  expect(problems).toEqual([]);
 });
 
 const options = { lookbackMs: 26 * HOUR_MS, securityContact: 'security@example.org' };
