@@ -96,9 +96,14 @@ describe('scan with Clair (fake) pulling layers from docker-registry (token auth
     };
   });
   afterAll(async () => {
-    await clair?.stop();
-    await registry?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    const unhandled = [...(clair?.unhandled ?? [])];
+    await Promise.allSettled([
+      clair?.stop(),
+      registry?.stop(),
+      dir ? rm(dir, { recursive: true, force: true }) : undefined,
+    ]);
+    // every request to Clair was one it understands
+    expect(unhandled).toEqual([]);
   });
 
   function ports(

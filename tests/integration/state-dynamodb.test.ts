@@ -278,8 +278,11 @@ describe('the scheduled cycle on dynalite', () => {
       expect(second.mail).toMatchObject({ sent: 0, composed: 0 });
       expect(world.fake.calls.post_index_report).toBe(2);
     } finally {
-      await world.close();
-      await rm(dir, { recursive: true, force: true });
+      try {
+        await world.close();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     }
   });
 });

@@ -9,6 +9,8 @@
 // 201) with Cache-Control, 202 while not ready, 404. PSK HS256 JWT with issuers and 15 s
 // leeway, bare 401. Notifier: paged notifications and a webhook delivery whose receipt is
 // recorded only after the webhook answered 200; DELETE before that fails with 500.
+// A request on a route Clair does not have is answered 404 and recorded in `unhandled`, as
+// is a crash of the fake: tests assert that list is empty.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -81,6 +83,8 @@ export interface ClairFake {
     options?: { receiptDelayMs?: number; psk?: Uint8Array },
   ): Promise<number>;
   notifications: Map<string, { items: unknown[]; receipt: boolean; deleted: boolean }>;
+  /** Requests the fake does not understand (no such Clair route) and crashes of the fake. */
+  unhandled: string[];
   stop(): Promise<void>;
 }
 
@@ -147,6 +151,7 @@ export async function startClairFake(options: ClairFakeOptions = {}): Promise<Cl
     notReady: false,
     failNext: (call, count, status) => void failures.set(call, { count, status }),
     notifications: new Map(),
+    unhandled: [],
     notify: async (target, id, items, notifyOptions = {}) => {
       fake.notifications.set(id, {
         items: items.map((item, i) => ({
@@ -333,7 +338,10 @@ export async function startClairFake(options: ClairFakeOptions = {}): Promise<Cl
         break;
       }
     }
-    if (!call) return error(res, 404, 'not-found', `no route ${req.method} ${path}`);
+    if (!call) {
+      fake.unhandled.push(`${req.method} ${path}`);
+      return error(res, 404, 'not-found', `no route ${req.method} ${path}`);
+    }
     if (!authorized(req)) {
       fake.calls.unauthorized++;
       res.writeHead(401).end();
@@ -419,6 +427,7 @@ export async function startClairFake(options: ClairFakeOptions = {}): Promise<Cl
           if (options.latencyMs) await sleep(options.latencyMs);
           await handle(req, res, Buffer.concat(chunks).toString('utf8'));
         } catch (e) {
+          fake.unhandled.push(`${req.method} ${req.url}: fake crashed: ${(e as Error).message}`);
           if (!res.headersSent) error(res, 500, 'internal-error', (e as Error).message);
         } finally {
           if (isPost) postsInFlight--;

@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { ManualClock } from '../../../../core/clock.ts';
 import { silentLogger } from '../../../../core/logger.ts';
 import { FileStateStore } from '../../../../core/state/FileStateStore.ts';
@@ -100,10 +101,11 @@ export async function scanWorld(
     sleep,
     registry: new URL(blobs.url).host,
     ports: { scanner, manifests: images, store, clock, logger: silentLogger() },
+    /** Stops everything, then fails the test if Clair got a request it does not understand. */
     close: async () => {
-      await fake.stop();
-      await blobs.stop();
-      await rm(dir, { recursive: true, force: true });
+      const unhandled = [...fake.unhandled];
+      await Promise.allSettled([fake.stop(), blobs.stop(), rm(dir, { recursive: true, force: true })]);
+      expect(unhandled).toEqual([]);
     },
   };
 }
