@@ -106,3 +106,8 @@ output "runner_namespace" {
   description = "Namespace of the runner CronJob."
   value       = module.imagewarden.runner_namespace
 }
+
+output "secret_arns" {
+  description = "Secrets to fill with `aws secretsmanager put-secret-value`."
+  value       = module.imagewarden.secret_arns
+}
