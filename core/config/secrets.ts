@@ -2,6 +2,7 @@
 // the moment a credential is needed. Values are never logged; errors name the reference only.
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.ts';
+import { redactUrl } from '../logger.ts';
 
 export interface SecretSources {
   env?: NodeJS.ProcessEnv;
@@ -58,5 +59,7 @@ export function maskSecrets(value: unknown, keyName = ''): unknown {
   if (typeof value === 'string' && /(password|apikey|psk|hmackey|secret|token)/i.test(keyName)) {
     return `${value.split(':')[0]}:***`;
   }
+  // e.g. an Elasticsearch node given as https://user:password@host
+  if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]+@/i.test(value)) return redactUrl(value);
   return value;
 }

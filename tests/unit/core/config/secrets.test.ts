@@ -38,4 +38,16 @@ describe('maskSecrets', () => {
       scan: { clair: { psk: 'file:***' } },
     });
   });
+
+  it('masks credentials written into a URL (user:password@host), wherever the key', () => {
+    expect(
+      maskSecrets({
+        inventory: { node: 'https://elastic:hunter2@es.example.org:9200' },
+        scan: { clair: { url: 'http://clair:8080' } },
+      }),
+    ).toEqual({
+      inventory: { node: 'https://[redacted]@es.example.org:9200' },
+      scan: { clair: { url: 'http://clair:8080' } },
+    });
+  });
 });
