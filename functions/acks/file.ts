@@ -76,15 +76,18 @@ export function parseAckFile(text: string, source: string, now: Date, policy: Ex
       );
       return;
     }
-    const createdAt = created ? new Date(created) : now;
+    const requested = expires ? new Date(expires) : undefined;
+    // An expired entry is not an error: it stops silencing, and notify tells the owner it expired.
+    // Without `created` there is nothing to check an expiry already past against: it ran out then.
+    const ranOut = created === undefined && requested !== undefined && requested.getTime() <= now.getTime();
+    const createdAt = created ? new Date(created) : ranOut && requested ? requested : now;
     let expiresAt: Date;
     try {
-      expiresAt = ackExpiry(createdAt, expires ? new Date(expires) : undefined, policy);
+      expiresAt = ranOut && requested ? requested : ackExpiry(createdAt, requested, policy);
     } catch (error) {
       problems.push(`${prefix}.expires: ${(error as Error).message}`);
       return;
     }
-    // An expired entry is not an error: it stops silencing, and notify tells the owner it expired.
     acks.push(
       Ack.parse({
         id: `file-${scopeId(scope.data)}`,

@@ -44,6 +44,20 @@ describe('parseAckFile', () => {
     expect(again?.id).toBe(first?.id);
   });
 
+  it('keeps an entry whose expiry has passed as an expired ack, with or without `created`', () => {
+    // Prepare: the example file read long after its entries ran out
+    const later = new Date('2027-01-01T00:00:00Z');
+    const text = readFileSync('examples/acks.yaml', 'utf8');
+    // Act
+    const acks = parseAckFile(text, 'examples/acks.yaml', later, POLICY);
+    // Assess
+    expect(acks).toHaveLength(4);
+    expect(acks.every((a) => new Date(a.expiresAt) <= later)).toBe(true);
+    expect(acks.find((a) => a.scope.rule === 'unapproved-registry')?.expiresAt).toBe(
+      '2026-04-15T00:00:00.000Z',
+    );
+  });
+
   it('names the entry index and field of every problem at once', () => {
     const message = errorOf(`acks:
   - repository: harbor.example.org/team/app
