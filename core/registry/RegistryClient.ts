@@ -230,7 +230,7 @@ export class RegistryClient {
     if (res.status !== 200 && res.status !== 206) {
       throw new UpstreamError(domain, `blob ${digest} answered ${res.status}`, { status: res.status });
     }
-    const onRegistry = new URL(res.url).host === new URL(this.#transport.baseUrl(domain)).host;
+    const onRegistry = new URL(res.url).origin === new URL(this.#transport.baseUrl(domain)).origin;
     const authorization = onRegistry ? await this.authorization(domain, path) : undefined;
     return { url: res.url, headers: authorization ? { Authorization: authorization } : {} };
   }

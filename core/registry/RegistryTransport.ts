@@ -122,13 +122,14 @@ export class RegistryTransport {
   }
 
   async #once(domain: string, req: RegistryRequest): Promise<RegistryResponse> {
-    const registryHost = new URL(this.baseUrl(domain)).host;
+    // Origin, not host: a redirect to http:// on the same host must not carry the credentials.
+    const registryOrigin = new URL(this.baseUrl(domain)).origin;
     let url = new URL(req.path, this.baseUrl(domain));
     let authorization = req.noAuth ? undefined : await this.#auth.current(domain, req.scope);
     let authenticated = false;
     const maxRedirects = this.#options.maxRedirects ?? 5;
     for (let redirects = 0; ; ) {
-      const onRegistry = url.host === registryHost;
+      const onRegistry = url.origin === registryOrigin;
       const res = await this.#fetchOnce(domain, url, req, onRegistry ? authorization : undefined);
       if ((res.status === 401 || res.status === 403) && onRegistry && !req.noAuth) {
         if (res.status === 401 && !authenticated) {

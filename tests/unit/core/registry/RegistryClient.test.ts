@@ -449,3 +449,31 @@ describe('RegistryClient against a fake registry', () => {
     await expect(client(server).client.getImageConfig(ref(server))).rejects.toThrow(/digest mismatch/);
   });
 });
+
+describe('RegistryClient credentials on redirects', () => {
+  it('never sends the registry credentials over a redirect from https to plain http on the same host', async () => {
+    // Prepare: an https registry with Basic auth whose blob redirects to http://<same host>
+    const seen: { url: string; authorization: string | null }[] = [];
+    const fakeFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const url = new URL(input instanceof Request ? input.url : input);
+      const authorization = new Headers(init?.headers).get('authorization');
+      seen.push({ url: url.toString(), authorization });
+      if (url.protocol === 'http:') return new Response('x', { status: 206 });
+      if (!authorization)
+        return new Response('', { status: 401, headers: { 'www-authenticate': 'Basic realm="r"' } });
+      return new Response(null, { status: 307, headers: { location: `http://${url.host}${url.pathname}` } });
+    };
+    const credentials = CredentialStore.fromDockerConfig(
+      JSON.stringify({ auths: { 'reg.example': { username: 'robot', password: 'hunter2' } } }),
+    );
+    const registry = new RegistryClient({ credentials, fetch: fakeFetch as typeof fetch, retries: 0 });
+    // Act
+    const location = await registry.resolveBlobLocation('reg.example', 'team/app', sha(CONFIG));
+    // Assess: the plain-http request and the location handed to Clair carry no credentials
+    const plain = seen.filter((s) => s.url.startsWith('http:'));
+    expect(plain.length).toBeGreaterThan(0);
+    expect(plain.map((s) => s.authorization)).toEqual(plain.map(() => null));
+    expect(location.url).toMatch(/^http:\/\/reg\.example\//);
+    expect(location.headers).toEqual({});
+  });
+});
