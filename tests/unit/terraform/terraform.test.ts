@@ -124,15 +124,24 @@ describe('terraform module', () => {
     }
   });
   it("accepts the examples' imagewarden_config and runner_config as config", () => {
+    const checked: string[] = [];
     for (const example of examples) {
       // Prepare
       const call = named(example, 'module').imagewarden ?? {};
 
       // Act + Assess: HCL objects come back as one-element arrays only for blocks, not for maps
       for (const key of ['imagewarden_config', 'runner_config'] as const) {
-        if (call[key] !== undefined)
+        if (call[key] !== undefined) {
           expect(() => parseConfig(call[key]), `${example.dir} ${key}`).not.toThrow();
+          checked.push(`${example.dir.split('/').pop()} ${key}`);
+        }
       }
     }
+    // the examples really carry the configs checked above (not a loop over nothing)
+    expect(checked.sort()).toEqual([
+      'minimal imagewarden_config',
+      'with-runner imagewarden_config',
+      'with-runner runner_config',
+    ]);
   });
 });
