@@ -2,40 +2,32 @@
 // one file) must load in a bare Node process without any configuration (config is read on
 // the first invocation, not at import) and export `handler`, the name terraform sets.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { readdirSync, symlinkSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const HANDLERS = 'functions/handlers';
+let dir: string;
 let out: string;
 let names: string[];
 
 beforeAll(async () => {
-  out = await mkdtemp(join(tmpdir(), 'iw-lambda-'));
+  dir = await mkdtemp(join(tmpdir(), 'iw-lambda-'));
   names = (await readdir(HANDLERS)).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
-  for (const name of names) {
-    // the options of scripts/build.mjs
-    await build({
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      legalComments: 'none',
-      banner: {
-        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-      },
-      external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
-      entryPoints: [join(HANDLERS, `${name}.ts`)],
-      outfile: join(out, name, 'index.mjs'),
-      logLevel: 'silent',
-    });
-  }
+  // Run scripts/build.mjs itself (the artifacts terraform deploys) in a mirror of the
+  // repository (symlinks), so the shared dist/ is left alone.
+  const mirror = join(dir, 'src');
+  await mkdir(mirror);
+  for (const entry of readdirSync('.').filter((e) => e !== 'dist' && e !== '.git'))
+    symlinkSync(resolve(entry), join(mirror, entry));
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: mirror, timeout: 120_000, stdio: 'pipe' });
+  out = join(mirror, 'dist', 'lambda');
 }, 120_000);
 
 afterAll(async () => {
-  await rm(out, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('Lambda bundles', () => {
