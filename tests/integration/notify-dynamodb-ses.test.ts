@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo, Server } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, ManualClock } from '../../core/clock.ts';
@@ -51,26 +51,39 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-/** An SESv2 client whose `send` accepts until `throttleAfter` messages, then answers 429. */
+/**
+ * An SESv2 client whose `send` accepts raw SendEmail until `throttleAfter` messages, then
+ * answers 429. Any other command (or a SendEmail without raw content) is refused and recorded
+ * in `unexpected`, which the test asserts is empty.
+ */
 function fakeSes() {
   const accepted: Buffer[] = [];
+  const unexpected: string[] = [];
   let throttleAfter = Number.POSITIVE_INFINITY;
   const client = {
     send: async (command: unknown) => {
+      const raw = command instanceof SendEmailCommand ? command.input.Content?.Raw?.Data : undefined;
+      if (!raw || raw.length === 0) {
+        unexpected.push((command as object)?.constructor?.name ?? String(command));
+        throw Object.assign(new Error('the SES fake only understands SendEmail with raw content'), {
+          name: 'BadRequestException',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
       if (accepted.length >= throttleAfter) {
         throw Object.assign(new Error('Maximum sending rate exceeded.'), {
           name: 'TooManyRequestsException',
           $metadata: { httpStatusCode: 429 },
         });
       }
-      const raw = (command as SendEmailCommand).input.Content?.Raw?.Data;
-      accepted.push(Buffer.from(raw ?? new Uint8Array()));
+      accepted.push(Buffer.from(raw));
       return { MessageId: `0100-${accepted.length}` };
     },
   } as unknown as SesClientLike;
   return {
     client,
     accepted,
+    unexpected,
     throttleAfter: (n: number) => {
       throttleAfter = n;
     },
@@ -124,5 +137,6 @@ describe('notify with DynamoDB state (dynalite) and the SES adapter', () => {
       Array.isArray(m.to) ? '' : m.to?.text,
     );
     expect(to.sort()).toEqual(OWNERS);
+    expect(ses.unexpected).toEqual([]);
   });
 });
