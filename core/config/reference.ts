@@ -34,16 +34,36 @@ function typeOf(schema: JsonSchema): string {
   return Array.isArray(schema.type) ? schema.type.join(' \\| ') : (schema.type ?? 'any');
 }
 
-function rows(schema: JsonSchema, path: string[]): string[] {
+/** What a nested object passes down: its default (a whole object) and its description. */
+interface Inherited {
+  default?: unknown;
+  description?: string;
+}
+
+function defaultAt(parent: unknown, key: string): unknown {
+  return parent !== null && typeof parent === 'object' && !Array.isArray(parent)
+    ? (parent as Record<string, unknown>)[key]
+    : undefined;
+}
+
+function rows(schema: JsonSchema, path: string[], inherited: Inherited = {}): string[] {
   const out: string[] = [];
   for (const [key, child] of Object.entries(schema.properties ?? {})) {
     const here = [...path, key];
+    // a field without its own default takes its part of an enclosing object's default
+    const value = child.default ?? defaultAt(inherited.default, key);
+    const described = child.description ?? inherited.description;
     if (child.type === 'object' && child.properties) {
-      out.push(...rows(child, here));
+      out.push(
+        ...rows(child, here, {
+          ...(value === undefined ? {} : { default: value }),
+          ...(described === undefined ? {} : { description: described }),
+        }),
+      );
       continue;
     }
-    const def = child.default === undefined ? '' : `\`${JSON.stringify(child.default)}\``;
-    const description = (child.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const def = value === undefined ? '' : `\`${JSON.stringify(value)}\``;
+    const description = (described ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
     out.push(`| \`${here.join('.')}\` | ${typeOf(child)} | ${def} | ${description} |`);
   }
   return out;

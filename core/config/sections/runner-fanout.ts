@@ -111,7 +111,7 @@ export const RunnerFanoutSection = z
       .object({ requests: ResourceList, limits: ResourceList })
       .strict()
       .prefault({ requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } })
-      .describe('Requests and limits of the node Job container.'),
+      .describe('Requests and limits of the node Job container; setting any of them means giving all four.'),
     kubeconfig: z
       .string()
       .optional()

@@ -14,4 +14,11 @@ describe('config reference', () => {
     expect(table).toMatch(/\| `runner\.prune\.retention` \| duration \| `"72h"` \|/);
     expect(table).toMatch(/\| `scan\.clair\.psk` \| secret reference \|/);
   });
+
+  it('gives fields of an object with a default their part of it, and the object description', () => {
+    const table = renderConfigReference();
+    expect(table).toMatch(
+      /\| `runner\.fanout\.resources\.limits\.memory` \| string \| `"256Mi"` \| Requests and limits/,
+    );
+  });
 });
