@@ -142,8 +142,8 @@ describe('RegistryClient auth failures against docker-registry', () => {
     await pushImage(token, { repository: 'team/app', tag: '1' });
   });
   afterAll(async () => {
-    await basic?.stop();
-    await token?.stop();
+    // stop both even when one stop fails
+    await Promise.allSettled([basic?.stop(), token?.stop()]);
   });
 
   it('refuses anonymous and wrong credentials with AuthError (basic)', async () => {

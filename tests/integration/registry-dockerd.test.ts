@@ -30,8 +30,8 @@ describe('harness: dockerd pulls from and pushes to docker-registry (basic auth)
     client = new RegistryClient({ insecure: [registry.host], credentials });
   });
   afterAll(async () => {
-    await daemon?.stop();
-    await registry?.stop();
+    // stop both even when one stop fails
+    await Promise.allSettled([daemon?.stop(), registry?.stop()]);
   });
 
   it('pulls an API-pushed image with the digest, labels and created time it was pushed with', async () => {
