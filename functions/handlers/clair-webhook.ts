@@ -1,6 +1,6 @@
 // Lambda entry point behind a function URL: Clair's notifier webhook. Verifies the
 // notifier's JWT when a PSK is configured, dedupes on notification_id, answers at once, and
-// records the notification for the notify function to page through and delete (see
+// records the notification for the hourly inventory function to page through and delete (see
 // lib/pendingNotifications.ts for why not here).
 import { errorMessage } from '../../core/errors.ts';
 import { clairPsk } from '../scan/fromConfig.ts';
