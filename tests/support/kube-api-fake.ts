@@ -98,7 +98,14 @@ export class KubeApiFake {
 
   static async start(options: KubeApiFakeOptions = {}): Promise<KubeApiFake> {
     const fake = new KubeApiFake(options);
-    const server = createServer((req, res) => void fake.handle(req, res));
+    const server = createServer((req, res) => {
+      // a crash of the fake fails the test through `unhandled` instead of leaving the client hanging
+      fake.handle(req, res).catch((error: unknown) => {
+        fake.unhandled.push(`${req.method} ${req.url}: fake crashed: ${(error as Error).message}`);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end();
+      });
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     fake.server = server;
     fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
