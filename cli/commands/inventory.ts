@@ -132,7 +132,10 @@ export function registerInventoryCommand(
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
     .option('--json', 'print the snapshot, counts and findings as JSON')
-    .option('--source <source>', 'es (inventory.elasticsearch) or file:PATH (an NDJSON export) (default: inventory.source)')
+    .option(
+      '--source <source>',
+      'es (inventory.elasticsearch) or file:PATH (an NDJSON export) (default: inventory.source)',
+    )
     .option('--as-of <time>', 're-run the window as of this ISO time (audits); implies --no-store')
     .option('--offline', 'ask no registry: tags stay unresolved, ages unknown')
     .option('--no-store', 'do not write the snapshot and findings to the state store')
