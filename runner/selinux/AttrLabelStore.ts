@@ -2,8 +2,9 @@
 // lgetxattr/lsetxattr (no symlink is ever followed). Node has no xattr API, so paths go in
 // batches (thousands per process, a couple of processes at once) instead of one process
 // per file; spawned with argument arrays, never through a shell.
-import { spawn } from 'node:child_process';
-import { isAbsolute } from 'node:path';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { FileHandle } from 'node:fs/promises';
+import { basename, dirname, isAbsolute } from 'node:path';
 import { mapBounded } from '../../core/concurrency.ts';
 import { ImagewardenError } from '../../core/errors.ts';
 import { decodeValue, parseAttrErrors, parseDump, restoreBlock } from './attr-format.ts';
@@ -14,6 +15,7 @@ import {
   type LabelWrite,
   type LabelWriteResult,
 } from './LabelStore.ts';
+import { MAX_PINNED_DIRS, pinDirectory, splitByDirectories } from './pinned-dirs.ts';
 
 export const SELINUX_XATTR = 'security.selinux';
 
@@ -38,14 +40,21 @@ interface RunResult {
   stderr: string;
 }
 
-function run(command: string, args: string[], input?: string, cwd?: string): Promise<RunResult> {
+function run(
+  command: string,
+  args: string[],
+  input?: string,
+  cwd?: string,
+  inheritFds: readonly number[] = [],
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // LC_ALL=C keeps getfattr's messages in English, which parseAttrErrors relies on.
     const child = spawn(command, args, {
       ...(cwd ? { cwd } : {}),
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', ...inheritFds],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
-    });
+      // the first three are pipes; the rest are directories pinned for setfattr (fd 3, 4, ...)
+    }) as ChildProcessWithoutNullStreams;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -243,43 +252,78 @@ export class AttrLabelStore implements LabelStore {
     });
   }
 
+  /**
+   * Each directory is opened and verified first (pinDirectory), and setfattr writes through
+   * `/proc/self/fd/<n>/<name>` on the inherited handle: a tenant who swaps a directory for a
+   * symlink after the check cannot redirect the write (`-h` keeps the last component unfollowed).
+   */
   async write(entries: readonly LabelWrite[]): Promise<LabelWriteResult> {
     const failed: { path: string; message: string }[] = [];
     let written = 0;
     for (const entry of entries)
       if (!isAbsolute(entry.path)) throw new AttrToolError(`not an absolute path: ${entry.path}`);
-    const batches = this.#batches(entries, (e) => Buffer.byteLength(e.path) + e.label.length * 2 + 40);
-    const settled = await mapBounded(batches, this.#concurrency, (batch) => {
+    const batches = this.#batches(
+      entries,
+      (e) => Buffer.byteLength(e.path) + e.label.length * 2 + 40,
+    ).flatMap((batch) => splitByDirectories(batch, MAX_PINNED_DIRS));
+    const settled = await mapBounded(batches, this.#concurrency, (batch) => this.#writePinned(batch));
+    for (const outcome of settled) {
+      if (!outcome.ok) throw outcome.error;
+      written += outcome.value.written;
+      failed.push(...outcome.value.failed);
+    }
+    return { written, failed };
+  }
+
+  async #writePinned(batch: readonly LabelWrite[]): Promise<LabelWriteResult> {
+    const failed: { path: string; message: string }[] = [];
+    const pins = new Map<string, FileHandle | string>();
+    try {
+      for (const e of batch) {
+        const dir = dirname(e.path);
+        if (!pins.has(dir)) pins.set(dir, await pinDirectory(dir));
+      }
+      const handles = [...pins.values()].filter((p): p is FileHandle => typeof p !== 'string');
+      const childFd = new Map(handles.map((h, i) => [h, 3 + i]));
+      const pinned: { path: string; via: string; label: string }[] = [];
+      for (const e of batch) {
+        const pin = pins.get(dirname(e.path)) as FileHandle | string;
+        if (typeof pin === 'string') failed.push({ path: e.path, message: pin });
+        else pinned.push({ ...e, via: `/proc/self/fd/${childFd.get(pin)}/${basename(e.path)}` });
+      }
+      if (pinned.length === 0) return { written: 0, failed };
       // libselinux writes the context with a trailing NUL; so do we.
-      const input = batch
+      const input = pinned
         .map((e) =>
           restoreBlock(
-            e.path,
+            e.via,
             SELINUX_XATTR,
             Buffer.concat([Buffer.from(e.label.replace(/\0+$/, ''), 'utf8'), Buffer.from([0])]),
           ),
         )
         .join('');
-      return run(this.#setfattr, ['-h', '--restore=-'], input);
-    });
-    settled.forEach((outcome, index) => {
-      const batch = batches[index] ?? [];
-      if (!outcome.ok) throw outcome.error;
-      const errors = parseAttrErrors(outcome.value.stderr, SELINUX_XATTR);
-      if (outcome.value.code !== 0 && errors.size === 0) {
-        for (const e of batch)
-          failed.push({
-            path: e.path,
-            message: `setfattr exited ${outcome.value.code}: ${outcome.value.stderr.trim()}`,
-          });
-        return;
+      const outcome = await run(
+        this.#setfattr,
+        ['-h', '--restore=-'],
+        input,
+        undefined,
+        handles.map((h) => h.fd),
+      );
+      const errors = parseAttrErrors(outcome.stderr, SELINUX_XATTR);
+      if (outcome.code !== 0 && errors.size === 0) {
+        for (const e of pinned)
+          failed.push({ path: e.path, message: `setfattr exited ${outcome.code}: ${outcome.stderr.trim()}` });
+        return { written: 0, failed };
       }
-      for (const e of batch) {
-        const message = errors.get(e.path);
+      let written = 0;
+      for (const e of pinned) {
+        const message = errors.get(e.via);
         if (message === undefined) written++;
         else failed.push({ path: e.path, message });
       }
-    });
-    return { written, failed };
+      return { written, failed };
+    } finally {
+      for (const pin of pins.values()) if (typeof pin !== 'string') await pin.close().catch(() => undefined);
+    }
   }
 }

@@ -2,13 +2,14 @@
 // tools) on a private tmpfs, with a second tmpfs mounted inside to check the walk does not
 // cross file systems, and a planted symlink to a "host" directory outside the volume.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Clock, ManualClock } from '../../core/clock.ts';
 import { AttrLabelStore } from '../../runner/selinux/AttrLabelStore.ts';
 import { checkVolume } from '../../runner/selinux/check-volume.ts';
+import type { LabelStore } from '../../runner/selinux/LabelStore.ts';
 import { parseLevel } from '../../runner/selinux/mcs.ts';
 import { type MountEntry, procMountTable } from '../../runner/selinux/mountinfo.ts';
 import { requireBinary } from '../support/require.ts';
@@ -326,5 +327,49 @@ describe('checkVolume with real xattrs and mounts', () => {
     expect(result.checked).toBe(1);
     expect(result.drifted).toBe(1);
     expect(result.wrongLevels).toEqual({ 's0:c1,c2': 1 });
+  });
+});
+
+describe('relabel races with a tenant swapping a directory for a symlink', () => {
+  it('does not write through a directory swapped for a symlink after the walk checked it', async () => {
+    // Prepare: a drifted file in a/, and a host file of the same name; the store swaps a/ for
+    // a symlink to the host directory just before setfattr runs (the tenant winning the race)
+    setLabel(join(volume, 'a/f0'), OTHER, true);
+    writeFileSync(join(host, 'f0'), 'host data');
+    setLabel(join(host, 'f0'), 'system_u:object_r:etc_t:s0:c9,c10', true);
+    const racing: LabelStore = {
+      read: (paths, options) => labels.read(paths, options),
+      write: async (entries) => {
+        renameSync(join(volume, 'a'), join(volume, 'a-moved'));
+        symlinkSync(host, join(volume, 'a'));
+        return labels.write(entries);
+      },
+    };
+    // Act
+    const result = await checkVolume({
+      root: volume,
+      expected,
+      labels: racing,
+      clock,
+      fileBudget: 1000,
+      timeBudgetMs: 60_000,
+      relabel: { roots: [podsRoot] },
+    });
+    // Assess: the host file keeps its label and the write is counted as failed, not done
+    expect(getLabel(join(host, 'f0'))).toBe('system_u:object_r:etc_t:s0:c9,c10\0');
+    expect(result.relabelled).toBe(0);
+    expect(result.relabelFailed).toBe(1);
+  });
+
+  it('writes a file in a directory that is still the one walked (names with newlines and dashes too)', async () => {
+    // Prepare
+    const odd = [join(volume, 'a/-R'), join(volume, 'a/x\n# file: f0'), join(volume, 'a/b/--restore=y')];
+    for (const path of odd) writeFileSync(path, '');
+    // Act
+    const written = await labels.write(odd.map((path) => ({ path, label: TENANT })));
+    // Assess
+    expect(written).toEqual({ written: 3, failed: [] });
+    for (const path of odd) expect(getLabel(path)).toBe(`${TENANT}\0`);
+    expect(getLabel(join(volume, 'a/f0'))).toBe(`${TENANT}\0`);
   });
 });
