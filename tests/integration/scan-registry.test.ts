@@ -207,17 +207,20 @@ describe('scan with Clair (fake) pulling layers from docker-registry (token auth
       signal: controller.signal,
     });
     const url = `http://127.0.0.1:${port}/`;
-    await waitUntil('the webhook server', async () => (await fetch(url, { method: 'GET' })).status === 405);
-    // Act
-    const status = await clair.notify(url, 'cli-n-1', [
-      { manifest: app.digest, vulnerability: 'CVE-2026-7777' },
-    ]);
     const store = new FileStateStore(join(dir, 'state-cli'));
-    await waitUntil('the notification to be processed', async () => {
-      const record = await store.get<{ status: string }>('clair-notifications', 'cli-n-1');
-      return record?.status === 'done';
-    });
-    controller.abort();
+    let status: number;
+    try {
+      await waitUntil('the webhook server', async () => (await fetch(url, { method: 'GET' })).status === 405);
+      // Act
+      status = await clair.notify(url, 'cli-n-1', [{ manifest: app.digest, vulnerability: 'CVE-2026-7777' }]);
+      await waitUntil('the notification to be processed', async () => {
+        const record = await store.get<{ status: string }>('clair-notifications', 'cli-n-1');
+        return record?.status === 'done';
+      });
+    } finally {
+      // stop the server even when the test fails, so it does not outlive the test
+      controller.abort();
+    }
     const run = await serving;
     // Assess
     expect(status).toBe(200);
