@@ -129,9 +129,11 @@ describe('KubeClusterReader', () => {
     // Prepare
     api.put(deployment('d', 'app/d:1'));
     api.fault({ path: '/apis/apps/v1/deployments', times: 1 }, { kind: 'hang' });
+    // the hang never ends, so the timeout always fires; it is long enough that the healthy
+    // retry never hits it on a loaded machine
     const impatient = new KubeClusterReader({
       kubeConfig: api.kubeConfig(),
-      timeoutMs: 200,
+      timeoutMs: 1500,
       sleep: async () => {},
     });
 
