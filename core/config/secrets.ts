@@ -37,13 +37,17 @@ export async function resolveSecret(ref: string, sources: SecretSources = {}): P
       throw new ConfigError(`secret ${arn}: Secrets Manager lookup failed`, [], { cause: error });
     }
     if (jsonKey === undefined) return text;
+    let parsed: unknown;
     try {
-      const value = (JSON.parse(text) as Record<string, unknown>)[jsonKey];
-      if (typeof value !== 'string') throw new Error(`key ${jsonKey} missing or not a string`);
-      return value;
-    } catch (error) {
-      throw new ConfigError(`secret ${ref}: ${(error as Error).message}`, [], { cause: error });
+      parsed = JSON.parse(text);
+    } catch {
+      // no cause: JSON.parse's message quotes the text, i.e. the secret
+      throw new ConfigError(`secret ${ref}: the secret is not a JSON object (its value is not shown)`);
     }
+    const value = (parsed as Record<string, unknown> | null)?.[jsonKey];
+    if (typeof value !== 'string')
+      throw new ConfigError(`secret ${ref}: key ${jsonKey} missing or not a string`);
+    return value;
   }
   throw new ConfigError(
     'not a secret reference (expected env:NAME, file:/path or a Secrets Manager ARN; the value is not shown)',

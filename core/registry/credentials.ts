@@ -52,8 +52,9 @@ export class CredentialStore {
     let raw: unknown;
     try {
       raw = JSON.parse(json);
-    } catch (error) {
-      throw new ValidationError(source, 'is not valid JSON', { cause: error });
+    } catch {
+      // no cause: JSON.parse's message quotes part of the text, i.e. of the credentials
+      throw new ValidationError(source, 'is not valid JSON');
     }
     const parsed = DockerConfigJson.safeParse(raw);
     if (!parsed.success) {

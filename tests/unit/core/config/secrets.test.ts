@@ -27,6 +27,24 @@ describe('resolveSecret', () => {
     await expect(resolveSecret('hunter2')).rejects.toThrow(/not a secret reference/);
     await expect(resolveSecret('hunter2')).rejects.not.toThrow(/hunter2/);
   });
+
+  it.each([
+    ['a plain secret read with #key', 'hunter2-plain'],
+    ['a broken JSON secret', '{"psk": hunter2-json}'],
+  ])('never puts the secret into the error (or its cause) for %s', async (_what, secret) => {
+    // Prepare
+    const arn = 'arn:aws:secretsmanager:eu-north-1:123456789012:secret:x';
+    // Act
+    const error = await resolveSecret(`${arn}#psk`, { secretsManager: async () => secret }).catch(
+      (e: unknown) => e,
+    );
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    const chain: string[] = [];
+    for (let e: unknown = error; e instanceof Error; e = e.cause) chain.push(e.message);
+    expect(chain.join(' | ')).not.toMatch(/hunter2/);
+    expect(chain[0]).toMatch(/#psk/);
+  });
 });
 
 describe('maskSecrets', () => {

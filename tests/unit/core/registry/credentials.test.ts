@@ -31,6 +31,19 @@ describe('CredentialStore', () => {
 
   it('rejects broken JSON, a wrong shape and an auth without a colon with ValidationError', () => {
     expect(() => CredentialStore.fromDockerConfig('{"auths": {', 'secret/pull')).toThrow(ValidationError);
+    // the parser's message quotes the text: neither the error nor its cause may carry it
+    const broken = `{"auths": {"r": {"auth": ${b64('robot:hunter2')}}}}`;
+    const error = (() => {
+      try {
+        CredentialStore.fromDockerConfig(broken);
+      } catch (e) {
+        return e;
+      }
+    })();
+    const chain: string[] = [];
+    for (let e: unknown = error; e instanceof Error; e = e.cause) chain.push(e.message);
+    expect(chain.length).toBeGreaterThan(0);
+    expect(chain.join(' | ')).not.toContain(b64('robot:hunter2').slice(0, 8));
     expect(() => CredentialStore.fromDockerConfig('{"auths": {"x": {"auth": 5}}}')).toThrow(/auths\.x\.auth/);
     expect(() =>
       CredentialStore.fromDockerConfig(JSON.stringify({ auths: { x: { auth: b64('nocolon') } } })),
