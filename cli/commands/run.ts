@@ -45,7 +45,10 @@ export function registerRunCommand(
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
     .option('--offline', 'ask no registry during the inventory (tags stay unresolved, ages unknown)')
-    .option('--dry-run', 'compose the mail but send nothing')
+    .option(
+      '--dry-run',
+      'run notify with --dry-run: compose the mail, queue and send nothing (inventory and scan still store their results)',
+    )
     .action(async (flags: { config?: string; offline?: boolean; dryRun?: boolean }) => {
       const { config } = ctx.loadConfig(flags.config);
       const results: string[] = [];
