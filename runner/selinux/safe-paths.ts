@@ -62,7 +62,13 @@ export function refusalReason(
   if (clean !== path.replace(/\/+$/, '') && path !== '/') return `${path} is not a normalised path`;
   if (SYSTEM_PATHS.includes(clean) || clean === home) return `${clean} is a system path`;
   if (SYSTEM_TREES.some((tree) => isInside(clean, tree))) return `${clean} is under a system tree`;
-  const normalisedRoots = roots.map((r) => resolve(r));
+  // A system path configured as a root (`/`, `/var`, `$HOME`) would make everything below it
+  // relabellable, which is what go-selinux refuses: such a root does not count.
+  const normalisedRoots = roots
+    .map((r) => resolve(r))
+    .filter(
+      (r) => !SYSTEM_PATHS.includes(r) && r !== home && !SYSTEM_TREES.some((tree) => isInside(r, tree)),
+    );
   if (!normalisedRoots.some((root) => isInside(clean, root))) {
     return `${clean} is outside the volume roots (${normalisedRoots.join(', ') || 'none configured'})`;
   }

@@ -22,6 +22,16 @@ describe('refusalReason', () => {
     expect(refusalReason(path, ROOTS, '/home/alice')).toMatch(reason);
   });
 
+  it.each([
+    ['/', '/srv/data/x'],
+    ['/var', '/var/lib/docker/volumes/v/_data/f'],
+    ['/var/lib', '/var/lib/mysql/ibdata1'],
+    ['/home', '/home/bob/.ssh/authorized_keys'],
+    ['/home/alice', '/home/alice/notes'],
+  ])('does not count a system path configured as a root (%s): %s stays refused', (root, path) => {
+    expect(refusalReason(path, [root], '/home/alice')).toMatch(/outside the volume roots/);
+  });
+
   it('refuses everything when no root is configured', () => {
     expect(refusalReason('/data/x', [], '/root')).toMatch(/none configured/);
   });
