@@ -234,7 +234,11 @@ function consumePullStream(
         return;
       }
       const total = line.progressDetail?.total;
-      if (line.status === 'Downloading' && line.id && total) layerTotals.set(line.id, total);
+      // dockerd keeps only the latest progress of a layer for its watchers, so a small layer's
+      // Downloading lines can be overtaken by later ones; Extracting lines carry the same
+      // compressed size, so either counts the layer
+      if ((line.status === 'Downloading' || line.status === 'Extracting') && line.id && total)
+        layerTotals.set(line.id, total);
       options.onProgress?.({
         status: line.status ?? '',
         ...(line.id ? { layer: line.id } : {}),
