@@ -48,7 +48,10 @@ describe('node runner RBAC against its pull-credential reads', () => {
     api.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
   });
   afterEach(async () => {
+    const unhandled = api.unhandled;
     await api.stop();
+    // every request of the pass was one the fake understands
+    expect(unhandled).toEqual([]);
   });
 
   it('grants get on the Secrets and ServiceAccounts a pass reads', async () => {
