@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ValidationError } from '../../../../core/errors.ts';
 import { CredentialStore } from '../../../../core/registry/credentials.ts';
 
@@ -52,6 +52,7 @@ describe('CredentialStore', () => {
 
   it('loads a file and merges stores, later ones winning', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iw-creds-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify({ auths: { a: { auth: b64('one:1') }, b: { auth: b64('two:2') } } }));
     const fromFile = await CredentialStore.fromDockerConfigFile(file);

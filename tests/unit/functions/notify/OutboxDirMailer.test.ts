@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { composeMessage } from '../../../../functions/notify/compose.ts';
 import { OutboxDirMailer } from '../../../../functions/notify/OutboxDirMailer.ts';
 import { policy, vuln } from './fixtures.ts';
@@ -11,6 +11,7 @@ describe('OutboxDirMailer', () => {
   it('writes one .eml per message, named by its outbox id, readable by a mail parser', async () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'iw-outbox-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const message = composeMessage(
       'alice@example.org',
       [

@@ -1,8 +1,9 @@
 // Findings and stores for the notify and acks tests: shaped exactly like the scan and
 // inventory steps store them (functions/findings/Finding.ts).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import { FileStateStore } from '../../../../core/state/FileStateStore.ts';
 import type { StateStore } from '../../../../core/state/StateStore.ts';
 import {
@@ -84,8 +85,10 @@ export function selinux(over: Partial<SelinuxFinding> = {}): SelinuxFinding {
   };
 }
 
+/** A FileStateStore in a temp dir that is removed when the calling test finishes, pass or fail. */
 export function tempStore(): { store: StateStore; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'iw-notify-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   return { store: new FileStateStore(dir), dir };
 }
 
