@@ -300,6 +300,10 @@ describe('runner fanout against the Kubernetes API fake', () => {
     // Assess
     expect(result.jobs).toMatchObject({ deleted: 1, deleteFailed: 0, created: 1 });
     expect(fanoutSucceeded(result)).toBe(true);
+    // the delete really was answered 404 (not a normal delete counted as deleted)
+    expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path, r.status])).toEqual([
+      [`${JOBS_PATH}/old-done`, 404],
+    ]);
   });
 
   it('starts a node list over when its continue token expires (410) and sees every node once', async () => {
