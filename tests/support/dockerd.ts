@@ -2,7 +2,7 @@
 // iptables, no bridge, everything (data, exec root, pidfile, socket) under a short temp dir,
 // so it never touches a system daemon. Stop it with stop(); it is killed by pid.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -62,6 +62,7 @@ export async function startDockerd(options: { timeoutMs?: number } = {}): Promis
     `--host=unix://${socket}`,
   ];
   const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', log, log] });
+  closeSync(log); // the child has its own copy
   track(child);
   const stop = async (): Promise<void> => {
     await stopProcess(child, 15_000);

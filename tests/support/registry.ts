@@ -2,7 +2,7 @@
 // anonymous, htpasswd basic auth, or token auth backed by tests/support/token-issuer.ts.
 // Storage is a temp dir with deletes enabled; stop() kills it by pid and removes the dir.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -86,6 +86,7 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
   writeFileSync(configFile, stringify(config));
   const log = openSync(logFile, 'a');
   const child: ChildProcess = spawn(bin, ['serve', configFile], { stdio: ['ignore', log, log] });
+  closeSync(log); // the child has its own copy
   track(child);
   const stop = async (): Promise<void> => {
     await stopProcess(child, 5_000);
