@@ -139,6 +139,8 @@ export async function startClairFake(options: ClairFakeOptions = {}): Promise<Cl
   const cap = options.indexConcurrency ?? 8;
   let postsInFlight = 0;
   const failures = new Map<ClairCall, { count: number; status: number }>();
+  /** page_size of the last notification page served, per notification id. */
+  const pageSizes = new Map<string, number>();
   const fake: ClairFake = {
     url: '',
     calls: empty(),
@@ -397,6 +399,11 @@ export async function startClairFake(options: ClairFakeOptions = {}): Promise<Cl
         if (!n || n.deleted) return error(res, 404, 'not-found', 'notification not found');
         const size = Number(url.searchParams.get('page_size') ?? 500);
         const start = Number(url.searchParams.get('next') ?? 0);
+        // Clair's paging expects the same page_size on every call of one walk
+        const walked = pageSizes.get(id);
+        if (url.searchParams.has('next') && walked !== undefined && walked !== size)
+          fake.unhandled.push(`GET ${path}: page_size ${size} after ${walked} within one walk`);
+        pageSizes.set(id, size);
         const items = n.items.slice(start, start + size);
         const next = start + size < n.items.length ? String(start + size) : undefined;
         return send(res, 200, { page: { size, ...(next ? { next } : {}) }, notifications: items });
