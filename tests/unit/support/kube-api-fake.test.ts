@@ -19,7 +19,10 @@ describe('KubeApiFake', () => {
     api = await KubeApiFake.start();
   });
   afterEach(async () => {
+    const unhandled = [...api.unhandled];
     await api.stop();
+    // the real client asked only for what the fake understands
+    expect(unhandled).toEqual([]);
   });
 
   it('pages a cluster-wide list with limit and continue', async () => {
@@ -190,6 +193,7 @@ describe('KubeApiFake', () => {
       'truncated',
     ]);
     expect(api.unhandled).toEqual(['GET /api/v1/namespaces/default/pods/a/log']);
+    api.unhandled.length = 0; // expected here; the afterEach check is for the other tests
   });
 
   it('rejects a request without the bearer token with 401', async () => {
