@@ -19,7 +19,12 @@ function errorOf(text: string): string {
 describe('parseAckFile', () => {
   it('reads the example file', () => {
     const today = new Date('2026-11-24T12:00:00Z');
-    const acks = parseAckFile(readFileSync('examples/acks.yaml', 'utf8'), 'examples/acks.yaml', today, POLICY);
+    const acks = parseAckFile(
+      readFileSync('examples/acks.yaml', 'utf8'),
+      'examples/acks.yaml',
+      today,
+      POLICY,
+    );
 
     expect(acks.length).toBeGreaterThanOrEqual(3);
     expect(acks.every((a) => new Date(a.expiresAt) > today)).toBe(true);
