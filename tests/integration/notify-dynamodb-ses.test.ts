@@ -1,10 +1,3 @@
-// The notify step as it runs in AWS: state in DynamoDB (dynalite on loopback, table shaped as
-// terraform declares it) and mail through the SES adapter with an SESv2 client whose `send`
-// is faked (no AWS here): SES throttling (429) mid-batch leaves the rest pending in DynamoDB,
-// the next run sends only those, and an unchanged run sends nothing.
-import { createRequire } from 'node:module';
-import type { AddressInfo, Server } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,40 +8,23 @@ import { createStateStore } from '../../core/state/createStateStore.ts';
 import { type NotifyOptions, notify } from '../../functions/notify/notify.ts';
 import { listOutbox } from '../../functions/notify/outbox.ts';
 import { type SesClientLike, SesMailer } from '../../functions/notify/SesMailer.ts';
+import { LOCAL_CREDENTIALS, type LocalDynamo, startDynalite } from '../support/dynalite.ts';
 import { storeFindings, vuln } from '../unit/functions/notify/fixtures.ts';
 
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: Record<string, number>) => Server;
 const TABLE = 'imagewarden-notify-it';
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const credentials = LOCAL_CREDENTIALS;
 const OWNERS = ['ann', 'ben', 'cat', 'dan'].map((n) => `${n}@example.org`);
 
-let server: Server;
+let dynamo: LocalDynamo;
 let endpoint: string;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const admin = new DynamoDBClient({ endpoint, region: 'eu-north-1', credentials });
-  await admin.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  admin.destroy();
+  dynamo = await startDynalite([TABLE]);
+  endpoint = dynamo.endpoint;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await dynamo.stop();
 });
 
 /**

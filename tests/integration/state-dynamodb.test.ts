@@ -2,11 +2,8 @@
 // port), with the table created exactly as terraform/dynamodb.tf declares it (pk/sk strings).
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, ManualClock } from '../../core/clock.ts';
@@ -21,42 +18,25 @@ import { createNotifyHandler } from '../../functions/handlers/notify.ts';
 import { createScanWorkerHandler } from '../../functions/handlers/scan-worker.ts';
 import { inventoryFromConfig } from '../../functions/inventory/fromConfig.ts';
 import { packagesLayer } from '../support/clair-fake.ts';
+import { LOCAL_CREDENTIALS, type LocalDynamo, startDynalite } from '../support/dynalite.ts';
 import { fakeSqs, RecordingMailer, scheduleEvent, sqsEvent } from '../unit/functions/handlers/support.ts';
 import { scanWorld } from '../unit/functions/scan/scan-fixtures.ts';
 
 // dynalite ships no type declarations; this is the part of its API used here.
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: Record<string, number>) => Server;
 
 const TABLE = 'imagewarden-state-it';
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const credentials = LOCAL_CREDENTIALS;
 
-let server: Server;
+let dynamo: LocalDynamo;
 let endpoint: string;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const admin = new DynamoDBClient({ endpoint, region: 'eu-north-1', credentials });
-  await admin.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  admin.destroy();
+  dynamo = await startDynalite([TABLE]);
+  endpoint = dynamo.endpoint;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await dynamo.stop();
 });
 
 function stateConfig(table = TABLE) {
