@@ -165,28 +165,21 @@ async function clearRenotifyMark(
   if (Number.isNaN(markedAt) || markedAt <= readStartedAt) await store.delete(RENOTIFY, manifestHash);
 }
 
+/** What a new result carries over from the previous one for the same digest. */
+const CARRIED = [
+  'manifestHash',
+  'indexDigest',
+  'indexState',
+  'indexedAt',
+  'reportFetchedAt',
+  'reportExpiresAt',
+  'summary',
+  'error',
+] as const satisfies readonly (keyof ScanResult)[];
+
 function pick(prior: ScanResult | undefined): Partial<ScanResult> {
   if (!prior) return {};
-  const {
-    manifestHash,
-    indexDigest,
-    indexState,
-    indexedAt,
-    reportFetchedAt,
-    reportExpiresAt,
-    summary,
-    error,
-  } = prior;
   return Object.fromEntries(
-    Object.entries({
-      manifestHash,
-      indexDigest,
-      indexState,
-      indexedAt,
-      reportFetchedAt,
-      reportExpiresAt,
-      summary,
-      error,
-    }).filter(([, v]) => v !== undefined),
+    CARRIED.filter((key) => prior[key] !== undefined).map((key) => [key, prior[key]]),
   );
 }

@@ -1,6 +1,7 @@
 // ClusterReader over @kubernetes/client-node: typed API clients, `limit`/`continue` paging
 // (a 410 Expired restarts the list once, as the API docs advise), a per-request timeout,
 // retries with backoff for 429/5xx/network errors, and errors mapped to our hierarchy.
+
 import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { AuthError, errorMessage, UpstreamError } from '../../core/errors.ts';
@@ -8,6 +9,7 @@ import type { Logger } from '../../core/logger.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { defaultSleep, retry } from '../../core/retry.ts';
 import type { ClusterReader, ListOptions } from './ClusterReader.ts';
+import { withRequestSignal } from './request-signal.ts';
 import {
   type ClusterEvent,
   type InvalidItem,
@@ -221,19 +223,7 @@ export class KubeClusterReader implements ClusterReader {
     return retry(
       async () => {
         const signal = AbortSignal.timeout(this.timeoutMs);
-        // client-node's object API takes observable-style middleware: anything with toPromise()
-        const options = {
-          middleware: [
-            {
-              pre: (context: { setSignal(s: AbortSignal): void }) => {
-                context.setSignal(signal);
-                return { toPromise: () => Promise.resolve(context) };
-              },
-              post: (response: unknown) => ({ toPromise: () => Promise.resolve(response) }),
-            },
-          ],
-          middlewareMergeStrategy: 'append',
-        };
+        const options = withRequestSignal(signal);
         try {
           return await fn(options);
         } catch (error) {

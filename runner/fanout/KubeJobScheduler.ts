@@ -2,10 +2,12 @@
 // (limit/continue), a per-request timeout, HTTP statuses mapped to imagewarden's errors,
 // retries on 429/5xx, timeouts and network failures with backoff. A create retried after a
 // timeout that did reach the server meets 409, which the fan-out counts as "exists already".
+
 import { ApiException, BatchV1Api, CoreV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { AuthError, errorMessage, NotFoundError, UpstreamError } from '../../core/errors.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
 import { retry } from '../../core/retry.ts';
+import { withRequestSignal } from '../cluster/request-signal.ts';
 import { JobExistsError } from './errors.ts';
 import type { JobScheduler } from './JobScheduler.ts';
 
@@ -157,23 +159,9 @@ export class KubeJobScheduler implements JobScheduler {
 /** Per-call options of client-node's object API (its type is not exported under a stable name). */
 type CallOptions = never;
 
-/**
- * Options that abort one request with a signal. client-node's object API takes
- * observable-style middleware: anything with toPromise().
- */
+/** Options that abort one request with a signal. */
 function withTimeout(signal: AbortSignal): CallOptions {
-  return {
-    middleware: [
-      {
-        pre: (context: { setSignal(s: AbortSignal): void }) => {
-          context.setSignal(signal);
-          return { toPromise: () => Promise.resolve(context) };
-        },
-        post: (response: unknown) => ({ toPromise: () => Promise.resolve(response) }),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  } as never;
+  return withRequestSignal(signal) as never;
 }
 
 /** The message of a Kubernetes Status body, which the client hands over as a string or object. */
