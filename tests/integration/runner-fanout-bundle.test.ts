@@ -51,17 +51,7 @@ describe('runner image entry point (esbuild bundle) against the Kubernetes API f
     // Prepare
     for (const name of ['w1', 'w2']) api.put(node(name) as KubeObject);
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'fake', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'fanout', user: { token: api.token } }],
-        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fanout' } }],
-        'current-context': 'fake',
-      }),
-    );
+    writeFileSync(kubeconfig, api.kubeconfigYaml());
     const config = join(dir, 'runner.yaml');
     writeFileSync(config, stringify({ runner: { fanout: { kubeconfig } } }));
     // Act

@@ -335,17 +335,7 @@ describe('runner fanout against the Kubernetes API fake', () => {
 
     function writeConfig(): string {
       const kubeconfig = join(dir, 'kubeconfig');
-      writeFileSync(
-        kubeconfig,
-        stringify({
-          apiVersion: 'v1',
-          kind: 'Config',
-          clusters: [{ name: 'fake', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
-          users: [{ name: 'runner', user: { token: api.token } }],
-          contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'runner' } }],
-          'current-context': 'fake',
-        }),
-      );
+      writeFileSync(kubeconfig, api.kubeconfigYaml());
       const config = join(dir, 'runner.yaml');
       writeFileSync(config, stringify({ log: { level: 'warn' }, runner: { fanout: { kubeconfig } } }));
       return config;

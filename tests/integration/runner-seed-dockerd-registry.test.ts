@@ -134,17 +134,7 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
     await pushImage(locked, { repository: 'private/app', tag: '1' });
     await pushImage(locked, { repository: 'private/other', tag: '1' });
     await pushImage(tokened, { repository: 'team/tokened', tag: '1', labels: { auth: 'token' } });
-    await writeFile(
-      join(dir, 'kubeconfig.yaml'),
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'fake', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'runner', user: { token: api.token } }],
-        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'runner' } }],
-        'current-context': 'fake',
-      }),
-    );
+    await writeFile(join(dir, 'kubeconfig.yaml'), api.kubeconfigYaml());
 
     const r = proxy.host;
     api.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });

@@ -61,17 +61,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'iw-selinux-kube-'));
   sh('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', dir]);
   kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'fake', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'runner', user: { token: api.token } }],
-      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'runner' } }],
-      'current-context': 'fake',
-    }),
-  );
+  writeFileSync(kubeconfig, api.kubeconfigYaml());
   namespace('kube-system');
   namespace('shop', { [KEY]: '593-693' });
   namespace('bank', {}, { 'openshift.io/sa.scc.mcs': 's0:c693,c593' });

@@ -32,6 +32,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 import {
   type KubeStatus,
   resourceTypeByKind,
@@ -122,6 +123,18 @@ export class KubeApiFake {
       currentContext: 'fake',
     });
     return kc;
+  }
+
+  /** The same, as a kubeconfig file's YAML (for commands that read `runner.kubeconfig`). */
+  kubeconfigYaml(): string {
+    return stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'runner', user: { token: this.token } }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'runner' } }],
+      'current-context': 'fake',
+    });
   }
 
   /** Adds or replaces an object directly (no admission checks), filling uid, resourceVersion and timestamps. */
