@@ -5,9 +5,10 @@
 // process so its peak RSS (process.resourceUsage().maxRSS) is its own. Bytes received are
 // counted at the fake's sockets (bytes written to the client) and read over IPC.
 // The children run an esbuild bundle of this file with plain node (as the Lambda bundle runs),
-// so neither side pays for the tsx loader.
+// so neither side pays for the tsx loader. For context it also prints the peak RSS of a Node
+// process that loads nothing, the floor under any client written in Node.
 //   roles: (none) orchestrator | fake | composite | scroll
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,6 +184,14 @@ async function runScroll(url: string): Promise<ClientFigures> {
 
 let bundle = '';
 
+/** Peak RSS of a Node process that loads nothing: the floor under any client written in Node. */
+function bareNodeRssMb(): number {
+  const out = execFileSync(process.execPath, ['-e', 'console.log(process.resourceUsage().maxRSS)'], {
+    encoding: 'utf8',
+  });
+  return Number(out.trim()) / 1024;
+}
+
 async function bundleSelf(dir: string): Promise<void> {
   bundle = join(dir, 'inventory-bench.mjs');
   // Imported here only: the bundle's children never load esbuild.
@@ -254,6 +263,8 @@ async function orchestrate(): Promise<void> {
     }
 
     const above = (f: ClientFigures): number => Math.max(0, f.maxRssMb - f.loadedRssMb);
+    // Context for the RSS target: what a Node process costs before it runs any of our code.
+    const bareNodeMb = bareNodeRssMb();
     line('composite: wall time (ms)', composite.ms);
     line('composite: wall time, fake aggregation cached (ms)', warm.ms);
     line('composite: client CPU (ms)', composite.cpuMs);
@@ -265,6 +276,8 @@ async function orchestrate(): Promise<void> {
     line('scroll baseline: client peak RSS (MB)', scroll.maxRssMb);
     line('scroll baseline: client RSS after load (MB)', scroll.loadedRssMb);
     line('scroll baseline: bytes received', scrolled.bytes);
+    line('node 20 alone, empty script: peak RSS (MB)', bareNodeMb);
+    line('0.1 of the baseline peak RSS (MB)', scroll.maxRssMb / 10);
     const bytesRatio = ratio(compositeBytes, scrolled.bytes);
     const rssRatio = ratio(composite.maxRssMb, scroll.maxRssMb);
     const workingRatio = ratio(above(composite), above(scroll));
@@ -286,6 +299,7 @@ async function orchestrate(): Promise<void> {
       images: IMAGES,
       composite: { ...figures(composite, compositeBytes), warmMs: Math.round(warm.ms) },
       scroll: figures(scroll, scrolled.bytes),
+      bareNodeRssMb: Math.round(bareNodeMb),
       bytesRatio: Number(bytesRatio.toFixed(5)),
       peakRssRatio: Number(rssRatio.toFixed(3)),
       peakRssAboveLoadRatio: Number(workingRatio.toFixed(3)),

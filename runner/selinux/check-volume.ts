@@ -68,6 +68,7 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
   const writeDrift = async (writes: LabelWrite[]): Promise<void> => {
     const relabel = options.relabel;
     if (!relabel || writes.length === 0) return;
+    const fixStarted = clock.now().getTime();
     // The walk uses the root's real path, so compare with the roots' real paths too (a node
     // may have /var/lib/kubelet as a symlink to another disk).
     realRoots ??= await Promise.all(relabel.roots.map((r) => realpath(r).catch(() => r)));
@@ -89,6 +90,7 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
     const written = await labels.write(allowed);
     result.relabelled += written.written;
     result.relabelFailed += written.failed.length;
+    result.relabelMs += clock.now().getTime() - fixStarted;
   };
 
   // A volume holds few distinct labels: judge each once.

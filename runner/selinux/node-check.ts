@@ -55,6 +55,8 @@ export interface NodeSelinuxResult {
     relabelled: number;
     relabelFailed: number;
     relabelRefused: number;
+    /** Time the relabel writes (and their re-checks) took, over all volumes. */
+    relabelMs: number;
   };
   volumeResults: (VolumeCheckResult & { namespace: string; expected: string })[];
   issues: SelinuxIssue[];
@@ -154,6 +156,7 @@ export async function checkNodeSelinux(
       relabelled: 0,
       relabelFailed: 0,
       relabelRefused: 0,
+      relabelMs: 0,
     },
     volumeResults: [],
     issues,
@@ -180,6 +183,7 @@ export async function checkNodeSelinux(
     totals.relabelled += v.relabelled;
     totals.relabelFailed += v.relabelFailed;
     totals.relabelRefused += v.relabelRefused;
+    totals.relabelMs += v.relabelMs;
     const common = { namespace, node, subject: source, expected: level };
     if (v.mode === 'refused' || (v.errors > 0 && v.checked === 0)) {
       totals.failed++;

@@ -63,6 +63,7 @@ export async function selinuxSection(
       files: result.volumes.files,
       filesDrifted: result.volumes.filesDrifted,
       relabelled: result.volumes.relabelled,
+      relabelMs: result.volumes.relabelMs,
       incomplete: result.volumes.incomplete,
       findings: result.issues.length,
       critical,

@@ -45,6 +45,11 @@ export interface VolumeCheckResult {
   relabelled: number;
   relabelFailed: number;
   relabelRefused: number;
+  /**
+   * Time spent fixing (re-checking each drifted path, then writing its label), in ms of the
+   * injected clock: the cost `--relabel` adds to the check. 0 when relabelling is off.
+   */
+  relabelMs: number;
   /** For single-context mounts: the context found; for refused roots: why. */
   note?: string;
 }
@@ -67,5 +72,6 @@ export function emptyResult(root: string): VolumeCheckResult {
     relabelled: 0,
     relabelFailed: 0,
     relabelRefused: 0,
+    relabelMs: 0,
   };
 }

@@ -1,3 +1,4 @@
+import { HttpConnection } from '@elastic/elasticsearch';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../core/errors.ts';
 import { elasticsearchClientOptions } from '../../../../functions/inventory/elasticsearchClient.ts';
@@ -17,6 +18,8 @@ describe('elasticsearchClientOptions', () => {
       requestTimeout: 15_000,
       maxRetries: 0,
     });
+    // Node's http, not undici's WebAssembly parser: less memory for the inventory Lambda.
+    expect(options.Connection).toBe(HttpConnection);
   });
 
   it('supports basic auth and Elastic Cloud ids', () => {

@@ -139,18 +139,27 @@ describe('checkNodeSelinux', () => {
     };
     const c = container('a', 't', 'a', [{ type: 'bind', source: vol, destination: '/d' }]);
     const runtime = { listContainers: async () => [c], inspectContainer: async () => c };
+    // The label write takes 7 ms of the clock: that is the time the report gives to relabelling.
+    const clock = new ManualClock();
+    const write = labels.write.bind(labels);
+    labels.write = async (entries) => {
+      clock.advance(7);
+      return write(entries);
+    };
     const result = await checkNodeSelinux(
       {
         cluster,
         runtime,
         labels,
         mounts: { mounts: async () => [] },
-        clock: new ManualClock(),
+        clock,
         logger: silentLogger(),
       },
       { node: 'n1', labelKey: KEY, podsRoot, fileBudget: 100, timeBudgetMs: 60_000, relabel: true },
     );
     expect(result.volumes.relabelled).toBe(1);
+    expect(result.volumes.relabelMs).toBe(7);
+    expect(result.volumeResults[0]?.relabelMs).toBe(7);
     expect(labels.labels.get(join(vol, 'f'))).toBe('staff_u:object_r:foo_t:s0:c5,c6');
   });
 });
