@@ -46,7 +46,9 @@ function run(
   input?: string,
   cwd?: string,
   inheritFds: readonly number[] = [],
+  signal?: AbortSignal,
 ): Promise<RunResult> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     // LC_ALL=C keeps getfattr's messages in English, which parseAttrErrors relies on.
     const child = spawn(command, args, {
@@ -77,6 +79,14 @@ function run(
       // The tool may exit before reading all input; its stderr and exit code tell why.
     });
     child.stdin.end(input);
+    // Given up (a time budget): kill our child, which may be stuck on a hung mount, and do not
+    // wait for it to exit (a process blocked in the kernel may take a while to die).
+    const onAbort = (): void => {
+      child.kill('SIGKILL');
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.once('close', () => signal?.removeEventListener('abort', onAbort));
   });
 }
 
@@ -124,7 +134,10 @@ export class AttrLabelStore implements LabelStore {
     return read;
   }
 
-  async read(paths: readonly string[], options: { base?: string } = {}): Promise<Map<string, LabelRead>> {
+  async read(
+    paths: readonly string[],
+    options: { base?: string; signal?: AbortSignal } = {},
+  ): Promise<Map<string, LabelRead>> {
     for (const path of paths) if (!isAbsolute(path)) throw new AttrToolError(`not an absolute path: ${path}`);
     // Relative to a base directory, each lookup walks two components instead of ten: the kernel
     // time of a scan is mostly path resolution.
@@ -136,13 +149,19 @@ export class AttrLabelStore implements LabelStore {
       !relative ? p : p === '.' ? (base as string) : `${prefix}${p}`;
     const result = new Map<string, LabelRead>();
     const batches = this.#batches(paths, (p) => Buffer.byteLength(p));
-    const settled = await mapBounded(batches, this.#concurrency, (batch) =>
-      run(
-        this.#getfattr,
-        ['-h', '--absolute-names', '-n', SELINUX_XATTR, '-e', 'text', '--', ...batch.map(toArg)],
-        undefined,
-        relative ? base : undefined,
-      ),
+    const settled = await mapBounded(
+      batches,
+      this.#concurrency,
+      (batch) =>
+        run(
+          this.#getfattr,
+          ['-h', '--absolute-names', '-n', SELINUX_XATTR, '-e', 'text', '--', ...batch.map(toArg)],
+          undefined,
+          relative ? base : undefined,
+          [],
+          options.signal,
+        ),
+      options.signal ? { signal: options.signal } : {},
     );
     settled.forEach((outcome, index) => {
       const batch = batches[index] ?? [];
@@ -165,9 +184,16 @@ export class AttrLabelStore implements LabelStore {
   /**
    * One `getfattr -R -h -P` from inside `root` (relative names keep the kernel's path lookups
    * short), streamed: labels from stdout, "No such attribute" and other per-path errors from
-   * stderr. Stopping early kills the process (our own child, by its handle).
+   * stderr. Stopping early kills the process (our own child, by its handle); so does the
+   * signal, which resolves false without waiting for a child stuck on a hung mount to exit.
    */
-  scanTree(root: string, onBatch: (entries: [string, LabelRead][]) => Promise<boolean>): Promise<boolean> {
+  scanTree(
+    root: string,
+    onBatch: (entries: [string, LabelRead][]) => Promise<boolean>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<boolean> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.resolve(false);
     const base = root.replace(/\/+$/, '');
     const absolute = (p: string): string =>
       p === '.' ? base : p.startsWith('./') ? `${base}/${p.slice(2)}` : `${base}/${p}`;
@@ -242,7 +268,14 @@ export class AttrLabelStore implements LabelStore {
           ),
         ),
       );
+      const onAbort = (): void => {
+        stopped = true;
+        child.kill('SIGKILL');
+        chain.then(() => resolve(false), reject);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       child.on('close', () => {
+        signal?.removeEventListener('abort', onAbort);
         if (!stopped) {
           takeOut(true);
           takeErr(true);

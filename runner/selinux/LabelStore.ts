@@ -23,14 +23,23 @@ export interface LabelStore {
   /**
    * Labels of absolute paths, no-follow; the map has an entry for every path asked. `base`
    * (a directory holding every path) lets the adapter resolve short relative paths from there.
+   * `signal` gives up on the read (it then rejects with the signal's reason).
    */
-  read(paths: readonly string[], options?: { base?: string }): Promise<Map<string, LabelRead>>;
+  read(
+    paths: readonly string[],
+    options?: { base?: string; signal?: AbortSignal },
+  ): Promise<Map<string, LabelRead>>;
   /**
    * Optional: reads every entry under `root` recursively (no symlink followed; it may cross
    * file systems, so callers use it only when nothing is mounted inside). Entries come in
-   * batches; returning false from onBatch stops the walk. Resolves true when it was complete.
+   * batches; returning false from onBatch stops the walk, and so does `signal` (a time budget),
+   * even while the walk is stuck in the kernel. Resolves true when it was complete.
    */
-  scanTree?(root: string, onBatch: (entries: [string, LabelRead][]) => Promise<boolean>): Promise<boolean>;
+  scanTree?(
+    root: string,
+    onBatch: (entries: [string, LabelRead][]) => Promise<boolean>,
+    options?: { signal?: AbortSignal },
+  ): Promise<boolean>;
   /** Writes labels with no-follow calls; failures are returned per path, not thrown. */
   write(entries: readonly LabelWrite[]): Promise<LabelWriteResult>;
 }

@@ -1,11 +1,13 @@
 // Checks one tenant volume's file labels against the expected MCS level, and (only when
 // relabelling is enabled) rewrites the level of the drifted files, keeping user, role and
 // type. The walk never follows a symlink, never crosses into another file system, and stops
-// at a file budget or a time budget, saying so. Labels are read and written in batches
-// through the LabelStore port.
+// at a file budget or a time budget, saying so (the time budget is a timer too, so a walk
+// stuck on a hung mount is abandoned). Labels are read and written in batches through the
+// LabelStore port.
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { realTimer, untilAborted } from '../../core/abortable.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { LabelRead, LabelStore, LabelWrite } from './LabelStore.ts';
 import { checkSingleContext, judge, type Verdict } from './label-verdict.ts';
@@ -16,11 +18,23 @@ import { emptyResult, type VolumeCheckOptions, type VolumeCheckResult } from './
 export type { VolumeCheckOptions, VolumeCheckResult } from './volume-check-types.ts';
 
 export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCheckResult> {
+  const deadline = new AbortController();
+  const cancel = (options.timer ?? realTimer)(options.timeBudgetMs, () =>
+    deadline.abort(new Error(`time budget of ${options.timeBudgetMs} ms spent`)),
+  );
+  try {
+    return await walkVolume(options, deadline.signal);
+  } finally {
+    cancel();
+  }
+}
+
+async function walkVolume(options: VolumeCheckOptions, deadline: AbortSignal): Promise<VolumeCheckResult> {
   const { expected, labels, clock } = options;
   const batchSize = options.batchSize ?? 5000;
   const sampleSize = options.sampleSize ?? 10;
   const started = clock.now().getTime();
-  const overTime = (): boolean => clock.now().getTime() - started > options.timeBudgetMs;
+  const overTime = (): boolean => deadline.aborted || clock.now().getTime() - started > options.timeBudgetMs;
 
   let root: string;
   const result = emptyResult(options.root);
@@ -67,7 +81,8 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
   };
   const writeDrift = async (writes: LabelWrite[]): Promise<void> => {
     const relabel = options.relabel;
-    if (!relabel || writes.length === 0) return;
+    // Past the deadline nothing new is written: the files stay reported as drifted.
+    if (!relabel || writes.length === 0 || deadline.aborted) return;
     const fixStarted = clock.now().getTime();
     // The walk uses the root's real path, so compare with the roots' real paths too (a node
     // may have /var/lib/kubelet as a symlink to another disk).
@@ -134,21 +149,27 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
   // followed (-P); a symlink's own label may be read, never relabelled (writeDrift lstat()s).
   if (labels.scanTree && mount !== undefined && nestedMounts.size === 0) {
     result.walk = 'recursive';
-    await labels.scanTree(root, async (entries) => {
-      if (overTime()) {
-        result.stoppedEarly = 'time-budget';
-        return false;
-      }
-      const room = options.fileBudget - result.checked;
-      const taken = entries.length > room ? entries.slice(0, room) : entries;
-      result.checked += taken.length;
-      await judgeEntries(taken);
-      if (entries.length > room) {
-        result.stoppedEarly = 'file-budget';
-        return false;
-      }
-      return true;
-    });
+    const complete = await labels.scanTree(
+      root,
+      async (entries) => {
+        if (overTime()) {
+          result.stoppedEarly = 'time-budget';
+          return false;
+        }
+        const room = options.fileBudget - result.checked;
+        const taken = entries.length > room ? entries.slice(0, room) : entries;
+        result.checked += taken.length;
+        await judgeEntries(taken);
+        if (entries.length > room) {
+          result.stoppedEarly = 'file-budget';
+          return false;
+        }
+        return true;
+      },
+      { signal: deadline },
+    );
+    if (!complete && result.stoppedEarly === undefined && deadline.aborted)
+      result.stoppedEarly = 'time-budget';
     await queueDrift([], true);
     return result;
   }
@@ -156,8 +177,14 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
   const processBatch = async (paths: string[], base: string): Promise<void> => {
     let read: Awaited<ReturnType<LabelStore['read']>>;
     try {
-      read = await labels.read(paths, { base });
+      read = await labels.read(paths, { base, signal: deadline });
     } catch (error) {
+      if (deadline.aborted) {
+        // Given up at the time budget: these paths were not checked.
+        result.checked -= paths.length;
+        result.stoppedEarly ??= 'time-budget';
+        return;
+      }
       result.errors += paths.length;
       result.note = errorMessage(error);
       return;
@@ -204,8 +231,12 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
     const dir = stack.pop() as string;
     let entries: Dirent[];
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = await untilAborted(readdir(dir, { withFileTypes: true }), deadline);
     } catch {
+      if (deadline.aborted) {
+        result.stoppedEarly = 'time-budget';
+        break;
+      }
       result.errors++;
       continue;
     }
@@ -216,7 +247,12 @@ export async function checkVolume(options: VolumeCheckOptions): Promise<VolumeCh
         continue;
       }
       if (entry.isDirectory()) {
-        const stat = await lstat(path).catch(() => undefined);
+        const stat = await untilAborted(lstat(path), deadline).catch(() => undefined);
+        if (deadline.aborted) {
+          result.stoppedEarly = 'time-budget';
+          going = false;
+          break;
+        }
         if (!stat) {
           result.errors++;
           continue;

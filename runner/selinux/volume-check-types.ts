@@ -1,5 +1,6 @@
 // The options and result of one volume check (checkVolume), shared by its two walks and the
 // single-context check.
+import type { Timer } from '../../core/abortable.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { LabelStore } from './LabelStore.ts';
 import type { MlsLevel } from './mcs.ts';
@@ -11,7 +12,13 @@ export interface VolumeCheckOptions {
   labels: LabelStore;
   clock: Clock;
   fileBudget: number;
+  /**
+   * Wall time for the volume, enforced by a timer as well as between batches: a walk stuck on
+   * a hung mount is abandoned (its getfattr killed) and reported as stopped at the time budget.
+   */
   timeBudgetMs: number;
+  /** The timer behind timeBudgetMs (default: setTimeout); tests fire it by hand. */
+  timer?: Timer;
   /** The node's mounts, to spot single-context mounts; omit to treat every volume per file. */
   mounts?: readonly MountEntry[];
   /** Set only when relabelling is enabled: the roots writes must stay inside. */
