@@ -47,7 +47,9 @@ export const RunnerSelinuxSection = z
       .min(1)
       .default(1_000_000)
       .describe('Most entries checked per volume per pass.'),
-    timeBudget: Duration.prefault('5m').describe('Longest walk of one volume per pass.'),
+    timeBudget: Duration.prefault('5m').describe(
+      'Longest walk of one volume per pass; a walk stuck on a hung mount is abandoned (its getfattr killed) and reported.',
+    ),
     systemNamespaces: z
       .array(z.string())
       .default(['kube-*', 'openshift*', 'default', 'imagewarden*'])
