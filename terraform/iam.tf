@@ -41,9 +41,44 @@ locals {
     clair-webhook = compact([lookup(local.secret_arn, "clair-psk", "")])
   }
 
-  # The StateStore's calls (core/state/DynamoStateStore.ts): GetItem, PutItem (also the
-  # conditional putIfAbsent), DeleteItem, Query (list by prefix).
-  state_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+  # The StateStore's calls (core/state/DynamoStateStore.ts): reads are GetItem and Query (list
+  # by prefix); writes are PutItem (also the conditional putIfAbsent) and DeleteItem.
+  state_read_actions  = ["dynamodb:GetItem", "dynamodb:Query"]
+  state_write_actions = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+
+  # The state partitions (StateStore collections: the table's partition key) each function
+  # reads and writes, enforced with dynamodb:LeadingKeys: the internet-facing ack function, for
+  # one, can write acknowledgements and nothing else. A value too large for one item also uses
+  # the partition "<collection>#chunks". The handler tests run every handler against these
+  # grants (tests/unit/functions/handlers/state-grants.ts), so a missing one fails there.
+  function_state = {
+    inventory = {
+      read  = ["inventory", "policy-findings", "clair-webhook-pending", "renotify", "scan-results", "vuln-findings"]
+      write = ["inventory", "policy-findings", "clair-webhook-pending", "renotify", "clair-notifications", "vuln-findings"]
+    }
+    scan-worker = {
+      read  = ["inventory", "scan-results", "renotify", "vuln-findings"]
+      write = ["scan-results", "renotify", "vuln-findings"]
+    }
+    notify = {
+      read  = ["acks", "outbox", "notified", "vuln-findings", "policy-findings", "selinux-findings"]
+      write = ["outbox", "notified", "selinux-findings"]
+    }
+    ack = {
+      # the findings are read to check that the acknowledging address was mailed about them
+      read  = ["acks", "vuln-findings", "policy-findings", "selinux-findings"]
+      write = ["acks"]
+    }
+    clair-webhook = {
+      read  = []
+      write = ["clair-notifications", "clair-webhook-pending"]
+    }
+  }
+  state_leading_keys = {
+    for name, grants in local.function_state : name => {
+      for access, collections in grants : access => flatten([for c in collections : [c, "${c}#chunks"]])
+    }
+  }
 
   function_statements = {
     for name in keys(local.functions) : name => concat(
@@ -53,10 +88,21 @@ locals {
           actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
           resources = ["${aws_cloudwatch_log_group.function[name].arn}:*"]
         },
+      ],
+      length(local.function_state[name].read) == 0 ? [] : [
         {
-          sid       = "StateTable"
-          actions   = local.state_actions
-          resources = [aws_dynamodb_table.state.arn]
+          sid          = "ReadOwnState"
+          actions      = local.state_read_actions
+          resources    = [aws_dynamodb_table.state.arn]
+          leading_keys = local.state_leading_keys[name].read
+        },
+      ],
+      length(local.function_state[name].write) == 0 ? [] : [
+        {
+          sid          = "WriteOwnState"
+          actions      = local.state_write_actions
+          resources    = [aws_dynamodb_table.state.arn]
+          leading_keys = local.state_leading_keys[name].write
         },
       ],
       length(local.function_secrets[name]) == 0 ? [] : [
@@ -124,6 +170,16 @@ data "aws_iam_policy_document" "function" {
       sid       = statement.value.sid
       actions   = statement.value.actions
       resources = statement.value.resources
+
+      # State statements: only the function's own partitions (see local.function_state).
+      dynamic "condition" {
+        for_each = try(statement.value.leading_keys, null) == null ? [] : [statement.value.leading_keys]
+        content {
+          test     = "ForAllValues:StringEquals"
+          variable = "dynamodb:LeadingKeys"
+          values   = condition.value
+        }
+      }
     }
   }
 }

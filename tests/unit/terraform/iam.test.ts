@@ -1,6 +1,16 @@
 // IAM in terraform/: every function role and the scheduler role grant named actions on named
 // resources; the only "*" resources are the two AWS requires, each documented where granted.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ACKS_COLLECTION } from '../../../functions/acks/AckStore.ts';
+import { PENDING_NOTIFICATIONS } from '../../../functions/handlers/lib/pendingNotifications.ts';
+import { INVENTORY_COLLECTION } from '../../../functions/inventory/inventoryStore.ts';
+import { FINDING_COLLECTIONS } from '../../../functions/notify/loadFindings.ts';
+import { NOTIFIED_COLLECTION, OUTBOX_COLLECTION } from '../../../functions/notify/types.ts';
+import { POLICY_COLLECTION } from '../../../functions/policy/policyStore.ts';
+import { VULN_FINDINGS } from '../../../functions/scan/findings.ts';
+import { CLAIR_NOTIFICATIONS, RENOTIFY } from '../../../functions/scan/notifications.ts';
+import { SCAN_RESULTS } from '../../../functions/scan/ScanResult.ts';
+import { SELINUX_FINDINGS_COLLECTION } from '../../../runner/selinux/to-finding.ts';
 import {
   blocks,
   expr,
@@ -30,7 +40,10 @@ describe('terraform IAM', () => {
     const isDynamic = (s: Record<string, Json>) => s.actions === expr('statement.value.actions');
     const blockStatements = docs.flatMap((doc) => objectsWith(doc, ['actions'])).filter((s) => !isDynamic(s));
     const dynamicStatements = docs.flatMap((doc) => objectsWith(doc, ['actions'])).filter(isDynamic);
-    const stateActions = locals(mod).state_actions as string[];
+    const stateActions: Record<string, string[]> = {
+      'local.state_read_actions': locals(mod).state_read_actions as string[],
+      'local.state_write_actions': locals(mod).state_write_actions as string[],
+    };
     const localStatements = [
       ...all.matchAll(
         /((?:\s*#[^\n]*\n)*)\s*sid\s*=\s*"(\w+)"\s*\n\s*actions\s*=\s*([^\n]+)\n\s*resources\s*=\s*([^\n]+)/g,
@@ -38,10 +51,7 @@ describe('terraform IAM', () => {
     ].map((m) => ({
       comment: m[1] ?? '',
       sid: m[2] ?? '',
-      actions:
-        m[3] === 'local.state_actions'
-          ? stateActions
-          : [...(m[3] ?? '').matchAll(/"([^"]+)"/g)].map((a) => a[1]),
+      actions: stateActions[(m[3] ?? '').trim()] ?? [...(m[3] ?? '').matchAll(/"([^"]+)"/g)].map((a) => a[1]),
       resources: (m[4] ?? '').trim(),
     }));
 
@@ -57,7 +67,8 @@ describe('terraform IAM', () => {
     expect(localStatements.map((s) => s.sid)).toEqual(
       expect.arrayContaining([
         'WriteOwnLogs',
-        'StateTable',
+        'ReadOwnState',
+        'WriteOwnState',
         'ReadSecrets',
         'EnqueueScans',
         'ConsumeScans',
@@ -73,6 +84,58 @@ describe('terraform IAM', () => {
     expect(strings(blocks(mod, 'data').aws_iam_policy_document?.function)).toContain(
       expr('local.function_statements[each.key]'),
     );
+  });
+
+  it('limits each function to its own state collections (dynamodb:LeadingKeys), reads apart from writes', () => {
+    // Prepare
+    const l = locals(mod);
+    const state = l.function_state as Record<string, { read: string[]; write: string[] }>;
+    const functions = [
+      ...Object.keys(l.worker_functions as Record<string, Json>),
+      ...Object.keys(l.url_functions as Record<string, Json>),
+    ];
+    const known = new Set<string>([
+      ACKS_COLLECTION,
+      INVENTORY_COLLECTION,
+      POLICY_COLLECTION,
+      SCAN_RESULTS,
+      VULN_FINDINGS,
+      RENOTIFY,
+      CLAIR_NOTIFICATIONS,
+      PENDING_NOTIFICATIONS,
+      OUTBOX_COLLECTION,
+      NOTIFIED_COLLECTION,
+      SELINUX_FINDINGS_COLLECTION,
+      ...FINDING_COLLECTIONS,
+    ]);
+    const all = text(mod);
+    const condition = objectsWith(first(blocks(mod, 'data').aws_iam_policy_document?.function), ['variable']);
+
+    // Assess: an entry per function, naming only collections the code has
+    expect(Object.keys(state).sort()).toEqual(functions.sort());
+    for (const [name, grant] of Object.entries(state)) {
+      for (const collection of [...grant.read, ...grant.write]) expect(known, name).toContain(collection);
+    }
+    // the internet-facing functions write only what they receive
+    expect(state.ack?.write).toEqual([ACKS_COLLECTION]);
+    expect(state['clair-webhook']?.read).toEqual([]);
+    // reads and writes are separate statements, each limited to its partitions (and their chunks)
+    expect(all).toMatch(
+      /sid\s*=\s*"ReadOwnState"\s*\n\s*actions\s*=\s*local\.state_read_actions\s*\n\s*resources\s*=[^\n]+\n\s*leading_keys\s*=\s*local\.state_leading_keys\[name\]\.read/,
+    );
+    expect(all).toMatch(
+      /sid\s*=\s*"WriteOwnState"\s*\n\s*actions\s*=\s*local\.state_write_actions\s*\n\s*resources\s*=[^\n]+\n\s*leading_keys\s*=\s*local\.state_leading_keys\[name\]\.write/,
+    );
+    expect(all).toContain('[c, "${c}#chunks"]');
+    expect(l.state_read_actions).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(l.state_write_actions).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem']);
+    expect(condition).toEqual([
+      {
+        test: 'ForAllValues:StringEquals',
+        variable: 'dynamodb:LeadingKeys',
+        values: expr('condition.value'),
+      },
+    ]);
   });
 
   it('trusts only the Lambda and Scheduler services, within this account', () => {

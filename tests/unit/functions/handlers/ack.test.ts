@@ -5,13 +5,14 @@ import { DAY_MS } from '../../../../core/clock.ts';
 import { listStoredAcks } from '../../../../functions/acks/AckStore.ts';
 import { type AckTokenPayload, signAckToken } from '../../../../functions/acks/token.ts';
 import { createAckHandler } from '../../../../functions/handlers/ack.ts';
+import { asFunction } from './state-grants.ts';
 import { testRuntime, urlEvent } from './support.ts';
 
 const KEY = 'lambda-ack-test-key-0123456789-0123456789';
 
 function setup(hmacKey: () => Promise<string | undefined> = async () => KEY) {
   const runtime = testRuntime({ owners: { securityContact: 'security@example.org' } });
-  const handler = createAckHandler({ runtime: async () => runtime, hmacKey });
+  const handler = createAckHandler({ runtime: () => asFunction('ack', runtime), hmacKey });
   const payload: AckTokenPayload = {
     v: 1,
     id: 'tok-0123456789',

@@ -3,11 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import { createClairWebhookHandler } from '../../../../functions/handlers/clair-webhook.ts';
 import { PENDING_NOTIFICATIONS } from '../../../../functions/handlers/lib/pendingNotifications.ts';
+import { asFunction } from './state-grants.ts';
 import { testRuntime, urlEvent } from './support.ts';
 
 function setup(psk?: Uint8Array) {
   const runtime = testRuntime();
-  const webhook = createClairWebhookHandler({ runtime: async () => runtime, psk: async () => psk });
+  const webhook = createClairWebhookHandler({
+    runtime: () => asFunction('clair-webhook', runtime),
+    psk: async () => psk,
+  });
   return { runtime, webhook };
 }
 

@@ -9,6 +9,7 @@ import { inventoryFromConfig } from '../../../../functions/inventory/fromConfig.
 import { loadInventory } from '../../../../functions/inventory/inventoryStore.ts';
 import { POLICY_COLLECTION } from '../../../../functions/policy/policyStore.ts';
 import { VULN_FINDINGS } from '../../../../functions/scan/findings.ts';
+import { asFunction } from './state-grants.ts';
 import { fakeSqs, scheduleEvent, testRuntime } from './support.ts';
 
 function setup(options: { refuseAll?: boolean } = {}) {
@@ -18,7 +19,7 @@ function setup(options: { refuseAll?: boolean } = {}) {
   });
   const sqs = fakeSqs(options);
   const handler = createInventoryHandler({
-    runtime: async () => runtime,
+    runtime: () => asFunction('inventory', runtime),
     // the same ports as in AWS, except that no registry is asked (tests stay offline)
     setup: (rt) =>
       inventoryFromConfig(rt.config, {

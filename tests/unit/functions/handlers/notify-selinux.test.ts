@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createNotifyHandler } from '../../../../functions/handlers/notify.ts';
 import type { SelinuxFindingSource } from '../../../../functions/notify/importSelinuxFindings.ts';
+import { asFunction } from './state-grants.ts';
 import { RecordingMailer, scheduleEvent, testRuntime } from './support.ts';
 
 const doc = (key: string) => ({
@@ -24,7 +25,7 @@ function setup(source: SelinuxFindingSource) {
   });
   const mailer = new RecordingMailer();
   const handler = createNotifyHandler({
-    runtime: async () => runtime,
+    runtime: () => asFunction('notify', runtime),
     mailer: async () => mailer,
     selinux: async () => source,
     sleep: async () => {},

@@ -17,6 +17,7 @@ import { createScanWorkerHandler } from '../../../../functions/handlers/scan-wor
 import { inventoryFromConfig } from '../../../../functions/inventory/fromConfig.ts';
 import { type FakeVulnerability, packagesLayer } from '../../../support/clair-fake.ts';
 import { type ScanWorld, scanWorld } from '../scan/scan-fixtures.ts';
+import { asFunction } from './state-grants.ts';
 import {
   fakeSqs,
   RecordingMailer,
@@ -88,7 +89,7 @@ async function setup() {
   const sqs = fakeSqs();
   const mailer = new RecordingMailer();
   const inventory = createInventoryHandler({
-    runtime: async () => runtime,
+    runtime: () => asFunction('inventory', runtime),
     setup: (rt) =>
       inventoryFromConfig(rt.config, {
         clock: rt.clock,
@@ -100,14 +101,20 @@ async function setup() {
     scanner: async () => ({ scanner: w.ports.scanner }),
     sleep: w.sleep,
   });
-  const worker = createScanWorkerHandler({ runtime: async () => runtime, ports: async () => w.ports });
+  const worker = createScanWorkerHandler({
+    runtime: () => asFunction('scan-worker', runtime),
+    ports: async (rt) => ({ ...w.ports, store: rt.store }),
+  });
   const notify = createNotifyHandler({
-    runtime: async () => runtime,
+    runtime: () => asFunction('notify', runtime),
     mailer: async () => mailer,
     selinux: async () => undefined,
     sleep: w.sleep,
   });
-  const webhook = createClairWebhookHandler({ runtime: async () => runtime, psk: async () => undefined });
+  const webhook = createClairWebhookHandler({
+    runtime: () => asFunction('clair-webhook', runtime),
+    psk: async () => undefined,
+  });
   const scanCycle = async () => {
     const taken = sqs.bodies.length;
     const inv = await inventory(scheduleEvent('inventory'));

@@ -9,6 +9,7 @@ import { VULN_FINDINGS } from '../../../../functions/scan/findings.ts';
 import { SCAN_RESULTS } from '../../../../functions/scan/ScanResult.ts';
 import { packagesLayer } from '../../../support/clair-fake.ts';
 import { item, type ScanWorld, scanWorld, snapshot } from '../scan/scan-fixtures.ts';
+import { asFunction } from './state-grants.ts';
 import { sqsEvent, testRuntime } from './support.ts';
 
 let world: ScanWorld | undefined;
@@ -37,7 +38,11 @@ async function setup() {
   const b1 = w.images.addImage([packagesLayer([{ name: 'zlib', version: '1.2' }])], 'b1');
   await saveInventory(w.store, snapshot([item(repoA, a1), item(repoA, a2, { id: a2 }), item(repoB, b1)]));
   const runtime = testRuntime({ scan: { clair: { url: w.fake.url } } }, { store: w.store, clock: w.clock });
-  const handler = createScanWorkerHandler({ runtime: async () => runtime, ports: async () => w.ports });
+  const handler = createScanWorkerHandler({
+    runtime: () => asFunction('scan-worker', runtime),
+    // as in production, the scan ports use the function's own (restricted) store
+    ports: async (rt) => ({ ...w.ports, store: rt.store }),
+  });
   return { w, handler, repoA, repoB, a1, a2, b1 };
 }
 
