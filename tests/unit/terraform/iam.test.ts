@@ -126,7 +126,7 @@ describe('terraform IAM', () => {
     expect(all).toMatch(
       /sid\s*=\s*"WriteOwnState"\s*\n\s*actions\s*=\s*local\.state_write_actions\s*\n\s*resources\s*=[^\n]+\n\s*leading_keys\s*=\s*local\.state_leading_keys\[name\]\.write/,
     );
-    expect(all).toContain('[c, "${c}#chunks"]');
+    expect(all).toContain(`[c, "${expr('c')}#chunks"]`);
     expect(l.state_read_actions).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect(l.state_write_actions).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem']);
     expect(condition).toEqual([
