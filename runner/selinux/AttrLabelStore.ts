@@ -2,12 +2,12 @@
 // lgetxattr/lsetxattr (no symlink is ever followed). Node has no xattr API, so paths go in
 // batches (thousands per process, a couple of processes at once) instead of one process
 // per file; spawned with argument arrays, never through a shell.
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute } from 'node:path';
 import { mapBounded } from '../../core/concurrency.ts';
-import { ImagewardenError } from '../../core/errors.ts';
 import { decodeValue, parseAttrErrors, parseDump, restoreBlock } from './attr-format.ts';
+import { scanTreeWithGetfattr } from './attr-scan-tree.ts';
+import { AttrToolError, runAttrTool, SELINUX_XATTR } from './attr-tool.ts';
 import {
   decodeLabelBytes,
   type LabelRead,
@@ -17,13 +17,6 @@ import {
 } from './LabelStore.ts';
 import { MAX_PINNED_DIRS, pinDirectory, splitByDirectories } from './pinned-dirs.ts';
 
-export const SELINUX_XATTR = 'security.selinux';
-
-/** Thrown when getfattr/setfattr cannot be started or dies without telling which path failed. */
-export class AttrToolError extends ImagewardenError {
-  override name = 'AttrToolError';
-}
-
 export interface AttrLabelStoreOptions {
   /** Paths per getfattr process (bounded by bytes too, well under ARG_MAX). */
   batchSize?: number;
@@ -32,62 +25,6 @@ export interface AttrLabelStoreOptions {
   concurrency?: number;
   getfattr?: string;
   setfattr?: string;
-}
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(
-  command: string,
-  args: string[],
-  input?: string,
-  cwd?: string,
-  inheritFds: readonly number[] = [],
-  signal?: AbortSignal,
-): Promise<RunResult> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    // LC_ALL=C keeps getfattr's messages in English, which parseAttrErrors relies on.
-    const child = spawn(command, args, {
-      ...(cwd ? { cwd } : {}),
-      stdio: ['pipe', 'pipe', 'pipe', ...inheritFds],
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
-      // the first three are pipes; the rest are directories pinned for setfattr (fd 3, 4, ...)
-    }) as ChildProcessWithoutNullStreams;
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', (error) =>
-      reject(
-        new AttrToolError(`cannot run ${command}: ${error.message} (install the Debian package attr)`, {
-          cause: error,
-        }),
-      ),
-    );
-    child.on('close', (code) =>
-      resolve({
-        code,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
-    child.stdin.on('error', () => {
-      // The tool may exit before reading all input; its stderr and exit code tell why.
-    });
-    child.stdin.end(input);
-    // Given up (a time budget): kill our child, which may be stuck on a hung mount, and do not
-    // wait for it to exit (a process blocked in the kernel may take a while to die).
-    const onAbort = (): void => {
-      child.kill('SIGKILL');
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.once('close', () => signal?.removeEventListener('abort', onAbort));
-  });
 }
 
 export class AttrLabelStore implements LabelStore {
@@ -153,7 +90,7 @@ export class AttrLabelStore implements LabelStore {
       batches,
       this.#concurrency,
       (batch) =>
-        run(
+        runAttrTool(
           this.#getfattr,
           ['-h', '--absolute-names', '-n', SELINUX_XATTR, '-e', 'text', '--', ...batch.map(toArg)],
           undefined,
@@ -182,107 +119,15 @@ export class AttrLabelStore implements LabelStore {
   }
 
   /**
-   * One `getfattr -R -h -P` from inside `root` (relative names keep the kernel's path lookups
-   * short), streamed: labels from stdout, "No such attribute" and other per-path errors from
-   * stderr. Stopping early kills the process (our own child, by its handle); so does the
-   * signal, which resolves false without waiting for a child stuck on a hung mount to exit.
+   * One `getfattr -R -h -P` from inside `root`, streamed (see scanTreeWithGetfattr). Stopping
+   * early, or the signal, kills the process.
    */
   scanTree(
     root: string,
     onBatch: (entries: [string, LabelRead][]) => Promise<boolean>,
     options: { signal?: AbortSignal } = {},
   ): Promise<boolean> {
-    const { signal } = options;
-    if (signal?.aborted) return Promise.resolve(false);
-    const base = root.replace(/\/+$/, '');
-    const absolute = (p: string): string =>
-      p === '.' ? base : p.startsWith('./') ? `${base}/${p.slice(2)}` : `${base}/${p}`;
-    return new Promise((resolve, reject) => {
-      const child = spawn(
-        this.#getfattr,
-        ['-R', '-h', '-P', '--absolute-names', '-n', SELINUX_XATTR, '-e', 'text', '.'],
-        {
-          cwd: base,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
-        },
-      );
-      let stopped = false;
-      let out = '';
-      let err = '';
-      let chain = Promise.resolve();
-      const deliver = (entries: [string, LabelRead][]): void => {
-        if (entries.length === 0) return;
-        child.stdout.pause();
-        child.stderr.pause();
-        chain = chain
-          .then(async () => {
-            if (stopped) return;
-            if (!(await onBatch(entries))) {
-              stopped = true;
-              child.kill('SIGTERM');
-            }
-          })
-          .finally(() => {
-            child.stdout.resume();
-            child.stderr.resume();
-          });
-      };
-      const takeOut = (final: boolean): void => {
-        const cut = final ? out.length : out.lastIndexOf('\n\n') + 2;
-        if (cut < 2 && !final) return;
-        const chunk = out.slice(0, cut);
-        out = out.slice(cut);
-        deliver(parseDump(chunk, SELINUX_XATTR).map((e) => [absolute(e.path), this.#decoded(e.value)]));
-      };
-      const takeErr = (final: boolean): void => {
-        const cut = final ? err.length : err.lastIndexOf('\n') + 1;
-        if (cut < 1 && !final) return;
-        const chunk = err.slice(0, cut);
-        err = err.slice(cut);
-        const entries: [string, LabelRead][] = [...parseAttrErrors(chunk, SELINUX_XATTR)].map(
-          ([p, message]) => [
-            absolute(p),
-            /No such attribute|No data available/.test(message)
-              ? { kind: 'absent' }
-              : { kind: 'error', message },
-          ],
-        );
-        deliver(entries);
-      };
-      child.stdout.setEncoding('utf8');
-      child.stderr.setEncoding('utf8');
-      child.stdout.on('data', (chunk: string) => {
-        out += chunk;
-        if (out.length > 256 * 1024) takeOut(false);
-      });
-      child.stderr.on('data', (chunk: string) => {
-        err += chunk;
-        if (err.length > 64 * 1024) takeErr(false);
-      });
-      child.on('error', (error) =>
-        reject(
-          new AttrToolError(
-            `cannot run ${this.#getfattr}: ${error.message} (install the Debian package attr)`,
-            { cause: error },
-          ),
-        ),
-      );
-      const onAbort = (): void => {
-        stopped = true;
-        child.kill('SIGKILL');
-        chain.then(() => resolve(false), reject);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      child.on('close', () => {
-        signal?.removeEventListener('abort', onAbort);
-        if (!stopped) {
-          takeOut(true);
-          takeErr(true);
-        }
-        chain.then(() => resolve(!stopped), reject);
-      });
-    });
+    return scanTreeWithGetfattr(this.#getfattr, root, onBatch, (encoded) => this.#decoded(encoded), options);
   }
 
   /**
@@ -335,7 +180,7 @@ export class AttrLabelStore implements LabelStore {
           ),
         )
         .join('');
-      const outcome = await run(
+      const outcome = await runAttrTool(
         this.#setfattr,
         ['-h', '--restore=-'],
         input,
