@@ -5,26 +5,19 @@
 // with terms/cardinality/top_hits/min/max sub-aggregations, scroll for the raw-document
 // baseline, partial shard failures, and injected 429/503/hangs. A request it does not
 // understand is answered 400 and recorded in `problems`: tests assert that list is empty.
+// This file holds the HTTP server (routing, problems, byte counting); the search executor is
+// in elasticsearch-fake-search.ts, the query and aggregation evaluator in
+// elasticsearch-fake-query.ts, scroll contexts in elasticsearch-fake-scroll.ts and fault
+// injection in elasticsearch-fake-faults.ts.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import {
-  accumulate,
-  type BucketState,
-  compareKeys,
-  compileQuery,
-  type Filter,
-  fieldValues,
-  globMatch,
-  isObject,
-  type Json,
-  type Key,
-  NotUnderstood,
-  newState,
-  parseSubAggs,
-  render,
-  type SubAggSpec,
-} from './elasticsearch-fake-query.ts';
+import { errorBody, type Fault, FaultQueue } from './elasticsearch-fake-faults.ts';
+import { isObject, NotUnderstood } from './elasticsearch-fake-query.ts';
+import { Scrolls } from './elasticsearch-fake-scroll.ts';
+import { SearchEngine } from './elasticsearch-fake-search.ts';
 import type { DocumentSet } from './fleet-generator.ts';
+
+export type { Fault } from './elasticsearch-fake-faults.ts';
 
 export interface ElasticsearchFakeOptions {
   documents: DocumentSet;
@@ -43,8 +36,6 @@ export interface ElasticsearchFakeOptions {
   afterKeyBeyondLastBucket?: boolean;
 }
 
-export type Fault = { kind: 'status'; status: 429 | 503 | 500 } | { kind: 'hang' };
-
 export interface ElasticsearchFake {
   url: string;
   requests: { method: string; path: string; body: unknown }[];
@@ -59,217 +50,23 @@ export interface ElasticsearchFake {
 }
 
 export async function startElasticsearchFake(options: ElasticsearchFakeOptions): Promise<ElasticsearchFake> {
-  const index = options.index ?? 'metricbeat-8.15.0-2026.11.24';
-  const now = options.now ?? (() => new Date());
-  let shards = options.shards;
   const requests: ElasticsearchFake['requests'] = [];
   const problems: string[] = [];
-  const faults: Fault[] = [];
+  const faults = new FaultQueue();
   const sockets = new Set<Socket>();
   let closedBytes = 0;
   let baseline = 0;
-  const compositeCache = new Map<string, BucketState[]>();
-  const scrolls = new Map<string, { cursor: number; filter: Filter; size: number }>();
-  let scrollSeq = 0;
-
-  const docs = options.documents;
-  /** Documents on failed shards are left out of results, as a real partial response would. */
-  const onLiveShard = (i: number): boolean => !shards || i % shards.total >= shards.failed;
-
-  const shardsInfo = (): Json =>
-    shards
-      ? {
-          total: shards.total,
-          successful: shards.total - shards.failed,
-          skipped: 0,
-          failed: shards.failed,
-          ...(shards.failed > 0
-            ? {
-                failures: Array.from({ length: shards.failed }, (_, s) => ({
-                  shard: s,
-                  index,
-                  node: `node-${s}`,
-                  reason: { type: 'node_not_connected_exception', reason: `[node-${s}] Node not connected` },
-                })),
-              }
-            : {}),
-        }
-      : { total: 1, successful: 1, skipped: 0, failed: 0 };
-
-  function indexMatches(pattern: string): { ok: boolean; missingConcrete?: string } {
-    const parts = pattern.split(',');
-    const ok = parts.some((p) => globMatch(p, index));
-    const concrete = parts.find((p) => !p.includes('*') && p !== index);
-    return ok ? { ok } : { ok, ...(concrete ? { missingConcrete: concrete } : {}) };
-  }
-
-  function composite(agg: Json, filter: Filter, cacheKey: string): Json {
-    const comp = agg.composite;
-    if (!isObject(comp)) throw new NotUnderstood('composite');
-    for (const key of Object.keys(comp))
-      if (!['size', 'sources', 'after'].includes(key)) throw new NotUnderstood(`composite.${key}`);
-    const size = Number(comp.size ?? 10);
-    if (!Array.isArray(comp.sources)) throw new NotUnderstood('composite.sources');
-    const sources = comp.sources.map((s) => {
-      if (!isObject(s) || Object.keys(s).length !== 1) throw new NotUnderstood('composite source');
-      const [name, body] = Object.entries(s)[0] as [string, unknown];
-      if (!isObject(body) || !isObject(body.terms) || typeof body.terms.field !== 'string') {
-        throw new NotUnderstood(`composite source ${name}: only terms sources are served`);
-      }
-      for (const key of Object.keys(body.terms))
-        if (!['field', 'missing_bucket', 'order'].includes(key)) throw new NotUnderstood(`terms.${key}`);
-      return { name, field: body.terms.field, missing: body.terms.missing_bucket === true };
-    });
-    const subs = parseSubAggs(agg.aggs ?? agg.aggregations);
-    let all = compositeCache.get(cacheKey);
-    if (!all) {
-      const buckets = new Map<string, BucketState>();
-      for (let i = 0; i < docs.size; i++) {
-        if (!onLiveShard(i)) continue;
-        const doc = docs.get(i);
-        if (!filter(doc)) continue;
-        let combos: Key[][] = [[]];
-        for (const source of sources) {
-          const values = [...new Set(fieldValues(doc, source.field).map(String))];
-          const options: Key[] = values.length > 0 ? values : source.missing ? [null] : [];
-          combos = combos.flatMap((c) => options.map((v) => [...c, v]));
-        }
-        for (const key of combos) {
-          const id = JSON.stringify(key);
-          let bucket = buckets.get(id);
-          if (!bucket) {
-            bucket = { key, docCount: 0, subs: subs.map(newState) };
-            buckets.set(id, bucket);
-          }
-          bucket.docCount++;
-          for (let s = 0; s < subs.length; s++) accumulate(subs[s] as SubAggSpec, bucket.subs[s], doc);
-        }
-      }
-      all = [...buckets.values()].sort((a, b) => compareKeys(a.key, b.key));
-      compositeCache.set(cacheKey, all);
-    }
-    let start = 0;
-    if (comp.after !== undefined) {
-      if (!isObject(comp.after)) throw new NotUnderstood('composite.after');
-      const after = sources.map((s) => {
-        const v = (comp.after as Json)[s.name];
-        if (v !== null && typeof v !== 'string') throw new NotUnderstood(`after.${s.name}`);
-        return v as Key;
-      });
-      start = all.findIndex((b) => compareKeys(b.key, after) > 0);
-      if (start < 0) start = all.length;
-    }
-    const page = all.slice(start, start + size);
-    const keyObject = (key: Key[]): Json =>
-      Object.fromEntries(sources.map((s, i) => [s.name, key[i] ?? null]));
-    const last = page[page.length - 1];
-    const shown = options.afterKeyBeyondLastBucket && page.length === size ? page.slice(0, -1) : page;
-    return {
-      ...(last ? { after_key: keyObject(last.key) } : {}),
-      buckets: shown.map((b) => ({
-        key: keyObject(b.key),
-        doc_count: b.docCount,
-        ...Object.fromEntries(subs.map((spec, s) => [spec.name, render(spec, b.subs[s], index)])),
-      })),
-    };
-  }
-
-  function hitsPage(cursor: number, filter: Filter, size: number): { hits: Json[]; cursor: number } {
-    const hits: Json[] = [];
-    let i = cursor;
-    for (; i < docs.size && hits.length < size; i++) {
-      if (!onLiveShard(i)) continue;
-      const doc = docs.get(i);
-      if (filter(doc)) hits.push({ _index: index, _id: String(i), _score: null, _source: doc, sort: [i] });
-    }
-    return { hits, cursor: i };
-  }
-
-  function search(pattern: string, body: Json, scroll: string | null): Json | [number, Json] {
-    for (const key of Object.keys(body)) {
-      if (!['size', 'track_total_hits', 'query', 'aggs', 'aggregations', 'sort', '_source'].includes(key)) {
-        throw new NotUnderstood(`search body key ${key}`);
-      }
-    }
-    const match = indexMatches(pattern);
-    if (match.missingConcrete) {
-      return [
-        404,
-        {
-          error: { type: 'index_not_found_exception', reason: `no such index [${match.missingConcrete}]` },
-          status: 404,
-        },
-      ];
-    }
-    const nowDate = now();
-    const filter = match.ok ? compileQuery(body.query, nowDate) : () => false;
-    const took = 3;
-    const aggs = body.aggs ?? body.aggregations;
-    const size = Number(body.size ?? 10);
-    let aggregations: Json | undefined;
-    if (aggs !== undefined) {
-      if (!isObject(aggs)) throw new NotUnderstood('aggs');
-      aggregations = {};
-      for (const [name, agg] of Object.entries(aggs)) {
-        if (!isObject(agg) || !('composite' in agg)) throw new NotUnderstood(`top-level aggregation ${name}`);
-        const { after: _after, size: _size, ...rest } = agg.composite as Json;
-        const relative = JSON.stringify(body.query ?? null).includes('"now');
-        const cacheKey = JSON.stringify([
-          pattern,
-          body.query,
-          rest,
-          agg.aggs,
-          relative ? nowDate.getTime() : 0,
-          shards,
-        ]);
-        aggregations[name] = match.ok ? composite(agg, filter, cacheKey) : { buckets: [] };
-      }
-    }
-    let hits: Json[] = [];
-    let scrollId: string | undefined;
-    if (size > 0) {
-      const page = hitsPage(0, filter, size);
-      hits = page.hits;
-      if (scroll !== null) {
-        scrollId = Buffer.from(`scroll-${++scrollSeq}`).toString('base64');
-        scrolls.set(scrollId, { cursor: page.cursor, filter, size });
-      }
-    }
-    return {
-      ...(scrollId ? { _scroll_id: scrollId } : {}),
-      took,
-      timed_out: false,
-      _shards: shardsInfo(),
-      hits: {
-        ...(body.track_total_hits === false ? {} : { total: { value: 0, relation: 'gte' } }),
-        max_score: null,
-        hits,
-      },
-      ...(aggregations ? { aggregations } : {}),
-    };
-  }
-
-  function errorBody(status: number): Json {
-    if (status === 429) {
-      return {
-        error: {
-          root_cause: [
-            {
-              type: 'es_rejected_execution_exception',
-              reason: 'rejected execution of coordinating operation',
-            },
-          ],
-          type: 'es_rejected_execution_exception',
-          reason: 'rejected execution of coordinating operation [coordinating_and_primary_bytes=0]',
-        },
-        status,
-      };
-    }
-    return {
-      error: { type: 'search_phase_execution_exception', reason: 'all shards failed', phase: 'query' },
-      status,
-    };
-  }
+  const scrolls = new Scrolls();
+  const engine = new SearchEngine(
+    {
+      documents: options.documents,
+      index: options.index ?? 'metricbeat-8.15.0-2026.11.24',
+      now: options.now ?? (() => new Date()),
+      shards: options.shards,
+      afterKeyBeyondLastBucket: options.afterKeyBeyondLastBucket,
+    },
+    scrolls,
+  );
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
@@ -310,7 +107,7 @@ export async function startElasticsearchFake(options: ElasticsearchFakeOptions):
       }
       const searchPath = /^\/([^/_][^/]*)\/_search$/.exec(url.pathname);
       if (searchPath && (req.method === 'POST' || req.method === 'GET')) {
-        const fault = faults.shift();
+        const fault = faults.next();
         if (fault?.kind === 'hang') return; // never answered; the client's timeout must fire
         if (fault?.kind === 'status') {
           send(fault.status, errorBody(fault.status));
@@ -321,7 +118,7 @@ export async function startElasticsearchFake(options: ElasticsearchFakeOptions):
             throw new NotUnderstood(`query parameter ${param}`);
         }
         if (!isObject(body)) throw new NotUnderstood('search body is not a JSON object');
-        const result = search(
+        const result = engine.search(
           decodeURIComponent(searchPath[1] as string),
           body,
           url.searchParams.get('scroll'),
@@ -332,30 +129,9 @@ export async function startElasticsearchFake(options: ElasticsearchFakeOptions):
       }
       if (url.pathname === '/_search/scroll' && (req.method === 'POST' || req.method === 'DELETE')) {
         if (!isObject(body)) throw new NotUnderstood('scroll body');
-        if (req.method === 'DELETE') {
-          const ids = Array.isArray(body.scroll_id) ? body.scroll_id : [body.scroll_id];
-          let freed = 0;
-          for (const id of ids) if (scrolls.delete(String(id))) freed++;
-          send(200, { succeeded: true, num_freed: freed });
-          return;
-        }
-        const state = scrolls.get(String(body.scroll_id));
-        if (!state) {
-          send(404, {
-            error: { type: 'search_context_missing_exception', reason: 'No search context found' },
-            status: 404,
-          });
-          return;
-        }
-        const page = hitsPage(state.cursor, state.filter, state.size);
-        state.cursor = page.cursor;
-        send(200, {
-          _scroll_id: body.scroll_id,
-          took: 2,
-          timed_out: false,
-          _shards: shardsInfo(),
-          hits: { max_score: null, hits: page.hits },
-        });
+        const [status, payload] =
+          req.method === 'DELETE' ? scrolls.clear(body) : scrolls.continue(body, engine);
+        send(status, payload);
         return;
       }
       throw new NotUnderstood(`${req.method} ${url.pathname}`);
@@ -395,11 +171,9 @@ export async function startElasticsearchFake(options: ElasticsearchFakeOptions):
     resetBytes: () => {
       baseline = total();
     },
-    inject: (fault, times = 1) => {
-      for (let i = 0; i < times; i++) faults.push(fault);
-    },
+    inject: (fault, times = 1) => faults.inject(fault, times),
     setShards: (value) => {
-      shards = value;
+      engine.shards = value;
     },
     stop: () =>
       new Promise<void>((resolve) => {
