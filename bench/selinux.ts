@@ -5,9 +5,9 @@
 //            absolute path, and run from inside it with `.`).
 //   relabel: checkVolume with relabelling on, fixing only the drifted files, vs `chcon -R`
 //            setting every file, each timed with the `sync -f` that makes its changes durable.
-//            Two figures: the fixing step (the result's relabelMs: what `--relabel` adds to the
-//            check it runs anyway: re-checking each drifted path and writing its label) and the
-//            whole pass (check + fix).
+//            The target (>= 5x) is on the whole pass (check + fix), like for like with chcon,
+//            which also walks the tree. The fixing step alone (the result's relabelMs: what
+//            `--relabel` adds to the check a pass runs anyway) is printed for context.
 // The tree lives on a private loop-mounted ext4 image (pass `tmpfs` to use tmpfs); root is
 // needed to set security.* xattrs. Everything is unmounted and removed at the end.
 import { spawn, spawnSync } from 'node:child_process';
@@ -159,8 +159,8 @@ try {
   line('relabel: imagewarden fixing step, 1 % of files + sync (ms)', fixing);
   line('relabel: imagewarden whole pass, check + fix + sync (ms)', pass);
   line('relabel: chcon -R -h -P on the tree + sync (ms)', theirs);
-  line('relabel: chcon -R / imagewarden fixing step (target >= 5)', ratio(theirs, fixing));
-  line('relabel: chcon -R / imagewarden whole pass', ratio(theirs, pass));
+  line('relabel: chcon -R / imagewarden whole pass (target >= 5)', ratio(theirs, pass));
+  line('relabel: chcon -R / imagewarden fixing step only', ratio(theirs, fixing));
 
   emit('selinux', {
     files: files.length,
@@ -178,6 +178,8 @@ try {
     relabelChconMs: Math.round(theirs),
     relabelFixSpeedup: Number(ratio(theirs, fixing).toFixed(2)),
     relabelPassSpeedup: Number(ratio(theirs, pass).toFixed(2)),
+    checkTargetMet: ratio(m.recursive, m.abs) <= 1.5,
+    relabelTargetMet: ratio(theirs, pass) >= 5,
   });
 } finally {
   if (mounted) spawnSync('umount', [base]);

@@ -31,9 +31,12 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefine
 /** A one-shot timer: calls `fire` after `ms` unless cancelled; returns the cancel function. */
 export type Timer = (ms: number, fire: () => void) => () => void;
 
-/** setTimeout, unref'd so a pending budget never keeps the process alive. */
+/** The longest delay setTimeout honours (about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** setTimeout, unref'd so a pending budget never keeps the process alive; clamped to MAX_TIMER_MS. */
 export const realTimer: Timer = (ms, fire) => {
-  const handle = setTimeout(fire, ms);
+  const handle = setTimeout(fire, Math.min(Math.max(ms, 0), MAX_TIMER_MS));
   handle.unref();
   return () => clearTimeout(handle);
 };

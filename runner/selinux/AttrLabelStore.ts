@@ -103,7 +103,10 @@ export class AttrLabelStore implements LabelStore {
     settled.forEach((outcome, index) => {
       const batch = batches[index] ?? [];
       if (!outcome.ok) throw outcome.error;
-      const { stdout, stderr } = outcome.value;
+      const { stdout, stderr, signal } = outcome.value;
+      // Killed (not by us: our own abort rejects): the last entry may be cut mid-label.
+      if (signal !== null)
+        throw new AttrToolError(`${this.#getfattr} was killed by ${signal}; its output is incomplete`);
       const found = new Map(parseDump(stdout, SELINUX_XATTR).map((e) => [fromOutput(e.path), e.value]));
       const errors = new Map([...parseAttrErrors(stderr, SELINUX_XATTR)].map(([p, m]) => [fromOutput(p), m]));
       for (const path of batch) {
@@ -135,7 +138,10 @@ export class AttrLabelStore implements LabelStore {
    * `/proc/self/fd/<n>/<name>` on the inherited handle: a tenant who swaps a directory for a
    * symlink after the check cannot redirect the write (`-h` keeps the last component unfollowed).
    */
-  async write(entries: readonly LabelWrite[]): Promise<LabelWriteResult> {
+  async write(
+    entries: readonly LabelWrite[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<LabelWriteResult> {
     const failed: { path: string; message: string }[] = [];
     let written = 0;
     for (const entry of entries)
@@ -144,7 +150,12 @@ export class AttrLabelStore implements LabelStore {
       entries,
       (e) => Buffer.byteLength(e.path) + e.label.length * 2 + 40,
     ).flatMap((batch) => splitByDirectories(batch, MAX_PINNED_DIRS));
-    const settled = await mapBounded(batches, this.#concurrency, (batch) => this.#writePinned(batch));
+    const settled = await mapBounded(
+      batches,
+      this.#concurrency,
+      (batch) => this.#writePinned(batch, options.signal),
+      options.signal ? { signal: options.signal } : {},
+    );
     for (const outcome of settled) {
       if (!outcome.ok) throw outcome.error;
       written += outcome.value.written;
@@ -153,7 +164,7 @@ export class AttrLabelStore implements LabelStore {
     return { written, failed };
   }
 
-  async #writePinned(batch: readonly LabelWrite[]): Promise<LabelWriteResult> {
+  async #writePinned(batch: readonly LabelWrite[], signal?: AbortSignal): Promise<LabelWriteResult> {
     const failed: { path: string; message: string }[] = [];
     const pins = new Map<string, FileHandle | string>();
     try {
@@ -186,8 +197,15 @@ export class AttrLabelStore implements LabelStore {
         input,
         undefined,
         handles.map((h) => h.fd),
+        signal,
       );
       const errors = parseAttrErrors(outcome.stderr, SELINUX_XATTR);
+      if (outcome.signal !== null) {
+        // Killed part-way: which entries it wrote is unknown, so none counts as written.
+        for (const e of pinned)
+          failed.push({ path: e.path, message: `setfattr was killed by ${outcome.signal}; may be written` });
+        return { written: 0, failed };
+      }
       if (outcome.code !== 0 && errors.size === 0) {
         for (const e of pinned)
           failed.push({ path: e.path, message: `setfattr exited ${outcome.code}: ${outcome.stderr.trim()}` });

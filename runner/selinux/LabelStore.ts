@@ -32,16 +32,20 @@ export interface LabelStore {
   /**
    * Optional: reads every entry under `root` recursively (no symlink followed; it may cross
    * file systems, so callers use it only when nothing is mounted inside). Entries come in
-   * batches; returning false from onBatch stops the walk, and so does `signal` (a time budget),
-   * even while the walk is stuck in the kernel. Resolves true when it was complete.
+   * batches; returning false from onBatch stops the walk, and so does `signal` (a time budget):
+   * the adapter kills its reader, even one stuck in the kernel, and resolves once the batch
+   * being handled is done. Resolves true when it was complete.
    */
   scanTree?(
     root: string,
     onBatch: (entries: [string, LabelRead][]) => Promise<boolean>,
     options?: { signal?: AbortSignal },
   ): Promise<boolean>;
-  /** Writes labels with no-follow calls; failures are returned per path, not thrown. */
-  write(entries: readonly LabelWrite[]): Promise<LabelWriteResult>;
+  /**
+   * Writes labels with no-follow calls; failures are returned per path, not thrown. `signal`
+   * gives up (rejecting with its reason): some of the entries may have been written by then.
+   */
+  write(entries: readonly LabelWrite[], options?: { signal?: AbortSignal }): Promise<LabelWriteResult>;
 }
 
 /** Strips the trailing NUL(s) libselinux writes, so both forms compare equal. */

@@ -3,7 +3,8 @@
 // stdout, "No such attribute" and other per-path errors from stderr, in batches handed to the
 // caller while the process is paused. Stopping early (the caller returns false) kills the
 // process, our own child by its handle; so does the signal, which resolves false without
-// waiting for a child stuck on a hung mount to exit.
+// waiting for a child stuck on a hung mount to exit. Killed by anyone else, it rejects after
+// handing over the entries it printed whole.
 import { spawn } from 'node:child_process';
 import { parseAttrErrors, parseDump } from './attr-format.ts';
 import { ATTR_TOOL_ENV, AttrToolError, SELINUX_XATTR } from './attr-tool.ts';
@@ -98,8 +99,16 @@ export function scanTreeWithGetfattr(
       chain.then(() => resolve(false), reject);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('close', () => {
+    child.on('close', (_code, killedBy) => {
       signal?.removeEventListener('abort', onAbort);
+      if (!stopped && killedBy !== null) {
+        // Killed, and not by us: only whole entries count (the last may be cut mid-label).
+        takeOut(false);
+        takeErr(false);
+        const error = new AttrToolError(`${getfattr} was killed by ${killedBy}; the walk is incomplete`);
+        chain.then(() => reject(error), reject);
+        return;
+      }
       if (!stopped) {
         takeOut(true);
         takeErr(true);

@@ -17,6 +17,8 @@ export class AttrToolError extends ImagewardenError {
 
 export interface RunResult {
   code: number | null;
+  /** Set when the tool was killed (its output may end mid-entry). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -48,9 +50,10 @@ export function runAttrTool(
         }),
       ),
     );
-    child.on('close', (code) =>
+    child.on('close', (code, killedBy) =>
       resolve({
         code,
+        signal: killedBy,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
       }),

@@ -38,8 +38,12 @@ async function walkVolume(options: VolumeCheckOptions, deadline: AbortSignal): P
 
   let root: string;
   const result = emptyResult(options.root);
+  // Every wait on the file system is bounded by the deadline: on a hard NFS mount whose server
+  // is gone even the root's lstat never returns.
+  const bounded = <T>(work: Promise<T>): Promise<T> => untilAborted(work, deadline);
+  const gaveUp = (): VolumeCheckResult => ({ ...result, stoppedEarly: 'time-budget' });
   try {
-    const stat = await lstat(options.root);
+    const stat = await bounded(lstat(options.root));
     if (stat.isSymbolicLink() || !stat.isDirectory()) {
       return {
         ...result,
@@ -47,17 +51,24 @@ async function walkVolume(options: VolumeCheckOptions, deadline: AbortSignal): P
         note: `${options.root} is ${stat.isSymbolicLink() ? 'a symlink' : 'not a directory'}; not walked`,
       };
     }
-    root = await realpath(options.root);
+    root = await bounded(realpath(options.root));
   } catch (error) {
+    if (deadline.aborted) return gaveUp();
     return { ...result, mode: 'refused', errors: 1, note: errorMessage(error) };
   }
   result.root = root;
 
   const mount = options.mounts ? mountOf(root, options.mounts) : undefined;
   const single = mount ? singleContext(mount) : undefined;
-  if (single !== undefined) return checkSingleContext(result, single, options);
+  if (single !== undefined) return checkSingleContext(result, single, options, deadline);
 
-  const rootDev = (await lstat(root)).dev;
+  let rootDev: number;
+  try {
+    rootDev = (await bounded(lstat(root))).dev;
+  } catch (error) {
+    if (deadline.aborted) return gaveUp();
+    return { ...result, mode: 'refused', errors: 1, note: errorMessage(error) };
+  }
   // Bind mounts of the same file system share st_dev: the mount table names them.
   const nestedMounts = new Set(
     (options.mounts ?? []).map((m) => m.mountPoint).filter((mp) => isInside(mp, root)),
@@ -68,44 +79,71 @@ async function walkVolume(options: VolumeCheckOptions, deadline: AbortSignal): P
     if (result.samplePaths.length < sampleSize) result.samplePaths.push(path);
   };
 
-  // Drifted files are written in groups: one setfattr per group, each path re-checked first.
+  // Drifted files are written in groups, one group at a time (so relabelMs adds up periods that
+  // do not overlap): one setfattr per group, each path re-checked first.
   let queued: LabelWrite[] = [];
+  let writing: Promise<void> = Promise.resolve();
   const queueDrift = async (writes: LabelWrite[], final = false): Promise<void> => {
     if (!options.relabel) return;
     queued.push(...writes);
     if (queued.length >= 2000 || (final && queued.length > 0)) {
       const group = queued;
       queued = [];
-      await writeDrift(group);
+      writing = writing.then(() => writeDrift(group));
+      await writing;
     }
   };
   const writeDrift = async (writes: LabelWrite[]): Promise<void> => {
     const relabel = options.relabel;
     // Past the deadline nothing new is written: the files stay reported as drifted.
-    if (!relabel || writes.length === 0 || deadline.aborted) return;
+    if (!relabel || writes.length === 0) return;
+    if (deadline.aborted) {
+      result.stoppedEarly ??= 'time-budget';
+      return;
+    }
     const fixStarted = clock.now().getTime();
     // The walk uses the root's real path, so compare with the roots' real paths too (a node
     // may have /var/lib/kubelet as a symlink to another disk).
-    realRoots ??= await Promise.all(relabel.roots.map((r) => realpath(r).catch(() => r)));
-    const roots = realRoots;
-    const allowed: LabelWrite[] = [];
-    for (const write of writes) {
-      const dir = dirname(write.path);
-      let ok = parentOk.get(dir);
-      if (ok === undefined) {
-        // The directory as the kernel resolves it must be the one we walked: a tenant may have
-        // swapped a directory for a symlink since.
-        ok = refusalReason(write.path, roots) === undefined && (await realpath(dir).catch(() => '')) === dir;
-        parentOk.set(dir, ok);
+    try {
+      realRoots ??= await bounded(Promise.all(relabel.roots.map((r) => realpath(r).catch(() => r))));
+      const roots = realRoots;
+      const allowed: LabelWrite[] = [];
+      let refused = 0;
+      for (const write of writes) {
+        const dir = dirname(write.path);
+        let ok = parentOk.get(dir);
+        if (ok === undefined) {
+          // The directory as the kernel resolves it must be the one we walked: a tenant may have
+          // swapped a directory for a symlink since.
+          ok =
+            refusalReason(write.path, roots) === undefined &&
+            (await bounded(realpath(dir).catch(() => ''))) === dir;
+          parentOk.set(dir, ok);
+        }
+        const stat = ok ? await bounded(lstat(write.path).catch(() => undefined)) : undefined;
+        if (!ok || !stat || stat.isSymbolicLink() || stat.dev !== rootDev) refused++;
+        else allowed.push(write);
       }
-      const stat = ok ? await lstat(write.path).catch(() => undefined) : undefined;
-      if (!ok || !stat || stat.isSymbolicLink() || stat.dev !== rootDev) result.relabelRefused++;
-      else allowed.push(write);
+      result.relabelRefused += refused;
+      // The checks above may have run into the deadline: then this group is not written at all.
+      if (deadline.aborted) throw deadline.reason;
+      try {
+        const written = await bounded(labels.write(allowed, { signal: deadline }));
+        result.relabelled += written.written;
+        result.relabelFailed += written.failed.length;
+      } catch (error) {
+        // Given up while setfattr ran (it is killed): some of the group may be written.
+        if (!deadline.aborted) throw error;
+        result.relabelFailed += allowed.length;
+        result.stoppedEarly ??= 'time-budget';
+        result.note = `relabelling stopped at the time budget; up to ${allowed.length} of the files counted as failed may have been written`;
+      }
+    } catch (error) {
+      if (!deadline.aborted) throw error;
+      result.stoppedEarly ??= 'time-budget';
+    } finally {
+      result.relabelMs += clock.now().getTime() - fixStarted;
     }
-    const written = await labels.write(allowed);
-    result.relabelled += written.written;
-    result.relabelFailed += written.failed.length;
-    result.relabelMs += clock.now().getTime() - fixStarted;
   };
 
   // A volume holds few distinct labels: judge each once.
@@ -149,25 +187,35 @@ async function walkVolume(options: VolumeCheckOptions, deadline: AbortSignal): P
   // followed (-P); a symlink's own label may be read, never relabelled (writeDrift lstat()s).
   if (labels.scanTree && mount !== undefined && nestedMounts.size === 0) {
     result.walk = 'recursive';
-    const complete = await labels.scanTree(
-      root,
-      async (entries) => {
-        if (overTime()) {
-          result.stoppedEarly = 'time-budget';
-          return false;
-        }
-        const room = options.fileBudget - result.checked;
-        const taken = entries.length > room ? entries.slice(0, room) : entries;
-        result.checked += taken.length;
-        await judgeEntries(taken);
-        if (entries.length > room) {
-          result.stoppedEarly = 'file-budget';
-          return false;
-        }
-        return true;
-      },
-      { signal: deadline },
-    );
+    let complete = false;
+    try {
+      complete = await labels.scanTree(
+        root,
+        async (entries) => {
+          if (overTime()) {
+            result.stoppedEarly = 'time-budget';
+            return false;
+          }
+          const room = options.fileBudget - result.checked;
+          const taken = entries.length > room ? entries.slice(0, room) : entries;
+          result.checked += taken.length;
+          await judgeEntries(taken);
+          if (entries.length > room) {
+            result.stoppedEarly = 'file-budget';
+            return false;
+          }
+          return true;
+        },
+        { signal: deadline },
+      );
+    } catch (error) {
+      // The reader died part-way (killed by someone else): what it read whole is judged.
+      if (!deadline.aborted) {
+        result.errors++;
+        result.note = errorMessage(error);
+        result.stoppedEarly ??= 'error';
+      }
+    }
     if (!complete && result.stoppedEarly === undefined && deadline.aborted)
       result.stoppedEarly = 'time-budget';
     await queueDrift([], true);

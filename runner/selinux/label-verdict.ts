@@ -1,5 +1,7 @@
 // How one file label compares with the expected level, and the single-context mount check
 // (NFS without labels, `context=` mounts: one label for the whole mount, read at its root).
+
+import type { LabelRead } from './LabelStore.ts';
 import { formatLevel, isSharedLevel, levelsEqual, type MlsLevel, parseContext, withLevel } from './mcs.ts';
 import type { VolumeCheckOptions, VolumeCheckResult } from './volume-check-types.ts';
 
@@ -26,11 +28,21 @@ export async function checkSingleContext(
   result: VolumeCheckResult,
   single: string | true,
   options: VolumeCheckOptions,
+  deadline?: AbortSignal,
 ): Promise<VolumeCheckResult> {
   const out: VolumeCheckResult = { ...result, mode: 'single-context', checked: 1 };
   let label: string;
   if (single === true) {
-    const read = (await options.labels.read([result.root])).get(result.root);
+    let read: LabelRead | undefined;
+    try {
+      read = (await options.labels.read([result.root], deadline ? { signal: deadline } : {})).get(
+        result.root,
+      );
+    } catch (error) {
+      // Given up at the time budget (a hung mount): nothing was checked.
+      if (!deadline?.aborted) throw error;
+      return { ...result, mode: 'single-context', stoppedEarly: 'time-budget' };
+    }
     if (read?.kind !== 'label') {
       return {
         ...out,

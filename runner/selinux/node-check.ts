@@ -2,6 +2,7 @@
 // running containers, each container's labels, then each tenant volume's files (read-only
 // unless relabelling is enabled). One container or volume that cannot be read is counted and
 // reported; the rest are still checked.
+import type { Timer } from '../../core/abortable.ts';
 import type { Clock } from '../../core/clock.ts';
 import { mapBounded } from '../../core/concurrency.ts';
 import { errorMessage } from '../../core/errors.ts';
@@ -14,7 +15,7 @@ import { type ExpectedLevel, NamespaceMeta, namespaceLevel } from './expected-le
 import { makeIssue, type SelinuxIssue } from './findings.ts';
 import type { LabelStore } from './LabelStore.ts';
 import { formatLevel } from './mcs.ts';
-import type { MountTable } from './mountinfo.ts';
+import { type MountEntry, type MountTable, mountOf } from './mountinfo.ts';
 
 export interface NodeSelinuxPorts {
   cluster: Pick<ClusterReader, 'listNamespaces' | 'listPods'>;
@@ -23,6 +24,8 @@ export interface NodeSelinuxPorts {
   mounts: MountTable;
   clock: Clock;
   logger: Logger;
+  /** The timer behind each volume's time budget (default: setTimeout). */
+  timer?: Timer;
 }
 
 export interface NodeSelinuxOptions {
@@ -161,8 +164,28 @@ export async function checkNodeSelinux(
     volumeResults: [],
     issues,
   };
+  // A network mount that ran a volume into its time budget is probably hung: its other volumes
+  // are skipped this pass, or each would leave another of Node's few I/O threads stuck on it.
+  const hungMounts = new Set<string>();
   for (const [source, { namespace, expected }] of volumes) {
     if (options.signal?.aborted) break;
+    const network = networkMountOf(source, mounts);
+    if (network !== undefined && hungMounts.has(network)) {
+      result.volumes.incomplete++;
+      issues.push(
+        makeIssue({
+          namespace,
+          node,
+          subject: source,
+          expected: formatLevel(expected.level),
+          check: 'walk-incomplete',
+          severity: 'Medium',
+          detail: `volume ${source} not checked: another volume on the network mount ${network} ran out of its time budget this pass`,
+          count: 0,
+        }),
+      );
+      continue;
+    }
     const v = await checkVolume({
       root: source,
       expected: expected.level,
@@ -170,6 +193,7 @@ export async function checkNodeSelinux(
       clock: ports.clock,
       fileBudget: options.fileBudget,
       timeBudgetMs: options.timeBudgetMs,
+      ...(ports.timer ? { timer: ports.timer } : {}),
       mounts,
       ...(options.relabel ? { relabel: { roots: [podsRoot, ...(options.volumeRoots ?? [])] } } : {}),
     });
@@ -218,6 +242,7 @@ export async function checkNodeSelinux(
         }),
       );
     }
+    if (v.stoppedEarly === 'time-budget' && network !== undefined) hungMounts.add(network);
     if (v.stoppedEarly) {
       totals.incomplete++;
       issues.push(
@@ -225,11 +250,22 @@ export async function checkNodeSelinux(
           ...common,
           check: 'walk-incomplete',
           severity: 'Medium',
-          detail: `volume ${source} walk stopped at the ${v.stoppedEarly} after ${v.checked} entries; the rest was not checked`,
+          detail:
+            v.stoppedEarly === 'error'
+              ? `volume ${source} walk failed after ${v.checked} entries (${v.note ?? 'reader failed'}); the rest was not checked`
+              : `volume ${source} walk stopped at the ${v.stoppedEarly} after ${v.checked} entries; the rest was not checked`,
           count: v.checked,
         }),
       );
     }
   }
   return result;
+}
+
+const NETWORK_FS = /^(nfs4?|cifs|smb3|9p|fuse(\..*)?|ceph|glusterfs|lustre)$/;
+
+/** The mount point of the network file system holding `path`, if it is on one. */
+function networkMountOf(path: string, mounts: readonly MountEntry[] | undefined): string | undefined {
+  const mount = mounts ? mountOf(path, mounts) : undefined;
+  return mount && NETWORK_FS.test(mount.fsType) ? mount.mountPoint : undefined;
 }

@@ -48,7 +48,8 @@ export interface VolumeCheckResult {
   /** Wrong level (or raw label) -> number of files. */
   wrongLevels: Record<string, number>;
   samplePaths: string[];
-  stoppedEarly?: 'file-budget' | 'time-budget';
+  /** Why the walk did not finish: a budget, or the reader failing part-way (see note). */
+  stoppedEarly?: 'file-budget' | 'time-budget' | 'error';
   relabelled: number;
   relabelFailed: number;
   relabelRefused: number;

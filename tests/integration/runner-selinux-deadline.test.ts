@@ -1,7 +1,8 @@
 // The volume check's time budget is a timer, not only a check between batches: a getfattr that
 // never returns (what a hung NFS mount does to it) is killed and the volume is reported as
 // stopped at the time budget. The stuck getfattr is a real process: a script that records its
-// pid and sleeps; the timer is fired by the test once that process is running.
+// pid and sleeps; the timer is fired by the test once that process is running. And a getfattr
+// killed by someone else mid-output: the entry it was printing is never read as a label.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,5 +90,47 @@ describe.each([
     expect(result.checked).toBe(0);
     expect(result.relabelled).toBe(0);
     expect(await gone(pid)).toBe(true);
+  });
+});
+
+describe.each([
+  ['recursive getfattr (fast path)', true],
+  ['batched getfattr (Node walk)', false],
+])('a %s killed by someone else part-way', (_name, fastPath) => {
+  it('judges only whole entries, relabels nothing from a cut-off label, and says the walk failed', async () => {
+    // Arrange: it prints the root's label whole, then half of the next entry, then dies
+    const killed = join(dir, 'getfattr-killed');
+    writeFileSync(
+      killed,
+      [
+        '#!/bin/sh',
+        'printf \'# file: .\\nsecurity.selinux="system_u:object_r:container_file_t:s0:c1,c2"\\n\\n\'',
+        "printf '# file: a\\nsecurity.selinux=\"system_u:obj'",
+        'kill -9 $$',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(killed, 0o755);
+    const mounts: MountEntry[] = [{ mountPoint: dir, fsType: 'ext4', source: '/dev/test', options: {} }];
+    // Act
+    const result = await checkVolume({
+      root: volume,
+      expected: parseLevel('s0:c1,c2'),
+      labels: new AttrLabelStore({ getfattr: killed }),
+      clock: new ManualClock(),
+      fileBudget: 1000,
+      timeBudgetMs: 60_000,
+      ...(fastPath ? { mounts } : {}),
+      relabel: { roots: [join(dir, 'pods')] },
+    });
+    // Assess
+    expect(result.drifted + result.malformed).toBe(0);
+    expect(result.relabelled + result.relabelFailed).toBe(0);
+    expect(result.errors).toBeGreaterThan(0);
+    expect(result.note).toMatch(/killed by SIGKILL/);
+    if (fastPath) {
+      expect(result.stoppedEarly).toBe('error');
+      expect(result.matching).toBe(1);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { untilAborted } from '../../../core/abortable.ts';
+import { MAX_TIMER_MS, realTimer, untilAborted } from '../../../core/abortable.ts';
 
 describe('untilAborted', () => {
   it('gives up on work that never settles once the signal aborts, with its reason', async () => {
@@ -26,5 +26,19 @@ describe('untilAborted', () => {
     await expect(untilAborted(Promise.reject(new Error('ignored')), controller.signal)).rejects.toThrow(
       'late',
     );
+  });
+
+  it('keeps a budget longer than setTimeout can hold from firing at once', async () => {
+    // Arrange: Node fires delays above 2^31-1 ms after 1 ms; a 30-day budget must not
+    let fired = false;
+    const cancel = realTimer(30 * 24 * 3_600_000, () => {
+      fired = true;
+    });
+    // Act: a 20 ms timer set after it; an overflowed one (1 ms) would fire first
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    cancel();
+    // Assess
+    expect(fired).toBe(false);
+    expect(MAX_TIMER_MS).toBe(2_147_483_647);
   });
 });

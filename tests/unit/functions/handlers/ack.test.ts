@@ -5,6 +5,7 @@ import { DAY_MS } from '../../../../core/clock.ts';
 import { listStoredAcks } from '../../../../functions/acks/AckStore.ts';
 import { type AckTokenPayload, signAckToken } from '../../../../functions/acks/token.ts';
 import { createAckHandler } from '../../../../functions/handlers/ack.ts';
+import { storeFindings, vuln } from '../notify/fixtures.ts';
 import { asFunction } from './state-grants.ts';
 import { testRuntime, urlEvent } from './support.ts';
 
@@ -62,6 +63,43 @@ describe('ack handler', () => {
       source: 'link',
       expiresAt: new Date(runtime.clock.now().getTime() + 14 * DAY_MS).toISOString(),
     });
+  });
+
+  it('lets an owner acknowledge only findings mailed to them (read through its own state grants)', async () => {
+    // Prepare: a stored finding mailed to alice; the handler reads it through the restricted store
+    const { runtime, handler } = setup();
+    await storeFindings(runtime.store, [vuln({ owner: 'alice@example.org' })]);
+    const link = (to: string) =>
+      signAckToken(
+        {
+          v: 1,
+          id: `tok-${to.split('@')[0]}-0123456789`,
+          scope: { repository: 'harbor.example.org/team/app', vulnerability: 'CVE-2024-0001' },
+          to,
+          exp: Math.floor((runtime.clock.now().getTime() + 30 * DAY_MS) / 1000),
+          fix: false,
+        },
+        KEY,
+      );
+    const post = (token: string) =>
+      handler(
+        urlEvent({
+          method: 'POST',
+          path: '/ack',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ t: token, days: '7' }).toString(),
+        }),
+      );
+
+    // Act
+    const byOwner = await post(link('alice@example.org'));
+    const byStranger = await post(link('mallory@example.org'));
+
+    // Assess
+    expect(byOwner.statusCode).toBe(200);
+    expect(byStranger.statusCode).not.toBe(200);
+    const { acks } = await listStoredAcks(runtime.store);
+    expect(acks.map((a) => a.author)).toEqual(['alice@example.org']);
   });
 
   it('refuses a tampered link, other paths and other methods', async () => {

@@ -6,6 +6,7 @@ import type { VulnerabilityFinding } from '../../../../functions/findings/Findin
 import { createScanWorkerHandler } from '../../../../functions/handlers/scan-worker.ts';
 import { saveInventory } from '../../../../functions/inventory/inventoryStore.ts';
 import { VULN_FINDINGS } from '../../../../functions/scan/findings.ts';
+import { RENOTIFY, type RenotifyMark } from '../../../../functions/scan/notifications.ts';
 import { SCAN_RESULTS } from '../../../../functions/scan/ScanResult.ts';
 import { packagesLayer } from '../../../support/clair-fake.ts';
 import { item, type ScanWorld, scanWorld, snapshot } from '../scan/scan-fixtures.ts';
@@ -75,6 +76,27 @@ describe('scan-worker handler', () => {
         `vuln|${repoB}|CVE-2026-0002|zlib`,
       ].sort(),
     );
+  });
+
+  it('clears a Clair notifier mark once it has read the report again', async () => {
+    // Prepare: the webhook asked for a1's report to be read again
+    const { w, handler, repoA, a1 } = await setup();
+    const mark: RenotifyMark = {
+      manifest: a1,
+      digest: a1,
+      repository: repoA,
+      notificationId: 'n-1',
+      vulnerabilities: [{ name: 'CVE-2026-0001', reason: 'added' }],
+      markedAt: new Date(w.clock.now().getTime() - 60_000).toISOString(),
+    };
+    await w.store.put(RENOTIFY, a1, mark);
+
+    // Act
+    const response = await handler(sqsEvent([{ messageId: 'm-a1', body: message(a1, repoA) }]));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await w.store.get(RENOTIFY, a1)).toBeUndefined();
   });
 
   it('returns a digest Clair failed on for redelivery and keeps the rest', async () => {

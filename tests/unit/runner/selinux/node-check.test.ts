@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { untilAborted } from '../../../../core/abortable.ts';
 import { ManualClock } from '../../../../core/clock.ts';
 import { UpstreamError } from '../../../../core/errors.ts';
 import { silentLogger } from '../../../../core/logger.ts';
@@ -161,5 +162,61 @@ describe('checkNodeSelinux', () => {
     expect(result.volumes.relabelMs).toBe(7);
     expect(result.volumeResults[0]?.relabelMs).toBe(7);
     expect(labels.labels.get(join(vol, 'f'))).toBe('staff_u:object_r:foo_t:s0:c5,c6');
+  });
+
+  it('skips the other volumes on a network mount that ran a volume into its time budget', async () => {
+    // Prepare: two volumes of one pod on the same NFS mount (labelled NFS: per-file walk),
+    // whose server stops answering during the first walk
+    const podsRoot = join(dir, 'pods');
+    const nfs = join(podsRoot, 'uid-a/volumes/kubernetes.io~nfs');
+    const [one, two] = [join(nfs, 'one'), join(nfs, 'two')];
+    mkdirSync(one, { recursive: true });
+    mkdirSync(two, { recursive: true });
+    let fire: (() => void) | undefined;
+    let reads = 0;
+    const labels: LabelStore = {
+      read: (_paths, opts) => {
+        reads++;
+        fire?.();
+        return untilAborted(new Promise<Map<string, LabelRead>>(() => undefined), opts?.signal);
+      },
+      write: async () => ({ written: 0, failed: [] }),
+    };
+    const c = container('a', 't', 'a', [
+      { type: 'bind', source: one, destination: '/one' },
+      { type: 'bind', source: two, destination: '/two' },
+    ]);
+    // Act
+    const result = await checkNodeSelinux(
+      {
+        cluster: {
+          listNamespaces: async () =>
+            listed<KubeNamespace>([{ metadata: { name: 't', labels: { [KEY]: '5-6' } } }]),
+          listPods: async () => listed<KubePod>([]),
+        },
+        runtime: { listContainers: async () => [c], inspectContainer: async () => c },
+        labels,
+        mounts: {
+          mounts: async () => [
+            { mountPoint: nfs, fsType: 'nfs4', source: 'filer:/export', options: { seclabel: true } },
+          ],
+        },
+        clock: new ManualClock(),
+        logger: silentLogger(),
+        timer: (_ms, onExpire) => {
+          fire = onExpire;
+          return () => undefined;
+        },
+      },
+      { node: 'n1', labelKey: KEY, podsRoot, fileBudget: 100, timeBudgetMs: 60_000, relabel: false },
+    );
+    // Assess: the first volume stopped at its budget, the second was not walked at all
+    expect(reads).toBe(1);
+    expect(result.volumes.incomplete).toBe(2);
+    expect(result.issues.map((i) => [i.check, i.subject])).toEqual([
+      ['walk-incomplete', one],
+      ['walk-incomplete', two],
+    ]);
+    expect(result.issues[1]?.detail).toMatch(/network mount .* ran out of its time budget/);
   });
 });
