@@ -3,16 +3,16 @@
 // type. The walk never follows a symlink, never crosses into another file system, and stops
 // at a file budget or a time budget, saying so (the time budget is a timer too, so a walk
 // stuck on a hung mount is abandoned). Labels are read and written in batches through the
-// LabelStore port.
+// LabelStore port; the drift is written by relabel-drift.ts.
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, realpath } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { realTimer, untilAborted } from '../../core/abortable.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { LabelRead, LabelStore, LabelWrite } from './LabelStore.ts';
 import { checkSingleContext, judge, type Verdict } from './label-verdict.ts';
 import { mountOf, singleContext } from './mountinfo.ts';
-import { isInside, refusalReason } from './safe-paths.ts';
+import { driftWriter } from './relabel-drift.ts';
+import { isInside } from './safe-paths.ts';
 import { emptyResult, type VolumeCheckOptions, type VolumeCheckResult } from './volume-check-types.ts';
 
 export type { VolumeCheckOptions, VolumeCheckResult } from './volume-check-types.ts';
@@ -73,78 +73,18 @@ async function walkVolume(options: VolumeCheckOptions, deadline: AbortSignal): P
   const nestedMounts = new Set(
     (options.mounts ?? []).map((m) => m.mountPoint).filter((mp) => isInside(mp, root)),
   );
-  const parentOk = new Map<string, boolean>();
-  let realRoots: string[] | undefined;
   const sample = (path: string): void => {
     if (result.samplePaths.length < sampleSize) result.samplePaths.push(path);
   };
 
-  // Drifted files are written in groups, one group at a time (so relabelMs adds up periods that
-  // do not overlap): one setfattr per group, each path re-checked first.
-  let queued: LabelWrite[] = [];
-  let writing: Promise<void> = Promise.resolve();
-  const queueDrift = async (writes: LabelWrite[], final = false): Promise<void> => {
-    if (!options.relabel) return;
-    queued.push(...writes);
-    if (queued.length >= 2000 || (final && queued.length > 0)) {
-      const group = queued;
-      queued = [];
-      writing = writing.then(() => writeDrift(group));
-      await writing;
-    }
-  };
-  const writeDrift = async (writes: LabelWrite[]): Promise<void> => {
-    const relabel = options.relabel;
-    // Past the deadline nothing new is written: the files stay reported as drifted.
-    if (!relabel || writes.length === 0) return;
-    if (deadline.aborted) {
-      result.stoppedEarly ??= 'time-budget';
-      return;
-    }
-    const fixStarted = clock.now().getTime();
-    // The walk uses the root's real path, so compare with the roots' real paths too (a node
-    // may have /var/lib/kubelet as a symlink to another disk).
-    try {
-      realRoots ??= await bounded(Promise.all(relabel.roots.map((r) => realpath(r).catch(() => r))));
-      const roots = realRoots;
-      const allowed: LabelWrite[] = [];
-      let refused = 0;
-      for (const write of writes) {
-        const dir = dirname(write.path);
-        let ok = parentOk.get(dir);
-        if (ok === undefined) {
-          // The directory as the kernel resolves it must be the one we walked: a tenant may have
-          // swapped a directory for a symlink since.
-          ok =
-            refusalReason(write.path, roots) === undefined &&
-            (await bounded(realpath(dir).catch(() => ''))) === dir;
-          parentOk.set(dir, ok);
-        }
-        const stat = ok ? await bounded(lstat(write.path).catch(() => undefined)) : undefined;
-        if (!ok || !stat || stat.isSymbolicLink() || stat.dev !== rootDev) refused++;
-        else allowed.push(write);
-      }
-      result.relabelRefused += refused;
-      // The checks above may have run into the deadline: then this group is not written at all.
-      if (deadline.aborted) throw deadline.reason;
-      try {
-        const written = await bounded(labels.write(allowed, { signal: deadline }));
-        result.relabelled += written.written;
-        result.relabelFailed += written.failed.length;
-      } catch (error) {
-        // Given up while setfattr ran (it is killed): some of the group may be written.
-        if (!deadline.aborted) throw error;
-        result.relabelFailed += allowed.length;
-        result.stoppedEarly ??= 'time-budget';
-        result.note = `relabelling stopped at the time budget; up to ${allowed.length} of the files counted as failed may have been written`;
-      }
-    } catch (error) {
-      if (!deadline.aborted) throw error;
-      result.stoppedEarly ??= 'time-budget';
-    } finally {
-      result.relabelMs += clock.now().getTime() - fixStarted;
-    }
-  };
+  const queueDrift = driftWriter({
+    result,
+    labels,
+    clock,
+    deadline,
+    rootDev,
+    ...(options.relabel ? { relabel: options.relabel } : {}),
+  });
 
   // A volume holds few distinct labels: judge each once.
   const verdicts = new Map<string, Verdict>();
