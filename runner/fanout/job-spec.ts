@@ -167,6 +167,9 @@ export function buildNodeJob({ runner, node, runId }: NodeJobInput): V1Job {
                 { name: 'IMAGEWARDEN_CONFIG', value: configPath },
                 { name: 'NODE_NAME', ...nodeNameRef },
                 { name: 'IMAGEWARDEN_RUNNER__NODE_NAME', ...nodeNameRef },
+                // More of libuv's file-system threads than the default 4: a volume walk abandoned
+                // on a hung NFS mount leaves its readdir/lstat holding one until the mount answers.
+                { name: 'UV_THREADPOOL_SIZE', value: '16' },
               ],
               resources: {
                 requests: { ...fanout.resources.requests },

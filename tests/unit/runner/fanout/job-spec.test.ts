@@ -42,6 +42,8 @@ describe('buildNodeJob', () => {
       name: 'IMAGEWARDEN_RUNNER__NODE_NAME',
       valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } },
     });
+    // a walk abandoned on a hung mount holds a libuv thread: more than the default 4
+    expect(container?.env).toContainEqual({ name: 'UV_THREADPOOL_SIZE', value: '16' });
     expect(pod?.volumes).toContainEqual({ name: 'config', configMap: { name: 'imagewarden-runner' } });
   });
 
