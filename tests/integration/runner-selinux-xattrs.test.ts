@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Clock, ManualClock } from '../../core/clock.ts';
 import { AttrLabelStore } from '../../runner/selinux/AttrLabelStore.ts';
-import { checkVolume } from '../../runner/selinux/check-volume.ts';
+import { checkVolume, type VolumeCheckOptions } from '../../runner/selinux/check-volume.ts';
 import type { LabelStore } from '../../runner/selinux/LabelStore.ts';
 import { parseLevel } from '../../runner/selinux/mcs.ts';
 import { type MountEntry, procMountTable } from '../../runner/selinux/mountinfo.ts';
@@ -76,14 +76,9 @@ beforeEach(() => {
 describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s walk)', (mode) => {
   const walkMode = async (): Promise<{ mounts?: MountEntry[] }> =>
     mode === 'recursive' ? { mounts: await procMountTable().mounts() } : {};
-
-  it('finds exactly the drifted files, whether labels carry a trailing NUL or not', async () => {
-    // Prepare
-    setLabel(join(volume, 'a/f0'), OTHER, true);
-    setLabel(join(volume, 'a/b/f3'), OTHER, false);
-    setLabel(join(volume, 'a/b/f5'), 'system_u:object_r:container_file_t:s0', false);
-    // Act
-    const result = await checkVolume({
+  /** checkVolume on the test volume in this walk mode, with room to spare in both budgets. */
+  const check = async (extra: Partial<VolumeCheckOptions> = {}) =>
+    checkVolume({
       ...(await walkMode()),
       root: volume,
       expected,
@@ -91,7 +86,16 @@ describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s 
       clock,
       fileBudget: 1000,
       timeBudgetMs: 60_000,
+      ...extra,
     });
+
+  it('finds exactly the drifted files, whether labels carry a trailing NUL or not', async () => {
+    // Prepare
+    setLabel(join(volume, 'a/f0'), OTHER, true);
+    setLabel(join(volume, 'a/b/f3'), OTHER, false);
+    setLabel(join(volume, 'a/b/f5'), 'system_u:object_r:container_file_t:s0', false);
+    // Act
+    const result = await check();
     // Assess
     expect(result.checked).toBe(23);
     expect(result.drifted).toBe(2);
@@ -110,25 +114,8 @@ describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s 
     setLabel(join(volume, 'a/b/f7'), OTHER, true);
     const before = getLabel(join(volume, 'a/f4'));
     // Act
-    const result = await checkVolume({
-      ...(await walkMode()),
-      root: volume,
-      expected,
-      labels,
-      clock,
-      fileBudget: 1000,
-      timeBudgetMs: 60_000,
-      relabel: { roots: [podsRoot] },
-    });
-    const again = await checkVolume({
-      ...(await walkMode()),
-      root: volume,
-      expected,
-      labels,
-      clock,
-      fileBudget: 1000,
-      timeBudgetMs: 60_000,
-    });
+    const result = await check({ relabel: { roots: [podsRoot] } });
+    const again = await check();
     // Assess
     expect(result.drifted).toBe(2);
     expect(result.relabelled).toBe(2);
@@ -143,16 +130,7 @@ describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s 
     symlinkSync(host, join(volume, 'a/escape'));
     symlinkSync(join(host, 'passwd'), join(volume, 'a/b/pw'));
     // Act
-    const result = await checkVolume({
-      ...(await walkMode()),
-      root: volume,
-      expected,
-      labels,
-      clock,
-      fileBudget: 1000,
-      timeBudgetMs: 60_000,
-      relabel: { roots: [podsRoot] },
-    });
+    const result = await check({ relabel: { roots: [podsRoot] } });
     // Assess
     // The Node walk skips links; the recursive getfattr (-P -h) reads a link's own label, never its target's.
     expect(result.walk).toBe(mode);
@@ -164,14 +142,8 @@ describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s 
 
   it('refuses a volume root that is itself a symlink', async () => {
     symlinkSync(host, join(podsRoot, 'u1/volumes/empty-dir/link'));
-    const result = await checkVolume({
-      ...(await walkMode()),
+    const result = await check({
       root: join(podsRoot, 'u1/volumes/empty-dir/link'),
-      expected,
-      labels,
-      clock,
-      fileBudget: 1000,
-      timeBudgetMs: 60_000,
       relabel: { roots: [podsRoot] },
     });
     expect(result.mode).toBe('refused');
@@ -186,14 +158,8 @@ describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s 
     rmSync(alias, { force: true });
     symlinkSync(podsRoot, alias);
     // Act
-    const result = await checkVolume({
-      ...(await walkMode()),
+    const result = await check({
       root: join(alias, 'u1/volumes/empty-dir/data'),
-      expected,
-      labels,
-      clock,
-      fileBudget: 1000,
-      timeBudgetMs: 60_000,
       relabel: { roots: [alias] },
     });
     // Assess
@@ -203,16 +169,7 @@ describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s 
 
   it('does not relabel outside the configured roots', async () => {
     setLabel(join(volume, 'a/f0'), OTHER, true);
-    const result = await checkVolume({
-      ...(await walkMode()),
-      root: volume,
-      expected,
-      labels,
-      clock,
-      fileBudget: 1000,
-      timeBudgetMs: 60_000,
-      relabel: { roots: [join(base, 'elsewhere')] },
-    });
+    const result = await check({ relabel: { roots: [join(base, 'elsewhere')] } });
     expect(result.drifted).toBe(1);
     expect(result.relabelled).toBe(0);
     expect(result.relabelRefused).toBe(1);
@@ -224,15 +181,7 @@ describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s 
     mkdirSync(join(volume, 'big'));
     for (let i = 0; i < 300; i++) writeFileSync(join(volume, 'big', `g${i}`), '');
     // Act
-    const result = await checkVolume({
-      ...(await walkMode()),
-      root: volume,
-      expected,
-      labels,
-      clock,
-      fileBudget: 50,
-      timeBudgetMs: 60_000,
-    });
+    const result = await check({ fileBudget: 50 });
     // Assess
     expect(result.stoppedEarly).toBe('file-budget');
     expect(result.checked).toBe(50);
@@ -248,15 +197,7 @@ describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s 
       },
     };
     // Act
-    const result = await checkVolume({
-      ...(await walkMode()),
-      root: volume,
-      expected,
-      labels,
-      clock: moving,
-      fileBudget: 1000,
-      timeBudgetMs: 30_000,
-    });
+    const result = await check({ clock: moving, timeBudgetMs: 30_000 });
     // Assess
     expect(result.stoppedEarly).toBe('time-budget');
     expect(result.checked).toBeLessThan(23);
