@@ -3,14 +3,11 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../core/logger.ts';
-import { createInventoryHandler } from '../../../../functions/handlers/inventory.ts';
 import { ScanMessage } from '../../../../functions/handlers/lib/scanMessage.ts';
-import { inventoryFromConfig } from '../../../../functions/inventory/fromConfig.ts';
 import { loadInventory } from '../../../../functions/inventory/inventoryStore.ts';
 import { POLICY_COLLECTION } from '../../../../functions/policy/policyStore.ts';
 import { VULN_FINDINGS } from '../../../../functions/scan/findings.ts';
-import { asFunction } from './state-grants.ts';
-import { fakeSqs, scheduleEvent, testRuntime } from './support.ts';
+import { fakeSqs, offlineInventoryHandler, scheduleEvent, testRuntime } from './support.ts';
 
 function setup(options: { refuseAll?: boolean } = {}) {
   const runtime = testRuntime({
@@ -18,19 +15,7 @@ function setup(options: { refuseAll?: boolean } = {}) {
     policy: { approvedRegistries: ['harbor.example.org'] },
   });
   const sqs = fakeSqs(options);
-  const handler = createInventoryHandler({
-    runtime: () => asFunction('inventory', runtime),
-    // the same ports as in AWS, except that no registry is asked (tests stay offline)
-    setup: (rt) =>
-      inventoryFromConfig(rt.config, {
-        clock: rt.clock,
-        logger: rt.logger,
-        secrets: rt.secrets,
-        offline: true,
-      }),
-    queue: () => ({ client: sqs.client, queueUrl: sqs.queueUrl }),
-    scanner: async () => undefined,
-  });
+  const handler = offlineInventoryHandler(runtime, sqs);
   return { runtime, sqs, handler };
 }
 

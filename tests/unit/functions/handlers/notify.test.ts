@@ -9,17 +9,16 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOUR_MS } from '../../../../core/clock.ts';
 import { createClairWebhookHandler } from '../../../../functions/handlers/clair-webhook.ts';
-import { createInventoryHandler } from '../../../../functions/handlers/inventory.ts';
 import type { FunctionUrlResult } from '../../../../functions/handlers/lib/events.ts';
 import { PENDING_NOTIFICATIONS } from '../../../../functions/handlers/lib/pendingNotifications.ts';
 import { createNotifyHandler } from '../../../../functions/handlers/notify.ts';
 import { createScanWorkerHandler } from '../../../../functions/handlers/scan-worker.ts';
-import { inventoryFromConfig } from '../../../../functions/inventory/fromConfig.ts';
 import { type FakeVulnerability, packagesLayer } from '../../../support/clair-fake.ts';
 import { type ScanWorld, scanWorld } from '../scan/scan-fixtures.ts';
 import { asFunction } from './state-grants.ts';
 import {
   fakeSqs,
+  offlineInventoryHandler,
   RecordingMailer,
   scheduleEvent,
   sqsEvent,
@@ -88,16 +87,7 @@ async function setup() {
   );
   const sqs = fakeSqs();
   const mailer = new RecordingMailer();
-  const inventory = createInventoryHandler({
-    runtime: () => asFunction('inventory', runtime),
-    setup: (rt) =>
-      inventoryFromConfig(rt.config, {
-        clock: rt.clock,
-        logger: rt.logger,
-        secrets: rt.secrets,
-        offline: true,
-      }),
-    queue: () => ({ client: sqs.client, queueUrl: sqs.queueUrl }),
+  const inventory = offlineInventoryHandler(runtime, sqs, {
     scanner: async () => ({ scanner: w.ports.scanner }),
     sleep: w.sleep,
   });

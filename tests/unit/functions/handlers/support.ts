@@ -10,10 +10,16 @@ import { parseConfig } from '../../../../core/config/load.ts';
 import { silentLogger } from '../../../../core/logger.ts';
 import { DynamoStateStore } from '../../../../core/state/DynamoStateStore.ts';
 import type { StateStore } from '../../../../core/state/StateStore.ts';
+import {
+  createInventoryHandler,
+  type InventoryHandlerDeps,
+} from '../../../../functions/handlers/inventory.ts';
 import type { Runtime } from '../../../../functions/handlers/lib/runtime.ts';
+import { inventoryFromConfig } from '../../../../functions/inventory/fromConfig.ts';
 import type { Mailer, SendReceipt } from '../../../../functions/notify/Mailer.ts';
 import type { ComposedMessage } from '../../../../functions/notify/types.ts';
 import { FakeDocumentClient } from '../../core/state/fake-document-client.ts';
+import { asFunction } from './state-grants.ts';
 
 export function testRuntime(
   config: Record<string, unknown> = {},
@@ -166,4 +172,28 @@ export async function writeFleet(
     }),
   );
   await writeFile(path, `${lines.join('\n')}\n`);
+}
+
+/**
+ * The inventory function with the same ports as in AWS (its state limited to terraform's
+ * grants), except that no registry is asked: tests stay offline. No Clair unless given.
+ */
+export function offlineInventoryHandler(
+  runtime: Runtime,
+  sqs: ReturnType<typeof fakeSqs>,
+  clair: Partial<Pick<InventoryHandlerDeps, 'scanner' | 'sleep'>> = {},
+) {
+  return createInventoryHandler({
+    runtime: () => asFunction('inventory', runtime),
+    setup: (rt) =>
+      inventoryFromConfig(rt.config, {
+        clock: rt.clock,
+        logger: rt.logger,
+        secrets: rt.secrets,
+        offline: true,
+      }),
+    queue: () => ({ client: sqs.client, queueUrl: sqs.queueUrl }),
+    scanner: clair.scanner ?? (async () => undefined),
+    ...(clair.sleep ? { sleep: clair.sleep } : {}),
+  });
 }
