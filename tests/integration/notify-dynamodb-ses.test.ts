@@ -1,6 +1,6 @@
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { simpleParser } from 'mailparser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, ManualClock } from '../../core/clock.ts';
 import { parseConfig } from '../../core/config/load.ts';
 import { silentLogger } from '../../core/logger.ts';
@@ -8,24 +8,14 @@ import { createStateStore } from '../../core/state/createStateStore.ts';
 import { type NotifyOptions, notify } from '../../functions/notify/notify.ts';
 import { listOutbox } from '../../functions/notify/outbox.ts';
 import { type SesClientLike, SesMailer } from '../../functions/notify/SesMailer.ts';
-import { LOCAL_CREDENTIALS, type LocalDynamo, startDynalite } from '../support/dynalite.ts';
+import { dynaliteForSuite, LOCAL_CREDENTIALS } from '../support/dynalite.ts';
 import { storeFindings, vuln } from '../unit/functions/notify/fixtures.ts';
 
 const TABLE = 'imagewarden-notify-it';
 const credentials = LOCAL_CREDENTIALS;
 const OWNERS = ['ann', 'ben', 'cat', 'dan'].map((n) => `${n}@example.org`);
 
-let dynamo: LocalDynamo;
-let endpoint: string;
-
-beforeAll(async () => {
-  dynamo = await startDynalite([TABLE]);
-  endpoint = dynamo.endpoint;
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
+const dynamo = dynaliteForSuite([TABLE]);
 
 /**
  * An SESv2 client whose `send` accepts raw SendEmail until `throttleAfter` messages, then
@@ -70,7 +60,7 @@ describe('notify with DynamoDB state (dynalite) and the SES adapter', () => {
   it('keeps throttled messages pending in DynamoDB and sends only those next run', async () => {
     // Prepare
     const state = parseConfig({
-      state: { backend: 'dynamodb', table: TABLE, region: 'eu-north-1', endpoint },
+      state: { backend: 'dynamodb', table: TABLE, region: 'eu-north-1', endpoint: dynamo.endpoint },
     }).state;
     const store = createStateStore(state, { dynamodb: { credentials } });
     await storeFindings(

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, ManualClock } from '../../core/clock.ts';
 import { parseConfig } from '../../core/config/load.ts';
 import { ConfigError } from '../../core/errors.ts';
@@ -18,7 +18,7 @@ import { createNotifyHandler } from '../../functions/handlers/notify.ts';
 import { createScanWorkerHandler } from '../../functions/handlers/scan-worker.ts';
 import { inventoryFromConfig } from '../../functions/inventory/fromConfig.ts';
 import { packagesLayer } from '../support/clair-fake.ts';
-import { LOCAL_CREDENTIALS, type LocalDynamo, startDynalite } from '../support/dynalite.ts';
+import { dynaliteForSuite, LOCAL_CREDENTIALS } from '../support/dynalite.ts';
 import { fakeSqs, RecordingMailer, scheduleEvent, sqsEvent } from '../unit/functions/handlers/support.ts';
 import { scanWorld } from '../unit/functions/scan/scan-fixtures.ts';
 
@@ -27,20 +27,12 @@ import { scanWorld } from '../unit/functions/scan/scan-fixtures.ts';
 const TABLE = 'imagewarden-state-it';
 const credentials = LOCAL_CREDENTIALS;
 
-let dynamo: LocalDynamo;
-let endpoint: string;
-
-beforeAll(async () => {
-  dynamo = await startDynalite([TABLE]);
-  endpoint = dynamo.endpoint;
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
+const dynamo = dynaliteForSuite([TABLE]);
 
 function stateConfig(table = TABLE) {
-  return parseConfig({ state: { backend: 'dynamodb', table, region: 'eu-north-1', endpoint } }).state;
+  return parseConfig({
+    state: { backend: 'dynamodb', table, region: 'eu-north-1', endpoint: dynamo.endpoint },
+  }).state;
 }
 
 describe('DynamoStateStore on dynalite', () => {
@@ -199,7 +191,7 @@ describe('the scheduled cycle on dynalite', () => {
       );
       const clock = new ManualClock('2026-11-24T09:00:00Z');
       const config = parseConfig({
-        state: { backend: 'dynamodb', table: TABLE, region: 'eu-north-1', endpoint },
+        state: { backend: 'dynamodb', table: TABLE, region: 'eu-north-1', endpoint: dynamo.endpoint },
         inventory: { source: 'file', file: fleet },
         scan: { clair: { url: world.fake.url } },
       });

@@ -1,9 +1,11 @@
 // A real DynamoDB-compatible server (dynalite, in memory) on loopback, with imagewarden's state
-// table (pk/sk) created, for integration tests. Stop it in afterAll.
+// table (pk/sk) created, for integration tests: dynaliteForSuite starts one for a test file
+// and stops it after; startDynalite is the bare start.
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll } from 'vitest';
 
 const dynalite = createRequire(import.meta.url)('dynalite') as (options: Record<string, number>) => Server;
 
@@ -47,4 +49,21 @@ export async function startDynalite(tables: string[]): Promise<LocalDynamo> {
     admin.destroy();
   }
   return { endpoint, stop };
+}
+
+/** dynalite for the calling test file: started before its tests, stopped after them. */
+export function dynaliteForSuite(tables: string[]): { readonly endpoint: string } {
+  let dynamo: LocalDynamo | undefined;
+  beforeAll(async () => {
+    dynamo = await startDynalite(tables);
+  });
+  afterAll(async () => {
+    await dynamo?.stop();
+  });
+  return {
+    get endpoint(): string {
+      if (!dynamo) throw new Error('dynalite is not running (use endpoint inside tests, not at load)');
+      return dynamo.endpoint;
+    },
+  };
 }
