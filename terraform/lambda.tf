@@ -25,6 +25,8 @@ resource "aws_cloudwatch_log_group" "function" {
   tags              = local.tags
 }
 
+# Two resources with the same settings, not one: notify (a worker) carries the ack function's
+# URL, which a single for_each resource could not reference without a cycle.
 resource "aws_lambda_function" "worker" {
   for_each         = local.worker_functions
   function_name    = "${var.name}-${each.key}"
