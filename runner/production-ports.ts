@@ -13,6 +13,7 @@ import type { RegistryClient } from '../core/registry/RegistryClient.ts';
 import { KubeClusterReader } from './cluster/KubeClusterReader.ts';
 import type { NodePassPorts } from './node-pass.ts';
 import { DockerImageRuntime } from './runtime/DockerImageRuntime.ts';
+import { DEFAULT_SOCKETS } from './runtime/selection.ts';
 
 export function loadKubeConfig(kubeconfigFile: string | undefined): KubeConfig {
   const kc = new KubeConfig();
@@ -40,7 +41,7 @@ export function productionPorts(config: Config, logger: Logger): NodePassPorts {
   const clients = new Map<string, RegistryClient>();
   return {
     cluster: new KubeClusterReader({ kubeConfig: loadKubeConfig(config.runner.kubeconfig), logger }),
-    runtime: new DockerImageRuntime({ socketPath: config.runner.socket }),
+    runtime: new DockerImageRuntime({ socketPath: config.runner.socket ?? DEFAULT_SOCKETS.docker }),
     registryFor: (key: string, credentials: CredentialStore) => {
       let client = clients.get(key);
       if (!client) {

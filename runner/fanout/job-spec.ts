@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { V1Job, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { Config } from '../../core/config/schema.ts';
 import { ConfigError } from '../../core/errors.ts';
+import { DEFAULT_SOCKETS } from '../runtime/selection.ts';
 import { LABELS, NODE_ANNOTATION, NODE_JOB_LABELS } from './types.ts';
 
 export type RunnerConfig = Config['runner'];
@@ -63,7 +64,7 @@ function mounts(runner: RunnerConfig): Mounts {
   const out: Mounts = {
     volumes: [
       { name: 'config', configMap: { name: fanout.configMap } },
-      { name: 'runtime-socket', hostPath: { path: runner.socket, type: 'Socket' } },
+      { name: 'runtime-socket', hostPath: { path: runner.socket ?? DEFAULT_SOCKETS.docker, type: 'Socket' } },
       { name: 'state', hostPath: { path: runner.stateDir, type: 'DirectoryOrCreate' } },
       { name: 'image-store', hostPath: { path: runner.imageStorePath, type: 'Directory' } },
       { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
@@ -72,7 +73,7 @@ function mounts(runner: RunnerConfig): Mounts {
       { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
       // Read-only does not limit what the Engine API allows through the socket; it only
       // keeps the socket file itself untouched. Socket access is root-equivalent on the node.
-      { name: 'runtime-socket', mountPath: runner.socket, readOnly: true },
+      { name: 'runtime-socket', mountPath: runner.socket ?? DEFAULT_SOCKETS.docker, readOnly: true },
       { name: 'state', mountPath: runner.stateDir },
       { name: 'image-store', mountPath: runner.imageStorePath, readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },

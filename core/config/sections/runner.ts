@@ -15,11 +15,17 @@ export const RunnerSection = z
       .string()
       .optional()
       .describe('kubeconfig file for local use; unset: the in-cluster ServiceAccount.'),
+    runtime: z
+      .enum(['auto', 'docker', 'cri'])
+      .default('auto')
+      .describe(
+        "Image runtime: `auto` follows the node's containerRuntimeVersion (containerd:// and cri-o:// through the Kubernetes CRI, docker:// through the Docker Engine API); `cri` or `docker` force one.",
+      ),
     socket: z
       .string()
-      .default('/var/run/docker.sock')
+      .optional()
       .describe(
-        "Docker Engine API socket (Podman's compatible socket works too; a containerd-CRI kubelet does not see Docker's store).",
+        'Runtime socket; unset: the default of the chosen runtime (/run/containerd/containerd.sock, /var/run/crio/crio.sock, /var/run/docker.sock). A Podman socket is used with runtime docker.',
       ),
     stateDir: z
       .string()
