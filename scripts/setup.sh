@@ -25,12 +25,22 @@ if [ "$want_debian" = 1 ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci"
+  echo "setup: installing the locked npm dependencies (about a minute on a fresh machine)"
   # A registry mirror that serves only this platform's optional packages (esbuild, biome and
   # rollup binaries for other systems 404) leaves them out of the lock file, and npm ci then
   # refuses it as out of sync; npm install with the same lock file installs the same versions.
-  if ! npm ci --no-audit --no-fund --loglevel=error; then
-    echo "setup: npm ci refused the lock file; installing the locked versions with npm install"
-    npm install --no-audit --no-fund --no-save --loglevel=error
+  # npm ci's error wall goes to a log file; one line says why we fall back.
+  ci_log=$(mktemp)
+  if npm ci --no-audit --no-fund --loglevel=error >"$ci_log" 2>&1; then
+    rm -f "$ci_log"
+  else
+    reason=$(grep -m1 -E 'npm error (`npm ci`|Missing|Invalid|code )' "$ci_log" | sed 's/^npm error //' || true)
+    echo "setup: npm ci refused the lock file (${reason:-see $ci_log}); installing the same locked versions with npm install"
+    npm install --no-audit --no-fund --no-save --loglevel=error >"$ci_log" 2>&1 || {
+      cat "$ci_log" >&2
+      echo "setup: npm install failed (log above)" >&2
+      exit 1
+    }
+    rm -f "$ci_log"
   fi
 fi
