@@ -50,16 +50,25 @@ export async function getfattrPinned(
   // Killed (not by us: our own abort rejects): the last entry may be cut mid-label.
   if (outcome.signal !== null)
     throw new AttrToolError(`${getfattr} was killed by ${outcome.signal}; its output is incomplete`);
-  const where = new Map(run.names.map((name, i) => [name, i]));
+  // getfattr prints the names it read in the order it was given them, so a cursor finds each
+  // one (no map of every name: a batch holds thousands). Errors (few) go by name.
   const results = new Array<LabelRead>(run.names.length);
+  let cursor = 0;
   for (const entry of parseDump(outcome.stdout, SELINUX_XATTR)) {
-    const at = where.get(entry.path);
-    if (at !== undefined) results[at] = decode(entry.value);
+    const from = cursor;
+    while (cursor < run.names.length && run.names[cursor] !== entry.path) cursor++;
+    if (cursor === run.names.length) cursor = from;
+    else results[cursor++] = decode(entry.value);
   }
-  for (const [name, message] of parseAttrErrors(outcome.stderr, SELINUX_XATTR)) {
-    const at = where.get(name);
-    if (at !== undefined)
-      results[at] = /No such attribute|No data available/.test(message) ? ABSENT : { kind: 'error', message };
+  const errors = parseAttrErrors(outcome.stderr, SELINUX_XATTR);
+  if (errors.size > 0) {
+    run.names.forEach((name, i) => {
+      const message = errors.get(name);
+      if (message !== undefined && results[i] === undefined)
+        results[i] = /No such attribute|No data available/.test(message)
+          ? ABSENT
+          : { kind: 'error', message };
+    });
   }
   // getfattr names every path it could not read on stderr; one it said nothing of has no label.
   for (let i = 0; i < results.length; i++) results[i] ??= ABSENT;

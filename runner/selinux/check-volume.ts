@@ -92,7 +92,7 @@ async function walkVolume(options: VolumeCheckOptions, deadline: AbortSignal): P
     deadline,
     overTime: () => deadline.aborted || clock.now().getTime() - started > options.timeBudgetMs,
     fileBudget: options.fileBudget,
-    batchSize: options.batchSize ?? 5000,
+    batchSize: options.batchSize ?? 20_000,
     tally: volumeTally(result, expected, options.sampleSize ?? 10, queueDrift),
   });
   await queueDrift([], true);

@@ -23,6 +23,7 @@ export interface VolumeCheckOptions {
   mounts?: readonly MountEntry[];
   /** Set only when relabelling is enabled: the roots writes must stay inside. */
   relabel?: { roots: readonly string[] };
+  /** Names per getfattr process (default 20,000; fewer when the names are long). */
   batchSize?: number;
   sampleSize?: number;
 }

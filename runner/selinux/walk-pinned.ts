@@ -23,7 +23,10 @@ import { errorMessage } from '../../core/errors.ts';
 import type { LabelRead, LabelStore } from './LabelStore.ts';
 import { beneath, DIR_FLAGS, MAX_PINNED_DIRS, openBounded } from './pinned-dirs.ts';
 import type { VolumeCheckResult } from './volume-check-types.ts';
-import type { Tally } from './volume-tally.ts';
+import { pathOf, type Tally } from './volume-tally.ts';
+
+/** Bytes of names per getfattr (ARG_MAX is 2 MiB with the usual 8 MiB stack limit). */
+const MAX_BATCH_BYTES = 1024 * 1024;
 
 /** Directory handles the walk holds at most (well under the usual descriptor limits). */
 export const MAX_OPEN_DIRS = 4096;
@@ -60,7 +63,6 @@ interface Subdir {
 interface Group {
   dir: Dir;
   names: string[];
-  paths: string[];
 }
 
 export async function walkPinned(walk: PinnedWalk): Promise<void> {
@@ -77,7 +79,8 @@ export async function walkPinned(walk: PinnedWalk): Promise<void> {
 
   /** Takes a directory's own label and lists it; false once a budget stops the walk. */
   const visit = async (dir: Dir): Promise<boolean> => {
-    if (!(await reader.take(dir, '.', dir.path))) {
+    const own = reader.take(dir, '.');
+    if (!(own === true || (own !== false && (await own)))) {
       release(dir);
       return false;
     }
@@ -94,17 +97,20 @@ export async function walkPinned(walk: PinnedWalk): Promise<void> {
       return true;
     }
     for (const entry of entries) {
-      const path = dir.path === '/' ? `/${entry.name}` : `${dir.path}/${entry.name}`;
       if (entry.isSymbolicLink()) result.symlinksSkipped++;
       else if (!entry.isDirectory()) {
-        if (!(await reader.take(dir, entry.name, path))) {
+        const going = reader.take(dir, entry.name);
+        if (!(going === true || (going !== false && (await going)))) {
           release(dir);
           return false;
         }
-      } else if (walk.nestedMounts.has(path)) result.mountsSkipped.push(path);
-      else {
-        dir.refs++;
-        stack.push({ parent: dir, name: entry.name, path });
+      } else {
+        const path = pathOf(dir.path, entry.name);
+        if (walk.nestedMounts.has(path)) result.mountsSkipped.push(path);
+        else {
+          dir.refs++;
+          stack.push({ parent: dir, name: entry.name, path });
+        }
       }
     }
     release(dir);
@@ -167,13 +173,16 @@ export async function walkPinned(walk: PinnedWalk): Promise<void> {
 }
 
 /**
- * Names queued for reading in batches of up to batchSize names and MAX_PINNED_DIRS
- * directories, with up to two batches being read while the walk goes on.
+ * Names queued for reading in batches of up to batchSize names, MAX_BATCH_BYTES and
+ * MAX_PINNED_DIRS directories, with up to two batches being read while the walk goes on.
+ * Batches are large because each is a process, and spawning one from Node (a fork of a large
+ * process) costs more than reading thousands of labels.
  */
 function batchReader(walk: PinnedWalk, release: (dir: Dir) => void) {
   const { result, deadline } = walk;
   let groups: Group[] = [];
   let count = 0;
+  let bytes = 0;
   const inflight: Promise<void>[] = [];
 
   const read = async (batch: Group[], size: number): Promise<void> => {
@@ -196,13 +205,7 @@ function batchReader(walk: PinnedWalk, release: (dir: Dir) => void) {
     } finally {
       for (const g of batch) release(g.dir);
     }
-    const entries: [string, LabelRead | undefined][] = [];
-    batch.forEach((g, i) => {
-      g.paths.forEach((path, j) => {
-        entries.push([path, reads[i]?.[j]]);
-      });
-    });
-    await walk.tally(entries);
+    await walk.tally(batch.map((g, i) => ({ dir: g.dir.path, names: g.names, reads: reads[i] ?? [] })));
   };
 
   const flush = async (): Promise<boolean> => {
@@ -210,6 +213,7 @@ function batchReader(walk: PinnedWalk, release: (dir: Dir) => void) {
       inflight.push(read(groups, count));
       groups = [];
       count = 0;
+      bytes = 0;
       if (inflight.length >= 2) await inflight.shift();
     }
     if (!walk.overTime()) return true;
@@ -218,30 +222,35 @@ function batchReader(walk: PinnedWalk, release: (dir: Dir) => void) {
   };
 
   return {
-    /** Queues one name of `dir`; false once a budget stops the walk. */
-    async take(dir: Dir, name: string, path: string): Promise<boolean> {
+    /**
+     * Queues one name of `dir`; false once a budget stops the walk. Synchronous unless a batch
+     * is due (a promise per name would cost more than reading the name's label).
+     */
+    take(dir: Dir, name: string): boolean | Promise<boolean> {
       if (result.checked >= walk.fileBudget) {
         result.stoppedEarly = 'file-budget';
         return false;
       }
       let group = groups[groups.length - 1];
       if (group?.dir !== dir) {
-        if (groups.length >= MAX_PINNED_DIRS && !(await flush())) return false;
-        group = { dir, names: [], paths: [] };
+        if (groups.length >= MAX_PINNED_DIRS) return flush().then((going) => going && this.take(dir, name));
+        group = { dir, names: [] };
         dir.refs++;
         groups.push(group);
       }
       result.checked++;
       group.names.push(name);
-      group.paths.push(path);
       count++;
-      return count < walk.batchSize || (await flush());
+      // Arguments of one process stay well under ARG_MAX (a UTF-16 unit is at most 3 bytes).
+      bytes += 3 * name.length + 8;
+      return (count < walk.batchSize && bytes < MAX_BATCH_BYTES) || flush();
     },
     async drain(): Promise<void> {
       if (count > 0) {
         inflight.push(read(groups, count));
         groups = [];
         count = 0;
+        bytes = 0;
       }
       await Promise.all(inflight.splice(0));
     },
