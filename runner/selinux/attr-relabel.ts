@@ -69,7 +69,10 @@ export async function relabelGroup(
   }
 }
 
-/** Pins each path's directory (verified), then the file itself; refusals go to `out`. */
+/**
+ * Pins each path's directory (verified), then the file itself, the files of a group at once
+ * (each open and fstat is a round trip to Node's thread pool); refusals go to `out`.
+ */
 async function pinFiles(
   paths: readonly string[],
   request: RelabelRequest,
@@ -81,31 +84,38 @@ async function pinFiles(
   try {
     for (const path of paths) {
       const dir = dirname(path);
-      let pin = dirs.get(dir);
-      if (pin === undefined) {
-        pin = await pinDirectory(dir, signal);
-        dirs.set(dir, pin);
-      }
-      if (typeof pin === 'string') {
-        out.failed.push({ path, message: pin });
-        continue;
-      }
-      let handle: FileHandle;
-      try {
-        handle = await openBounded(beneath(pin, basename(path)), O_PATH | constants.O_NOFOLLOW, signal);
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        out.failed.push({ path, message: `cannot open ${path}: ${(error as Error).message}` });
-        continue;
-      }
-      files.push({ path, handle });
-      const stat = await untilAborted(handle.stat(), signal);
-      if (stat.isSymbolicLink() || stat.dev !== request.dev) {
-        files.pop();
-        await handle.close();
-        out.refused.push({ path, reason: stat.isSymbolicLink() ? 'a symlink' : 'on another file system' });
-      }
+      if (!dirs.has(dir)) dirs.set(dir, await pinDirectory(dir, signal));
     }
+    const pinned = await Promise.allSettled(
+      paths.map(async (path): Promise<PinnedFile | { path: string; failed: string } | undefined> => {
+        const pin = dirs.get(dirname(path)) as FileHandle | string;
+        if (typeof pin === 'string') return { path, failed: pin };
+        let handle: FileHandle;
+        try {
+          handle = await openBounded(beneath(pin, basename(path)), O_PATH | constants.O_NOFOLLOW, signal);
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          return { path, failed: `cannot open ${path}: ${(error as Error).message}` };
+        }
+        const stat = await untilAborted(handle.stat(), signal).catch(() => undefined);
+        if (stat && !stat.isSymbolicLink() && stat.dev === request.dev) return { path, handle };
+        await handle.close();
+        if (!stat) {
+          if (signal?.aborted) throw signal.reason;
+          return { path, failed: `cannot stat ${path}` };
+        }
+        out.refused.push({ path, reason: stat.isSymbolicLink() ? 'a symlink' : 'on another file system' });
+        return undefined;
+      }),
+    );
+    for (const outcome of pinned) {
+      if (outcome.status === 'rejected') continue;
+      const value = outcome.value;
+      if (value && 'handle' in value) files.push(value);
+      else if (value) out.failed.push({ path: value.path, message: value.failed });
+    }
+    // Given up at the deadline: the handles opened are closed by the caller, nothing is written.
+    if (signal?.aborted) throw signal.reason;
   } finally {
     await closeAll([...dirs.values()].filter((p): p is FileHandle => typeof p !== 'string'));
   }

@@ -303,6 +303,39 @@ describe('relabel races with a tenant swapping a directory for a symlink', () =>
     expect(result.relabelFailed).toBe(1);
   });
 
+  it('takes user, role and type from the file as it is when written, not from what the walk read', async () => {
+    // Prepare: two drifted files; between the walk and the write one gets another user, role
+    // and type (still drifted) and the other is fixed by someone else
+    setLabel(join(volume, 'a/f0'), OTHER, true);
+    setLabel(join(volume, 'a/f2'), OTHER, true);
+    const changing: LabelStore = {
+      read: (paths, options) => labels.read(paths, options),
+      readPinned: (groups, options) => labels.readPinned(groups, options),
+      write: (entries, options) => labels.write(entries, options),
+      relabel: async (request) => {
+        setLabel(join(volume, 'a/f0'), 'staff_u:staff_r:user_home_t:s0:c3,c4', true);
+        setLabel(join(volume, 'a/f2'), TENANT, true);
+        return labels.relabel(request);
+      },
+    };
+    // Act
+    const result = await checkVolume({
+      root: volume,
+      expected,
+      labels: changing,
+      clock,
+      fileBudget: 1000,
+      timeBudgetMs: 60_000,
+      relabel: { roots: [podsRoot] },
+    });
+    // Assess
+    expect(result.drifted).toBe(2);
+    expect(result.relabelled).toBe(1);
+    expect(result.relabelRefused).toBe(1);
+    expect(getLabel(join(volume, 'a/f0'))).toBe('staff_u:staff_r:user_home_t:s0:c593,c693\0');
+    expect(getLabel(join(volume, 'a/f2'))).toBe(`${TENANT}\0`);
+  });
+
   it('writes a file in a directory that is still the one walked (names with newlines and dashes too)', async () => {
     // Prepare
     const odd = [join(volume, 'a/-R'), join(volume, 'a/x\n# file: f0'), join(volume, 'a/b/--restore=y')];
