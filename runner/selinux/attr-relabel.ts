@@ -11,6 +11,7 @@ import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { untilAborted } from '../../core/abortable.ts';
+import { mapBounded } from '../../core/concurrency.ts';
 import { parseAttrErrors, restoreBlock } from './attr-format.ts';
 import { getfattrPinned } from './attr-read-pinned.ts';
 import { runAttrTool, SELINUX_XATTR } from './attr-tool.ts';
@@ -70,8 +71,8 @@ export async function relabelGroup(
 }
 
 /**
- * Pins each path's directory (verified), then the file itself, the files of a group at once
- * (each open and fstat is a round trip to Node's thread pool); refusals go to `out`.
+ * Pins each path's directory (verified), then the file itself, several files at once (each
+ * open and fstat is a round trip to Node's thread pool); refusals go to `out`.
  */
 async function pinFiles(
   paths: readonly string[],
@@ -86,8 +87,11 @@ async function pinFiles(
       const dir = dirname(path);
       if (!dirs.has(dir)) dirs.set(dir, await pinDirectory(dir, signal));
     }
-    const pinned = await Promise.allSettled(
-      paths.map(async (path): Promise<PinnedFile | { path: string; failed: string } | undefined> => {
+    // A few at a time: Node's thread pool runs four, and each wait listens on the deadline.
+    const pinned = await mapBounded(
+      paths,
+      8,
+      async (path): Promise<PinnedFile | { path: string; failed: string } | undefined> => {
         const pin = dirs.get(dirname(path)) as FileHandle | string;
         if (typeof pin === 'string') return { path, failed: pin };
         let handle: FileHandle;
@@ -106,10 +110,10 @@ async function pinFiles(
         }
         out.refused.push({ path, reason: stat.isSymbolicLink() ? 'a symlink' : 'on another file system' });
         return undefined;
-      }),
+      },
     );
     for (const outcome of pinned) {
-      if (outcome.status === 'rejected') continue;
+      if (!outcome.ok) continue;
       const value = outcome.value;
       if (value && 'handle' in value) files.push(value);
       else if (value) out.failed.push({ path: value.path, message: value.failed });
