@@ -1,12 +1,14 @@
 // LabelStore on the Debian `attr` tools: `getfattr -h` and `setfattr -h --restore=-`, which use
-// lgetxattr/lsetxattr (no symlink is ever followed). Node has no xattr API, so paths go in
-// batches (thousands per process, a couple of processes at once) instead of one process
-// per file; spawned with argument arrays, never through a shell.
+// lgetxattr/lsetxattr (no symlink is ever followed). Node has no xattr API, so names go in
+// batches (thousands per process) instead of one process per file; spawned with argument
+// arrays, never through a shell. Reads in a walk and relabel writes go through pinned handles
+// (attr-read-pinned.ts, attr-relabel.ts).
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute } from 'node:path';
 import { mapBounded } from '../../core/concurrency.ts';
 import { decodeValue, parseAttrErrors, parseDump, restoreBlock } from './attr-format.ts';
-import { scanTreeWithGetfattr } from './attr-scan-tree.ts';
+import { readPinnedWithGetfattr } from './attr-read-pinned.ts';
+import { relabelGroup } from './attr-relabel.ts';
 import { AttrToolError, runAttrTool, SELINUX_XATTR } from './attr-tool.ts';
 import {
   decodeLabelBytes,
@@ -14,11 +16,14 @@ import {
   type LabelStore,
   type LabelWrite,
   type LabelWriteResult,
+  type PinnedNames,
+  type RelabelRequest,
+  type RelabelResult,
 } from './LabelStore.ts';
-import { MAX_PINNED_DIRS, pinDirectory, splitByDirectories } from './pinned-dirs.ts';
+import { closeAll, MAX_PINNED_DIRS, pinDirectory, splitByDirectories } from './pinned-dirs.ts';
 
 export interface AttrLabelStoreOptions {
-  /** Paths per getfattr process (bounded by bytes too, well under ARG_MAX). */
+  /** Paths per getfattr/setfattr process (bounded by bytes too, well under ARG_MAX). */
   batchSize?: number;
   batchBytes?: number;
   /** Processes at once. */
@@ -62,28 +67,20 @@ export class AttrLabelStore implements LabelStore {
 
   // A volume holds few distinct labels: decode each once and share the result object.
   readonly #decodedCache = new Map<string, LabelRead>();
-  #decoded(encoded: string): LabelRead {
+  readonly #decode = (encoded: string): LabelRead => {
     let read = this.#decodedCache.get(encoded);
     if (read === undefined) {
       read = { kind: 'label', label: decodeLabelBytes(decodeValue(encoded)) };
       if (this.#decodedCache.size < 10_000) this.#decodedCache.set(encoded, read);
     }
     return read;
-  }
+  };
 
   async read(
     paths: readonly string[],
-    options: { base?: string; signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal } = {},
   ): Promise<Map<string, LabelRead>> {
     for (const path of paths) if (!isAbsolute(path)) throw new AttrToolError(`not an absolute path: ${path}`);
-    // Relative to a base directory, each lookup walks two components instead of ten: the kernel
-    // time of a scan is mostly path resolution.
-    const base = options.base?.replace(/\/+$/, '');
-    const prefix = `${base}/`;
-    const relative = base !== undefined && paths.every((p) => p === base || p.startsWith(prefix));
-    const toArg = (p: string): string => (!relative ? p : p === base ? '.' : p.slice(prefix.length));
-    const fromOutput = (p: string): string =>
-      !relative ? p : p === '.' ? (base as string) : `${prefix}${p}`;
     const result = new Map<string, LabelRead>();
     const batches = this.#batches(paths, (p) => Buffer.byteLength(p));
     const settled = await mapBounded(
@@ -92,9 +89,9 @@ export class AttrLabelStore implements LabelStore {
       (batch) =>
         runAttrTool(
           this.#getfattr,
-          ['-h', '--absolute-names', '-n', SELINUX_XATTR, '-e', 'text', '--', ...batch.map(toArg)],
+          ['-h', '--absolute-names', '-n', SELINUX_XATTR, '-e', 'text', '--', ...batch],
           undefined,
-          relative ? base : undefined,
+          undefined,
           [],
           options.signal,
         ),
@@ -107,12 +104,12 @@ export class AttrLabelStore implements LabelStore {
       // Killed (not by us: our own abort rejects): the last entry may be cut mid-label.
       if (signal !== null)
         throw new AttrToolError(`${this.#getfattr} was killed by ${signal}; its output is incomplete`);
-      const found = new Map(parseDump(stdout, SELINUX_XATTR).map((e) => [fromOutput(e.path), e.value]));
-      const errors = new Map([...parseAttrErrors(stderr, SELINUX_XATTR)].map(([p, m]) => [fromOutput(p), m]));
+      const found = new Map(parseDump(stdout, SELINUX_XATTR).map((e) => [e.path, e.value]));
+      const errors = parseAttrErrors(stderr, SELINUX_XATTR);
       for (const path of batch) {
         const encoded = found.get(path);
         const message = errors.get(path);
-        if (encoded !== undefined) result.set(path, this.#decoded(encoded));
+        if (encoded !== undefined) result.set(path, this.#decode(encoded));
         else if (message === undefined || /No such attribute|No data available/.test(message))
           result.set(path, { kind: 'absent' });
         else result.set(path, { kind: 'error', message });
@@ -121,16 +118,9 @@ export class AttrLabelStore implements LabelStore {
     return result;
   }
 
-  /**
-   * One `getfattr -R -h -P` from inside `root`, streamed (see scanTreeWithGetfattr). Stopping
-   * early, or the signal, kills the process.
-   */
-  scanTree(
-    root: string,
-    onBatch: (entries: [string, LabelRead][]) => Promise<boolean>,
-    options: { signal?: AbortSignal } = {},
-  ): Promise<boolean> {
-    return scanTreeWithGetfattr(this.#getfattr, root, onBatch, (encoded) => this.#decoded(encoded), options);
+  /** One getfattr for the whole call: the caller sizes it (at most MAX_PINNED_DIRS directories). */
+  readPinned(groups: readonly PinnedNames[], options: { signal?: AbortSignal } = {}): Promise<LabelRead[][]> {
+    return readPinnedWithGetfattr(this.#getfattr, groups, this.#decode, options.signal);
   }
 
   /**
@@ -170,7 +160,7 @@ export class AttrLabelStore implements LabelStore {
     try {
       for (const e of batch) {
         const dir = dirname(e.path);
-        if (!pins.has(dir)) pins.set(dir, await pinDirectory(dir));
+        if (!pins.has(dir)) pins.set(dir, await pinDirectory(dir, signal));
       }
       const handles = [...pins.values()].filter((p): p is FileHandle => typeof p !== 'string');
       const childFd = new Map(handles.map((h, i) => [h, 3 + i]));
@@ -219,7 +209,34 @@ export class AttrLabelStore implements LabelStore {
       }
       return { written, failed };
     } finally {
-      for (const pin of pins.values()) if (typeof pin !== 'string') await pin.close().catch(() => undefined);
+      await closeAll([...pins.values()].filter((p): p is FileHandle => typeof p !== 'string'));
     }
+  }
+
+  /**
+   * Groups of at most MAX_PINNED_DIRS files (one handle each), a couple at once; see
+   * attr-relabel.ts for how each file's own label is read and rewritten through its handle.
+   */
+  async relabel(request: RelabelRequest): Promise<RelabelResult> {
+    for (const path of request.paths)
+      if (!isAbsolute(path)) throw new AttrToolError(`not an absolute path: ${path}`);
+    const groups: string[][] = [];
+    for (let i = 0; i < request.paths.length; i += MAX_PINNED_DIRS)
+      groups.push(request.paths.slice(i, i + MAX_PINNED_DIRS));
+    const tools = { getfattr: this.#getfattr, setfattr: this.#setfattr, decode: this.#decode };
+    const settled = await mapBounded(
+      groups,
+      this.#concurrency,
+      (group) => relabelGroup(tools, group, request),
+      request.signal ? { signal: request.signal } : {},
+    );
+    const out: RelabelResult = { written: 0, failed: [], refused: [] };
+    for (const outcome of settled) {
+      if (!outcome.ok) throw outcome.error;
+      out.written += outcome.value.written;
+      out.failed.push(...outcome.value.failed);
+      out.refused.push(...outcome.value.refused);
+    }
+    return out;
   }
 }

@@ -1,5 +1,5 @@
-// The options and result of one volume check (checkVolume), shared by its two walks and the
-// single-context check.
+// The options and result of one volume check (checkVolume), shared by the walk, the tally,
+// the relabel and the single-context check.
 import type { Timer } from '../../core/abortable.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { LabelStore } from './LabelStore.ts';
@@ -23,6 +23,7 @@ export interface VolumeCheckOptions {
   mounts?: readonly MountEntry[];
   /** Set only when relabelling is enabled: the roots writes must stay inside. */
   relabel?: { roots: readonly string[] };
+  /** Names per getfattr process (default 20,000; fewer when the names are long). */
   batchSize?: number;
   sampleSize?: number;
 }
@@ -31,8 +32,6 @@ export interface VolumeCheckResult {
   root: string;
   /** refused: the root is a symlink or unreadable; skipped: not a directory (a file mount). */
   mode: 'per-file' | 'single-context' | 'refused' | 'skipped';
-  /** per-file volumes: walked in Node (`node`) or by one recursive getfattr (`recursive`). */
-  walk?: 'node' | 'recursive';
   checked: number;
   matching: number;
   /** Plain `s0`: the shared level container_t may also write (`:z` volumes). */
@@ -42,16 +41,18 @@ export interface VolumeCheckResult {
   /** Labels that do not parse as user:role:type:level. */
   malformed: number;
   errors: number;
+  /** Symlinks not followed, including directories swapped for a symlink during the walk. */
   symlinksSkipped: number;
   /** Directories on another file system, not entered. */
   mountsSkipped: string[];
   /** Wrong level (or raw label) -> number of files. */
   wrongLevels: Record<string, number>;
   samplePaths: string[];
-  /** Why the walk did not finish: a budget, or the reader failing part-way (see note). */
-  stoppedEarly?: 'file-budget' | 'time-budget' | 'error';
+  /** Why the walk did not finish: a budget. */
+  stoppedEarly?: 'file-budget' | 'time-budget';
   relabelled: number;
   relabelFailed: number;
+  /** Not written: outside the roots, a symlink now, on another file system, or no longer drifted. */
   relabelRefused: number;
   /**
    * Time spent fixing (re-checking each drifted path, then writing its label), in ms of the

@@ -71,11 +71,11 @@ beforeEach(() => {
   }
 });
 
-// Each behaviour holds for both walks: the Node walk (no mount table) and the recursive
-// getfattr fast path (mount table shows nothing mounted inside the volume).
-describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s walk)', (mode) => {
+// Each behaviour holds with and without the node's mount table (which only names nested and
+// single-context mounts: the walk is the same).
+describe.each(['without', 'with'] as const)('checkVolume with real xattrs (%s a mount table)', (mode) => {
   const walkMode = async (): Promise<{ mounts?: MountEntry[] }> =>
-    mode === 'recursive' ? { mounts: await procMountTable().mounts() } : {};
+    mode === 'with' ? { mounts: await procMountTable().mounts() } : {};
   /** checkVolume on the test volume in this walk mode, with room to spare in both budgets. */
   const check = async (extra: Partial<VolumeCheckOptions> = {}) =>
     checkVolume({
@@ -132,9 +132,8 @@ describe.each(['node', 'recursive'] as const)('checkVolume with real xattrs (%s 
     // Act
     const result = await check({ relabel: { roots: [podsRoot] } });
     // Assess
-    // The Node walk skips links; the recursive getfattr (-P -h) reads a link's own label, never its target's.
-    expect(result.walk).toBe(mode);
-    expect(mode === 'node' ? result.symlinksSkipped : result.checked).toBe(mode === 'node' ? 2 : 25);
+    expect(result.symlinksSkipped).toBe(2);
+    expect(result.checked).toBe(23);
     expect(result.drifted).toBe(0);
     expect(getLabel(host)).toBe('system_u:object_r:etc_t:s0:c9,c10\0');
     expect(getLabel(join(host, 'passwd'))).toBe('system_u:object_r:passwd_file_t:s0:c9,c10\0');
@@ -280,10 +279,12 @@ describe('relabel races with a tenant swapping a directory for a symlink', () =>
     setLabel(join(host, 'f0'), 'system_u:object_r:etc_t:s0:c9,c10', true);
     const racing: LabelStore = {
       read: (paths, options) => labels.read(paths, options),
-      write: async (entries) => {
+      readPinned: (groups, options) => labels.readPinned(groups, options),
+      write: (entries, options) => labels.write(entries, options),
+      relabel: async (request) => {
         renameSync(join(volume, 'a'), join(volume, 'a-moved'));
         symlinkSync(host, join(volume, 'a'));
-        return labels.write(entries);
+        return labels.relabel(request);
       },
     };
     // Act
@@ -300,6 +301,39 @@ describe('relabel races with a tenant swapping a directory for a symlink', () =>
     expect(getLabel(join(host, 'f0'))).toBe('system_u:object_r:etc_t:s0:c9,c10\0');
     expect(result.relabelled).toBe(0);
     expect(result.relabelFailed).toBe(1);
+  });
+
+  it('takes user, role and type from the file as it is when written, not from what the walk read', async () => {
+    // Prepare: two drifted files; between the walk and the write one gets another user, role
+    // and type (still drifted) and the other is fixed by someone else
+    setLabel(join(volume, 'a/f0'), OTHER, true);
+    setLabel(join(volume, 'a/f2'), OTHER, true);
+    const changing: LabelStore = {
+      read: (paths, options) => labels.read(paths, options),
+      readPinned: (groups, options) => labels.readPinned(groups, options),
+      write: (entries, options) => labels.write(entries, options),
+      relabel: async (request) => {
+        setLabel(join(volume, 'a/f0'), 'staff_u:staff_r:user_home_t:s0:c3,c4', true);
+        setLabel(join(volume, 'a/f2'), TENANT, true);
+        return labels.relabel(request);
+      },
+    };
+    // Act
+    const result = await checkVolume({
+      root: volume,
+      expected,
+      labels: changing,
+      clock,
+      fileBudget: 1000,
+      timeBudgetMs: 60_000,
+      relabel: { roots: [podsRoot] },
+    });
+    // Assess
+    expect(result.drifted).toBe(2);
+    expect(result.relabelled).toBe(1);
+    expect(result.relabelRefused).toBe(1);
+    expect(getLabel(join(volume, 'a/f0'))).toBe('staff_u:staff_r:user_home_t:s0:c593,c693\0');
+    expect(getLabel(join(volume, 'a/f2'))).toBe(`${TENANT}\0`);
   });
 
   it('writes a file in a directory that is still the one walked (names with newlines and dashes too)', async () => {

@@ -8,8 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { untilAborted } from '../../../../core/abortable.ts';
 import { ManualClock } from '../../../../core/clock.ts';
 import { checkVolume } from '../../../../runner/selinux/check-volume.ts';
-import type { LabelRead, LabelStore, LabelWrite } from '../../../../runner/selinux/LabelStore.ts';
+import type { LabelStore } from '../../../../runner/selinux/LabelStore.ts';
 import { parseLevel } from '../../../../runner/selinux/mcs.ts';
+import { type MemoryLabelHooks, MemoryLabels } from './memory-labels.ts';
 
 const DRIFTED = 'system_u:object_r:container_file_t:s0:c1,c2';
 const expected = parseLevel('s0:c5,c6');
@@ -24,24 +25,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Every path drifted; hooks run inside read and write, where a hung mount would hang. */
-function labels(hooks: {
-  onRead?: () => void;
-  write?: (entries: readonly LabelWrite[], signal?: AbortSignal) => Promise<void>;
-}): LabelStore & { written: LabelWrite[] } {
-  const written: LabelWrite[] = [];
-  return {
-    written,
-    async read(paths) {
-      hooks.onRead?.();
-      return new Map(paths.map((p): [string, LabelRead] => [p, { kind: 'label', label: DRIFTED }]));
-    },
-    async write(entries, options) {
-      await hooks.write?.(entries, options?.signal);
-      written.push(...entries);
-      return { written: entries.length, failed: [] };
-    },
-  };
+/** Every path drifted; hooks run inside reads and relabels, where a hung mount would hang. */
+function labels(hooks: MemoryLabelHooks): MemoryLabels {
+  return new MemoryLabels(new Map(), hooks, DRIFTED);
 }
 
 /** A timer the test fires: checkVolume arms it once per volume. */
@@ -76,7 +62,7 @@ describe('checkVolume at its time budget', () => {
     const result = await checkVolume(options(store, hand.timer));
     // Assess
     expect(result.drifted).toBe(4);
-    expect(store.written).toEqual([]);
+    expect(store.relabelled).toEqual([]);
     expect(result.relabelled).toBe(0);
     expect(result.stoppedEarly).toBe('time-budget');
   });
@@ -86,7 +72,11 @@ describe('checkVolume at its time budget', () => {
     // the drifted paths are being re-checked
     const hand = handTimer();
     let armed = false;
-    const store = labels({ onRead: () => (armed = true) });
+    const store = labels({
+      onRead: () => {
+        armed = true;
+      },
+    });
     const clock = new ManualClock();
     const now = clock.now.bind(clock);
     clock.now = () => {
@@ -99,7 +89,7 @@ describe('checkVolume at its time budget', () => {
     // Act
     const result = await checkVolume({ ...options(store, hand.timer), clock });
     // Assess
-    expect(store.written).toEqual([]);
+    expect(store.relabelled).toEqual([]);
     expect(result.relabelled).toBe(0);
     expect(result.stoppedEarly).toBe('time-budget');
   });
@@ -108,7 +98,7 @@ describe('checkVolume at its time budget', () => {
     // Arrange: setfattr hangs (a hung mount) until the budget runs out
     const hand = handTimer();
     const store = labels({
-      write: (_entries, signal) => {
+      onRelabel: (_paths, signal) => {
         hand.fire();
         return untilAborted(new Promise<void>(() => undefined), signal);
       },
@@ -125,13 +115,12 @@ describe('checkVolume at its time budget', () => {
   it('abandons a single-context mount whose root label never comes back', async () => {
     // Arrange: an unlabelled NFS mount (one label, read at its root) whose server is gone
     const hand = handTimer();
-    const store: LabelStore = {
-      read: (_paths, opts) => {
+    const store = labels({
+      onRead: (signal) => {
         hand.fire();
-        return untilAborted(new Promise<Map<string, LabelRead>>(() => undefined), opts?.signal);
+        return untilAborted(new Promise<void>(() => undefined), signal);
       },
-      write: async () => ({ written: 0, failed: [] }),
-    };
+    });
     // Act
     const result = await checkVolume({
       ...options(store, hand.timer),

@@ -8,28 +8,11 @@ import { UpstreamError } from '../../../../core/errors.ts';
 import { silentLogger } from '../../../../core/logger.ts';
 import type { KubeNamespace, KubePod, Listed } from '../../../../runner/cluster/types.ts';
 import type { ContainerDetails } from '../../../../runner/runtime/ImageRuntime.ts';
-import type { LabelRead, LabelStore, LabelWrite } from '../../../../runner/selinux/LabelStore.ts';
 import { checkNodeSelinux } from '../../../../runner/selinux/node-check.ts';
+import { MemoryLabels } from './memory-labels.ts';
 
 const KEY = 'example.com/selinux-context';
 const TENANT = 'system_u:object_r:container_file_t:s0:c5,c6';
-
-/** Labels kept in memory, keyed by path; the tree itself is real (walked with lstat/readdir). */
-class MemoryLabels implements LabelStore {
-  constructor(public labels = new Map<string, string>()) {}
-  async read(paths: readonly string[]): Promise<Map<string, LabelRead>> {
-    return new Map(
-      paths.map((p) => [
-        p,
-        this.labels.has(p) ? { kind: 'label', label: this.labels.get(p) as string } : { kind: 'absent' },
-      ]),
-    );
-  }
-  async write(entries: readonly LabelWrite[]) {
-    for (const e of entries) this.labels.set(e.path, e.label);
-    return { written: entries.length, failed: [] };
-  }
-}
 
 const listed = <T>(items: T[]): Listed<T> => ({ items, invalid: [] });
 let dir: string;
@@ -127,11 +110,14 @@ describe('checkNodeSelinux', () => {
     const vol = join(podsRoot, 'uid-a/volumes/kubernetes.io~empty-dir/data');
     mkdirSync(vol, { recursive: true });
     writeFileSync(join(vol, 'f'), '');
+    // The label write takes 7 ms of the clock: that is the time the report gives to relabelling.
+    const clock = new ManualClock();
     const labels = new MemoryLabels(
       new Map([
         [vol, TENANT],
         [join(vol, 'f'), 'staff_u:object_r:foo_t:s0:c1,c2'],
       ]),
+      { onRelabel: () => clock.advance(7) },
     );
     const cluster = {
       listNamespaces: async () =>
@@ -140,13 +126,6 @@ describe('checkNodeSelinux', () => {
     };
     const c = container('a', 't', 'a', [{ type: 'bind', source: vol, destination: '/d' }]);
     const runtime = { listContainers: async () => [c], inspectContainer: async () => c };
-    // The label write takes 7 ms of the clock: that is the time the report gives to relabelling.
-    const clock = new ManualClock();
-    const write = labels.write.bind(labels);
-    labels.write = async (entries) => {
-      clock.advance(7);
-      return write(entries);
-    };
     const result = await checkNodeSelinux(
       {
         cluster,
@@ -174,14 +153,13 @@ describe('checkNodeSelinux', () => {
     mkdirSync(two, { recursive: true });
     let fire: (() => void) | undefined;
     let reads = 0;
-    const labels: LabelStore = {
-      read: (_paths, opts) => {
+    const labels = new MemoryLabels(new Map(), {
+      onRead: (signal) => {
         reads++;
         fire?.();
-        return untilAborted(new Promise<Map<string, LabelRead>>(() => undefined), opts?.signal);
+        return untilAborted(new Promise<void>(() => undefined), signal);
       },
-      write: async () => ({ written: 0, failed: [] }),
-    };
+    });
     const c = container('a', 't', 'a', [
       { type: 'bind', source: one, destination: '/one' },
       { type: 'bind', source: two, destination: '/two' },
