@@ -110,6 +110,7 @@ function summaryLine(inv: InventoryResult, policy: PolicyResult, stored: boolean
     `owners ${c.owners.label} by label / ${c.owners['host-owner']} by host / ${c.owners['security-contact']} security contact; ` +
     `policy: ${p['unapproved-registry']} unapproved registry, ${p['stale-image']} stale, ${p['no-owner']} no owner, ${p.ageUnknown} unknown age; ` +
     `failed: ${c.invalid} invalid images, ${c.skippedDocuments} skipped documents, ${c.unresolved} unresolved` +
+    `${c.outsideWindow !== undefined ? `; ${c.outsideWindow} document${c.outsideWindow === 1 ? '' : 's'} outside the window` : ''}` +
     `${c.registriesDown > 0 ? ` (${c.registriesDown} registries unreachable)` : ''}` +
     `${inv.partialShards ? `, partial shards ${inv.partialShards.failed}/${inv.partialShards.total}` : ''}` +
     `${inv.problems.length > 0 ? `, ${inv.problems.length} lookup problems` : ''}; ${stored ? 'stored' : 'not stored'}\n`
@@ -167,7 +168,8 @@ export function registerInventoryCommand(
       } else {
         printReadable(ctx, inv, policy, asOf ?? clock.now());
       }
-      ctx.stdout.write(summaryLine(inv, policy, store));
+      // with --json stdout holds only the JSON document; the summary goes to stderr
+      (flags.json ? ctx.stderr : ctx.stdout).write(summaryLine(inv, policy, store));
       if (step.degraded) ctx.exitCode = EXIT.partial;
     });
 }

@@ -51,6 +51,7 @@ export async function inventoryStep(
       items: c.items,
       invalid: c.invalid,
       skippedDocuments: c.skippedDocuments,
+      outsideWindow: c.outsideWindow,
       unresolved: c.unresolved,
       findings: policy.findings.length,
       stored: stored !== undefined,
