@@ -42,7 +42,7 @@ describe('imagewarden inventory (file source, offline)', () => {
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines.at(-1)).toBe(
       'inventory: 9 images (9 buckets, 44 reports, 0 merged), owners 6 by label / 3 by host / 0 security contact; ' +
-        'policy: 4 unapproved registry, 0 stale, 3 no owner, 9 unknown age; failed: 0 invalid images, 0 skipped documents, 1 unresolved; ' +
+        'policy: 4 unapproved registry, 0 not in registry, 0 stale, 3 no owner, 9 unknown age, 5 registry unknown; failed: 0 invalid images, 0 skipped documents, 1 unresolved; ' +
         '1 document outside the window; stored',
     );
     const findings = await new FileStateStore(join(dir, 'state')).list('policy-findings');
