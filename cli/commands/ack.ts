@@ -114,9 +114,8 @@ export function registerAckCommands(program: Command, ctx: CliContext): void {
             2,
           )}\n`,
         );
-        return;
       }
-      for (const a of acks) {
+      for (const a of options.json ? [] : acks) {
         ctx.stdout.write(
           `${a.id}\t${stateOf(a, now)}\t${a.expiresAt.slice(0, 10)}\t${a.source}\t${describeScope(a.scope)}\t${a.author}\t${a.reason}\n`,
         );
