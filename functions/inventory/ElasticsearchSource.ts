@@ -1,6 +1,6 @@
 // InventorySource on Elasticsearch 8.x: pages through the composite aggregations of esQuery.ts
 // (documents with a valid digest by digest, the others by image name), always sending back the
-// returned after_key, folds the digest buckets into images (esImageGroups.ts), and reports
+// returned after_key, folds the digest buckets into images (DigestBucketFolder.ts), and reports
 // partial shard failures per page and the documents outside the window.
 // Retries are ours (jittered backoff on 429, 5xx, timeouts and dropped connections): the
 // transport alone retries only 502-504, immediately, and never a 429.
@@ -10,7 +10,7 @@ import type { Clock } from '../../core/clock.ts';
 import { AuthError, NotFoundError, UpstreamError, ValidationError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { retry } from '../../core/retry.ts';
-import { DigestBucketFolder, type DigestImage } from './esImageGroups.ts';
+import { DigestBucketFolder, type DigestImage } from './DigestBucketFolder.ts';
 import {
   type CompositeBucket,
   type CompositeRequestParams,

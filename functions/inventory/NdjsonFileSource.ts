@@ -2,14 +2,15 @@
 // the same fields as in Elasticsearch). For air-gapped sites and the demo. A static export has
 // no "now": unless --as-of is given, the window ends at the newest plausible document time, so
 // the same file gives the same inventory whenever it is read. Each document belongs to one
-// image, keyed by its first valid digest (digestGroups.ts), so host and container counts are
+// image, keyed by its first valid digest (DigestGroups.ts), so host and container counts are
 // distinct across the name variants and alias digests of that image.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Clock } from '../../core/clock.ts';
 import { DAY_MS } from '../../core/clock.ts';
 import { NotFoundError } from '../../core/errors.ts';
-import { DigestGroups, splitDigests } from './digestGroups.ts';
+import { DigestGroups } from './DigestGroups.ts';
+import { splitDigests } from './digests.ts';
 import { getField, keywordValues } from './documentFields.ts';
 import { MAX_LABEL_VALUES, MAX_NAMES, MAX_TAGS, SAMPLE_HOSTS } from './esQuery.ts';
 import type {

@@ -11,7 +11,7 @@
 //      plain aggregation over exactly those documents for distinct counts (rare).
 // Only unique images cross the wire, never documents.
 import { z } from 'zod';
-import { VALID_DIGEST_LUCENE } from './digestGroups.ts';
+import { VALID_DIGEST_LUCENE } from './digests.ts';
 import type { FieldMapping } from './InventorySource.ts';
 
 export const SAMPLE_HOSTS = 10;

@@ -1,11 +1,12 @@
 // Pass 1 of the Elasticsearch inventory (esQuery.ts) answers one bucket per digest value; a
 // document listing several digests is in each of their buckets. This folds those buckets into
-// images: digests listed together are one image (digestGroups.ts), keyed by the first valid
+// images: digests listed together are one image (DigestGroups.ts), keyed by the first valid
 // digest of a sample document. Counts are distinct only over one set of documents, so an
 // image's counts come from a bucket whose documents include every document of the image (its
 // co_digests say so), else from one follow-up aggregation over exactly those documents.
 
-import { DigestGroups, splitDigests, VALID_DIGEST } from './digestGroups.ts';
+import { DigestGroups } from './DigestGroups.ts';
+import { splitDigests, VALID_DIGEST } from './digests.ts';
 import { getField, keywordValues } from './documentFields.ts';
 import type { CompositeBucket, ImageAggs } from './esQuery.ts';
 
