@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, ValidationError } from '../core/errors.ts';
 import { registerAckCommands } from './commands/ack.ts';
 import { registerConfigCommands } from './commands/config.ts';
+import { registerFindingsCommands } from './commands/findings.ts';
 import { registerInventoryCommand } from './commands/inventory.ts';
 import { registerNotifyCommands } from './commands/notify.ts';
 import { registerRefCommand } from './commands/ref.ts';
@@ -36,6 +37,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerInventoryCommand(program, ctx);
   registerNotifyCommands(program, ctx);
   registerAckCommands(program, ctx);
+  registerFindingsCommands(program, ctx);
   registerRefCommand(program, ctx);
   registerRunnerCommands(program, ctx);
   registerRunnerFanoutCommand(program, ctx);

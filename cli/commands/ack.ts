@@ -37,14 +37,14 @@ export function registerAckCommands(program: Command, ctx: CliContext): void {
     .command('add')
     .description(
       'Record an acknowledgement: --repository or --digest, plus --vulnerability (optionally --package) ' +
-        'or --rule (unapproved-registry, stale-image, no-owner). Expires after notify.ack.defaultDays.',
+        'or --rule (unapproved-registry, not-in-registry, stale-image, no-owner). Expires after notify.ack.defaultDays.',
     )
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
     .option('--repository <domain/path>', 'repository the finding is in, e.g. harbor.example.org/team/app')
     .option('--digest <sha256:...>', 'one image digest instead of the whole repository')
     .option('--vulnerability <id>', 'vulnerability id, e.g. CVE-2024-3094')
     .option('--package <name>', 'with --vulnerability: only this package')
-    .option('--rule <rule>', 'policy rule: unapproved-registry, stale-image or no-owner')
+    .option('--rule <rule>', 'policy rule: unapproved-registry, not-in-registry, stale-image or no-owner')
     .requiredOption('--reason <text>', 'why this is acceptable for now')
     .option('--author <who>', 'who acknowledges (default: $USER)')
     .option('--expires <date>', 'expiry date (YYYY-MM-DD or ISO time; at most notify.ack.maxDays away)')
@@ -114,9 +114,8 @@ export function registerAckCommands(program: Command, ctx: CliContext): void {
             2,
           )}\n`,
         );
-        return;
       }
-      for (const a of acks) {
+      for (const a of options.json ? [] : acks) {
         ctx.stdout.write(
           `${a.id}\t${stateOf(a, now)}\t${a.expiresAt.slice(0, 10)}\t${a.source}\t${describeScope(a.scope)}\t${a.author}\t${a.reason}\n`,
         );

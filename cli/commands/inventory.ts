@@ -98,6 +98,8 @@ function printReadable(ctx: CliContext, inv: InventoryResult, policy: PolicyResu
   }
   if (policy.ageUnknown.length > 0)
     notes.push(`unknown age (registry not asked or no created time): ${policy.ageUnknown.join(', ')}`);
+  for (const u of policy.registryUnknown.slice(0, 10))
+    notes.push(`registry presence unknown: ${u.repository}${u.digest ? `@${u.digest}` : ''}: ${u.reason}`);
   for (const p of inv.problems) notes.push(p);
   if (notes.length > 0) ctx.stdout.write(`${notes.map((n) => `note: ${n}`).join('\n')}\n\n`);
 }
@@ -108,8 +110,9 @@ function summaryLine(inv: InventoryResult, policy: PolicyResult, stored: boolean
   return (
     `inventory: ${c.items} images (${c.buckets} buckets, ${c.documents} reports, ${c.merged} merged), ` +
     `owners ${c.owners.label} by label / ${c.owners['host-owner']} by host / ${c.owners['security-contact']} security contact; ` +
-    `policy: ${p['unapproved-registry']} unapproved registry, ${p['stale-image']} stale, ${p['no-owner']} no owner, ${p.ageUnknown} unknown age; ` +
+    `policy: ${p['unapproved-registry']} unapproved registry, ${p['not-in-registry']} not in registry, ${p['stale-image']} stale, ${p['no-owner']} no owner, ${p.ageUnknown} unknown age, ${p.registryUnknown} registry unknown; ` +
     `failed: ${c.invalid} invalid images, ${c.skippedDocuments} skipped documents, ${c.unresolved} unresolved` +
+    `${c.outsideWindow !== undefined ? `; ${c.outsideWindow} document${c.outsideWindow === 1 ? '' : 's'} outside the window` : ''}` +
     `${c.registriesDown > 0 ? ` (${c.registriesDown} registries unreachable)` : ''}` +
     `${inv.partialShards ? `, partial shards ${inv.partialShards.failed}/${inv.partialShards.total}` : ''}` +
     `${inv.problems.length > 0 ? `, ${inv.problems.length} lookup problems` : ''}; ${stored ? 'stored' : 'not stored'}\n`
@@ -162,12 +165,13 @@ export function registerInventoryCommand(
       if (flags.json) {
         const { snapshot, ...report } = inv;
         ctx.stdout.write(
-          `${JSON.stringify({ snapshot, report, policy: { counts: policy.counts, ageUnknown: policy.ageUnknown, findings: policy.findings } }, null, 2)}\n`,
+          `${JSON.stringify({ snapshot, report, policy: { counts: policy.counts, ageUnknown: policy.ageUnknown, registryUnknown: policy.registryUnknown, findings: policy.findings } }, null, 2)}\n`,
         );
       } else {
         printReadable(ctx, inv, policy, asOf ?? clock.now());
       }
-      ctx.stdout.write(summaryLine(inv, policy, store));
+      // with --json stdout holds only the JSON document; the summary goes to stderr
+      (flags.json ? ctx.stderr : ctx.stdout).write(summaryLine(inv, policy, store));
       if (step.degraded) ctx.exitCode = EXIT.partial;
     });
 }

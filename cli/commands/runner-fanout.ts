@@ -92,7 +92,9 @@ export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): 
           ? `${JSON.stringify({ ...result, selinuxAudit: audit ?? auditFailed ?? null }, null, 2)}\n`
           : `${summarize(result)}\n`,
       );
-      if (!options.json && audit) ctx.stdout.write(`${auditSummary(audit)}\n`);
+      // with --json the summary lines go to stderr, keeping stdout one JSON document
+      if (options.json) ctx.stderr.write(`${summarize(result)}\n`);
+      if (audit) (options.json ? ctx.stderr : ctx.stdout).write(`${auditSummary(audit)}\n`);
       if (auditFailed) ctx.stderr.write(`imagewarden: selinux audit failed: ${auditFailed}\n`);
       for (const failure of result.failures) {
         const subject = failure.job ?? failure.node;

@@ -62,8 +62,11 @@ export function registerRunnerSelinuxCommand(program: Command, ctx: CliContext):
         { labelKey: selinux.labelKey, systemNamespaces: selinux.systemNamespaces },
       );
       const { result, delivered, undelivered } = run;
-      if (options.json) ctx.stdout.write(`${JSON.stringify({ ...result, delivered }, null, 2)}\n`);
-      else ctx.stdout.write(`${formatIssues(result.issues)}${auditSummary(run)}\n`);
+      if (options.json) {
+        // stdout is the JSON document alone; the summary line goes to stderr
+        ctx.stdout.write(`${JSON.stringify({ ...result, delivered }, null, 2)}\n`);
+        ctx.stderr.write(`${auditSummary(run)}\n`);
+      } else ctx.stdout.write(`${formatIssues(result.issues)}${auditSummary(run)}\n`);
       ctx.exitCode = result.issues.length > 0 || undelivered || result.invalid > 0 ? EXIT.partial : EXIT.ok;
     });
 }

@@ -47,15 +47,18 @@ export function registerScanCommands(program: Command, ctx: CliContext): void {
         ...scanOptionsFromConfig(config),
         signal: ctx.signal,
       });
-      if (options.json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else {
-        ctx.stdout.write(
-          `scan: ${result.digests} digests (${result.unresolved} unresolved items skipped): ${result.scanned} scanned ` +
-            `(${result.indexed} indexed, ${result.cached} reports still fresh), ${result.pending} not ready, ` +
-            `${result.rejected} refused by Clair, ${result.failed} failed, ${result.throttled} throttled ` +
-            `(${result.throttles} 429s, concurrency down to ${result.minConcurrency}); ${result.findings} findings ` +
-            `stored, ${result.findingsRemoved} resolved\n`,
-        );
+      const summary =
+        `scan: ${result.digests} digests (${result.unresolved} unresolved items skipped): ${result.scanned} scanned ` +
+        `(${result.indexed} indexed, ${result.cached} reports still fresh), ${result.pending} not ready, ` +
+        `${result.rejected} refused by Clair, ${result.failed} failed, ${result.throttled} throttled ` +
+        `(${result.throttles} 429s, concurrency down to ${result.minConcurrency}); ${result.findings} findings ` +
+        `stored, ${result.findingsRemoved} resolved\n`;
+      if (options.json) {
+        // stdout holds only the JSON document; the summary line goes to stderr
+        ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        ctx.stderr.write(summary);
+      } else {
+        ctx.stdout.write(summary);
         for (const p of result.problems)
           ctx.stdout.write(`${p.status}\t${p.repository}@${p.digest}\t${p.reason}\n`);
       }

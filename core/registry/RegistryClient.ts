@@ -122,6 +122,33 @@ export class RegistryClient {
     return (await this.getManifest(ref)).digest;
   }
 
+  /**
+   * Whether the registry holds this digest in this repository: one manifest HEAD. 404 (manifest
+   * or repository unknown) is false; anything else but 200 throws, so the caller can tell "not
+   * there" from "could not ask". A registry that refuses HEAD (405) is asked with a GET.
+   */
+  async hasManifest(ref: ImageReference & { digest: string }): Promise<boolean> {
+    const res = await this.#transport.request(ref.domain, {
+      method: 'HEAD',
+      path: manifestPath(ref),
+      headers: { accept: MANIFEST_ACCEPT },
+      scope: repositoryScope(ref.path),
+    });
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    if (res.status === 405) {
+      return this.getManifest(ref).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof NotFoundError) return false;
+          throw error;
+        },
+      );
+    }
+    this.#expectOk(ref, res.status, 'manifest');
+    return true;
+  }
+
   /** The manifest or index, its media type and its digest, verified over the exact bytes. */
   async getManifest(ref: ImageReference): Promise<ManifestResult> {
     const source = `${formatImageReference(ref)} manifest`;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { Severity } from '../../core/severity.ts';
 import { ResolvedOwner } from '../inventory/InventoryItem.ts';
 
-export const PolicyRule = z.enum(['unapproved-registry', 'stale-image', 'no-owner']);
+export const PolicyRule = z.enum(['unapproved-registry', 'stale-image', 'no-owner', 'not-in-registry']);
 export type PolicyRule = z.infer<typeof PolicyRule>;
 
 export const Where = z.object({

@@ -13,6 +13,11 @@ export interface ImageMetadata {
   resolveDigest(ref: ImageReference): Promise<string>;
   /** The config blob's `created` (ISO time), undefined when the image does not say. */
   created(ref: ImageReference): Promise<string | undefined>;
+  /**
+   * Whether the registry holds this digest (manifest HEAD): false only on 404; throws when it
+   * cannot tell (down, 5xx, timeout, refused credentials). Absent: presence is never checked.
+   */
+  hasManifest?(ref: ImageReference & { digest: string }): Promise<boolean>;
 }
 
 /** The part of core/registry's RegistryClient this adapter uses. */
@@ -20,6 +25,7 @@ export interface RegistryClientLike {
   ping(domain: string): Promise<{ ok: true } | { ok: false; error: UpstreamError }>;
   resolveDigest(ref: ImageReference): Promise<string>;
   getImageConfig(ref: ImageReference): Promise<{ created?: string }>;
+  hasManifest(ref: ImageReference & { digest: string }): Promise<boolean>;
 }
 
 export class RegistryImageMetadata implements ImageMetadata {
@@ -52,6 +58,10 @@ export class RegistryImageMetadata implements ImageMetadata {
       this.#digests.set(key, digest);
     }
     return digest;
+  }
+
+  hasManifest(ref: ImageReference & { digest: string }): Promise<boolean> {
+    return this.#client.hasManifest(ref);
   }
 
   created(ref: ImageReference): Promise<string | undefined> {

@@ -19,6 +19,8 @@ export const InventoryItem = z.object({
   id: z.string(),
   /** The digest containers run (may be an index digest); undefined when it could not be resolved. */
   digest: z.string().optional(),
+  /** Other digests of the same image, listed beside `digest` in `container.image.hash.all`. */
+  aliases: z.array(z.string()).optional(),
   /** `domain/path` of the repository. */
   repository: z.string(),
   /** Registry domain (host[:port]). */

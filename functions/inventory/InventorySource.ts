@@ -1,7 +1,9 @@
 // The InventorySource port: where container metadata comes from. Adapters: Elasticsearch
 // (composite aggregation, only unique images cross the wire) and an NDJSON file (the same
-// documents exported, for air-gapped sites and the demo). Both yield pages of image buckets,
-// one bucket per (image name as reported, digest or none), so memory is bounded by the page.
+// documents exported, for air-gapped sites and the demo). Both yield image buckets: one per
+// image with a valid digest (keyed by the first valid digest its documents list, every name
+// variant and alias digest folded in, hosts and containers counted distinct), and one per
+// image name for documents without a valid digest (resolved by tag later).
 
 /** The field names container documents use; ECS by default (see inventory.elasticsearch.fields). */
 export interface FieldMapping {
@@ -35,9 +37,16 @@ export interface InventoryQuery {
 }
 
 export interface ImageBucket {
-  /** `container.image.name` as reported; null when documents lacked it. */
+  /** `container.image.name` as reported (the most reported one); null when documents lacked it. */
   image: string | null;
+  /** Every name variant reported for this image (`nginx`, `docker.io/library/nginx`), most reported first. */
+  names?: string[];
+  /** The first valid digest the documents list; null when they list none. */
   digest: string | null;
+  /** The other valid digests listed with it (same image, other repositories). */
+  aliases?: string[];
+  /** Digest values that are not `sha256:` + 64 hex, as reported (a sample). */
+  invalidDigests?: string[];
   /** Values of the tag field seen in the bucket, most frequent first. */
   tags: string[];
   /** Documents (reports) in the bucket. */
@@ -77,4 +86,6 @@ export interface InventorySource {
   pages(query: InventoryQuery): AsyncIterable<SourcePage>;
   /** Documents skipped so far (file sources only; Elasticsearch filters server-side). */
   skipped(): SkippedDocuments;
+  /** Documents outside the window after `pages` ran; undefined when the source could not tell. */
+  outsideWindow?(): number | undefined;
 }

@@ -1,14 +1,18 @@
 // InventorySource over an NDJSON export of container documents (one JSON object per line,
 // the same fields as in Elasticsearch). For air-gapped sites and the demo. A static export has
 // no "now": unless --as-of is given, the window ends at the newest plausible document time, so
-// the same file gives the same inventory whenever it is read.
+// the same file gives the same inventory whenever it is read. Each document belongs to one
+// image, keyed by its first valid digest (DigestGroups.ts), so host and container counts are
+// distinct across the name variants and alias digests of that image.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Clock } from '../../core/clock.ts';
 import { DAY_MS } from '../../core/clock.ts';
 import { NotFoundError } from '../../core/errors.ts';
+import { DigestGroups } from './DigestGroups.ts';
+import { splitDigests } from './digests.ts';
 import { getField, keywordValues } from './documentFields.ts';
-import { MAX_LABEL_VALUES, MAX_TAGS, SAMPLE_HOSTS } from './esQuery.ts';
+import { MAX_LABEL_VALUES, MAX_NAMES, MAX_TAGS, SAMPLE_HOSTS } from './esQuery.ts';
 import type {
   FieldMapping,
   ImageBucket,
@@ -22,8 +26,11 @@ const OLDEST_PLAUSIBLE = Date.parse('2000-01-01T00:00:00Z');
 const SAMPLE_SIZE = 10;
 
 interface Accumulator {
-  image: string;
+  /** Name variants with their report counts. */
+  names: Map<string, number>;
   digest: string | null;
+  aliases: Set<string>;
+  invalidDigests: Set<string>;
   documents: number;
   tags: Map<string, number>;
   hosts: Map<string, number>;
@@ -53,6 +60,7 @@ export class NdjsonFileSource implements InventorySource {
   readonly description: string;
   readonly #o: NdjsonFileSourceOptions;
   #skipped: SkippedDocuments = { count: 0, sample: [] };
+  #outside: number | undefined;
   #newest: number | undefined;
 
   constructor(options: NdjsonFileSourceOptions) {
@@ -62,6 +70,10 @@ export class NdjsonFileSource implements InventorySource {
 
   skipped(): SkippedDocuments {
     return this.#skipped;
+  }
+
+  outsideWindow(): number | undefined {
+    return this.#outside;
   }
 
   async *#documents(signal?: AbortSignal): AsyncIterable<{ line: number; doc: unknown; error?: string }> {
@@ -126,7 +138,9 @@ export class NdjsonFileSource implements InventorySource {
     const { from, to } = await this.window(query);
     const f = this.#o.fields;
     this.#skipped = { count: 0, sample: [] };
-    const buckets = new Map<string, Accumulator>();
+    let outside = 0;
+    const accs = new Map<string, Accumulator>();
+    const groups = new DigestGroups();
     for await (const { line, doc, error } of this.#documents(query.signal)) {
       if (error) {
         this.#skip(line, error);
@@ -137,7 +151,10 @@ export class NdjsonFileSource implements InventorySource {
         this.#skip(line, ms);
         continue;
       }
-      if (ms < from.getTime() || ms > to.getTime()) continue;
+      if (ms < from.getTime() || ms > to.getTime()) {
+        outside++;
+        continue;
+      }
       const image = getField(doc, f.imageName);
       const host = getField(doc, f.host);
       const container = getField(doc, f.containerId);
@@ -154,44 +171,94 @@ export class NdjsonFileSource implements InventorySource {
         this.#skip(line, scalarProblem ?? 'bad image');
         continue;
       }
-      const digests = keywordValues(getField(doc, f.imageDigest));
-      for (const digest of digests.length > 0 ? digests : [null]) {
-        const key = `${image}\u0000${digest ?? ''}`;
-        let acc = buckets.get(key);
-        if (!acc) {
-          acc = {
-            image,
-            digest,
-            documents: 0,
-            tags: new Map(),
-            hosts: new Map(),
-            containers: new Set(),
-            labels: query.labelKeys.map(() => new Map()),
-            first: ms,
-            last: ms,
-          };
-          buckets.set(key, acc);
-        }
-        acc.documents++;
-        acc.first = Math.min(acc.first, ms);
-        acc.last = Math.max(acc.last, ms);
-        for (const tag of keywordValues(getField(doc, f.imageTag))) bump(acc.tags, tag);
-        for (const h of keywordValues(host)) bump(acc.hosts, h);
-        for (const c of keywordValues(container)) acc.containers.add(c);
-        const labels = getField(doc, f.labels);
-        query.labelKeys.forEach((labelKey, i) => {
-          for (const value of keywordValues(getField(labels, labelKey)))
-            bump(acc.labels[i] as Map<string, number>, value);
-        });
+      const { valid, invalid } = splitDigests(keywordValues(getField(doc, f.imageDigest)));
+      const digest = valid[0] ?? null;
+      groups.link(valid);
+      const key = digest !== null ? `d\u0000${digest}` : `n\u0000${image}`;
+      let acc = accs.get(key);
+      if (!acc) {
+        acc = {
+          names: new Map(),
+          digest,
+          aliases: new Set(),
+          invalidDigests: new Set(),
+          documents: 0,
+          tags: new Map(),
+          hosts: new Map(),
+          containers: new Set(),
+          labels: query.labelKeys.map(() => new Map()),
+          first: ms,
+          last: ms,
+        };
+        accs.set(key, acc);
       }
+      bump(acc.names, image);
+      for (const alias of valid.slice(1)) acc.aliases.add(alias);
+      for (const bad of invalid) if (acc.invalidDigests.size < SAMPLE_SIZE) acc.invalidDigests.add(bad);
+      acc.documents++;
+      acc.first = Math.min(acc.first, ms);
+      acc.last = Math.max(acc.last, ms);
+      for (const tag of keywordValues(getField(doc, f.imageTag))) bump(acc.tags, tag);
+      for (const h of keywordValues(host)) bump(acc.hosts, h);
+      for (const c of keywordValues(container)) acc.containers.add(c);
+      const labels = getField(doc, f.labels);
+      query.labelKeys.forEach((labelKey, i) => {
+        for (const value of keywordValues(getField(labels, labelKey)))
+          bump(acc.labels[i] as Map<string, number>, value);
+      });
     }
-    const sorted = [...buckets.values()].sort((a, b) =>
-      a.image === b.image ? ((a.digest ?? '') < (b.digest ?? '') ? -1 : 1) : a.image < b.image ? -1 : 1,
-    );
+    this.#outside = outside;
+    const sorted = this.#grouped(accs, groups).sort((a, b) => {
+      const an = topKeys(a.names, 1)[0] ?? '';
+      const bn = topKeys(b.names, 1)[0] ?? '';
+      return an === bn ? ((a.digest ?? '') < (b.digest ?? '') ? -1 : 1) : an < bn ? -1 : 1;
+    });
     const size = this.#o.pageSize ?? 1000;
     for (let i = 0; i < sorted.length; i += size) {
       yield { buckets: sorted.slice(i, i + size).map((acc) => this.#toBucket(acc, query.labelKeys)) };
     }
+  }
+
+  /**
+   * Accumulators of digests listed together in some document merged into one per image: sets
+   * are united (distinct hosts and containers), and the key is the first valid digest of the
+   * most reported accumulator (documents listing the digests in another order are rare).
+   */
+  #grouped(accs: Map<string, Accumulator>, groups: DigestGroups): Accumulator[] {
+    const byRoot = new Map<string, Accumulator[]>();
+    const out: Accumulator[] = [];
+    for (const acc of accs.values()) {
+      if (acc.digest === null) {
+        out.push(acc);
+        continue;
+      }
+      const root = groups.root(acc.digest);
+      byRoot.set(root, [...(byRoot.get(root) ?? []), acc]);
+    }
+    for (const members of byRoot.values()) {
+      const [lead, ...rest] = [...members].sort((a, b) => b.documents - a.documents);
+      if (!lead) continue;
+      for (const other of rest) {
+        for (const [k, n] of other.names) lead.names.set(k, (lead.names.get(k) ?? 0) + n);
+        for (const [k, n] of other.tags) lead.tags.set(k, (lead.tags.get(k) ?? 0) + n);
+        for (const [k, n] of other.hosts) lead.hosts.set(k, (lead.hosts.get(k) ?? 0) + n);
+        for (const c of other.containers) lead.containers.add(c);
+        other.labels.forEach((m, i) => {
+          const into = lead.labels[i] as Map<string, number>;
+          for (const [k, n] of m) into.set(k, (into.get(k) ?? 0) + n);
+        });
+        if (other.digest !== null) lead.aliases.add(other.digest);
+        for (const a of other.aliases) lead.aliases.add(a);
+        for (const bad of other.invalidDigests)
+          if (lead.invalidDigests.size < SAMPLE_SIZE) lead.invalidDigests.add(bad);
+        lead.documents += other.documents;
+        lead.first = Math.min(lead.first, other.first);
+        lead.last = Math.max(lead.last, other.last);
+      }
+      lead.aliases.delete(lead.digest as string);
+      out.push(lead);
+    }
+    return out;
   }
 
   #toBucket(acc: Accumulator, labelKeys: readonly string[]): ImageBucket {
@@ -200,9 +267,13 @@ export class NdjsonFileSource implements InventorySource {
       const values = topKeys(acc.labels[i] as Map<string, number>, MAX_LABEL_VALUES);
       if (values.length > 0) labels.push({ key, values });
     });
+    const names = topKeys(acc.names, MAX_NAMES);
     return {
-      image: acc.image,
+      image: names[0] ?? null,
+      names,
       digest: acc.digest,
+      aliases: [...acc.aliases].sort(),
+      invalidDigests: [...acc.invalidDigests],
       tags: topKeys(acc.tags, MAX_TAGS),
       documents: acc.documents,
       hostCount: acc.hosts.size,

@@ -57,6 +57,8 @@ export interface InventoryResult {
     merged: number;
     invalid: number;
     skippedDocuments: number;
+    /** Documents of the source outside the window (not read); undefined when it could not tell. */
+    outsideWindow: number | undefined;
     unresolved: number;
     ageUnknown: number;
     registriesDown: number;
@@ -153,14 +155,21 @@ export async function buildInventory(
     else failures.set(key, errorMessage(result.error));
   });
 
-  // Merge by id (digest when known).
+  // Merge by id (digest when known). The sources already fold alias digests into one image; a
+  // tag that resolves to an alias joins that image.
+  const aliasOf = new Map<string, string>();
+  for (const p of partials) {
+    if (p.digest === undefined) continue;
+    for (const alias of p.aliases) if (!aliasOf.has(alias)) aliasOf.set(alias, p.digest);
+  }
   const byId = new Map<string, ImagePartial>();
   let merged = 0;
   for (const p of partials) {
     let id = p.digest;
     if (id === undefined) {
       const key = formatImageReference(tagReference(p));
-      const digest = resolved.get(key);
+      const found = resolved.get(key);
+      const digest = found === undefined ? undefined : (aliasOf.get(found) ?? found);
       if (digest !== undefined) p.digest = digest;
       else push(unresolved, { reference: key, reason: failures.get(key) ?? 'not resolved' });
       id = digest ?? `unresolved:${key}`;
@@ -208,6 +217,7 @@ export async function buildInventory(
     items.push({
       id,
       ...(p.digest !== undefined ? { digest: p.digest } : {}),
+      ...(p.aliases.size > 0 ? { aliases: [...p.aliases].sort() } : {}),
       repository: p.ref.name,
       registry: p.ref.domain,
       tags: [...p.tags].sort(),
@@ -240,6 +250,7 @@ export async function buildInventory(
       merged,
       invalid: invalid.count,
       skippedDocuments: skippedDocuments.count,
+      outsideWindow: source.outsideWindow?.(),
       unresolved: unresolved.count,
       ageUnknown,
       registriesDown: registriesDown.length,

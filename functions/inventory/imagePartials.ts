@@ -17,6 +17,8 @@ export interface ImagePartial {
   /** Every reported string folded into this one. */
   references: Set<string>;
   digest: string | undefined;
+  /** Other digests of the same image (listed beside `digest` in container.image.hash.all). */
+  aliases: Set<string>;
   tags: Set<string>;
   hostCount: number;
   sampleHosts: string[];
@@ -35,21 +37,33 @@ export function toPartial(
   bucket: ImageBucket,
   invalid: Sample<{ image: string; reason: string }>,
 ): ImagePartial | undefined {
-  if (bucket.image === null) {
+  const names =
+    bucket.names && bucket.names.length > 0 ? bucket.names : bucket.image === null ? [] : [bucket.image];
+  if (names.length === 0) {
     push(invalid, { image: '(missing)', reason: `${bucket.documents} document(s) without an image name` });
     return undefined;
   }
-  const parsed = tryParseImageReference(bucket.image);
-  if (!parsed.ok) {
-    push(invalid, { image: bucket.image, reason: parsed.error.message });
-    return undefined;
+  // the most reported name that parses names the image; the others are kept as references
+  let parsed: ReturnType<typeof tryParseImageReference> | undefined;
+  let reference = names[0] as string;
+  for (const name of names) {
+    const attempt = tryParseImageReference(name);
+    if (attempt.ok) {
+      parsed = attempt;
+      reference = name;
+      break;
+    }
+    push(invalid, { image: name, reason: attempt.error.message });
   }
+  if (!parsed?.ok) return undefined;
   let digest = parsed.ref.digest;
+  for (const bad of bucket.invalidDigests ?? [])
+    push(invalid, { image: reference, reason: `invalid digest ${JSON.stringify(bad.slice(0, 80))}` });
   if (bucket.digest !== null) {
     if (DIGEST.test(bucket.digest)) digest = bucket.digest;
     else
       push(invalid, {
-        image: bucket.image,
+        image: reference,
         reason: `invalid digest ${JSON.stringify(bucket.digest.slice(0, 80))}`,
       });
   }
@@ -58,9 +72,10 @@ export function toPartial(
   for (const tag of bucket.tags) if (/^[\w][\w.-]{0,127}$/.test(tag)) tags.add(tag);
   return {
     ref: parsed.ref,
-    reference: bucket.image,
-    references: new Set([bucket.image]),
+    reference,
+    references: new Set(names.filter((n) => tryParseImageReference(n).ok)),
     digest,
+    aliases: new Set((bucket.aliases ?? []).filter((a) => a !== digest)),
     tags,
     hostCount: bucket.hostCount,
     sampleHosts: bucket.sampleHosts,
@@ -83,7 +98,11 @@ function maxIso(a: string | undefined, b: string | undefined): string | undefine
   return a === undefined ? b : b === undefined ? a : a > b ? a : b;
 }
 
-/** Merges partials that share an id. Host counts are summed: an upper bound when hosts overlap. */
+/**
+ * Merges partials that share an id. The sources count each image's hosts and containers
+ * distinct already; what still merges here is a tag-only image resolving to the digest of
+ * another, and there the counts are summed: an upper bound when the hosts overlap.
+ */
 export function merge(into: ImagePartial, other: ImagePartial): void {
   if (other.hostCount > into.hostCount) {
     into.ref = other.ref;
@@ -91,6 +110,7 @@ export function merge(into: ImagePartial, other: ImagePartial): void {
   }
   for (const tag of other.tags) into.tags.add(tag);
   for (const reference of other.references) into.references.add(reference);
+  for (const alias of other.aliases) if (alias !== into.digest) into.aliases.add(alias);
   into.hostCount += other.hostCount;
   into.sampleHosts = [...new Set([...into.sampleHosts, ...other.sampleHosts])].slice(0, SAMPLE);
   into.containers += other.containers;

@@ -4,6 +4,7 @@
 import type { StateStore } from '../../core/state/StateStore.ts';
 import { checkPolicy, type PolicyConfig, type PolicyResult } from '../policy/checkPolicy.ts';
 import { savePolicyFindings } from '../policy/policyStore.ts';
+import { checkRegistryPresence } from '../policy/registryPresence.ts';
 import {
   buildInventory,
   type InventoryOptions,
@@ -19,7 +20,8 @@ export interface InventoryStepResult {
   stored: { findingsWritten: number; findingsCleared: number } | undefined;
   /**
    * True when part of the input was unusable: bad documents or image strings, failed shards, or
-   * a failed owner directory. Unreachable registries only make ages unknown and do not count.
+   * a failed owner directory. Unreachable registries only make ages and registry presence
+   * unknown and do not count.
    */
   degraded: boolean;
 }
@@ -31,7 +33,13 @@ export async function inventoryStep(
   const inventory = await buildInventory(ports, options);
   // An audit (asOf) judges ages as of that time, not today.
   const clock = options.asOf ? { now: () => options.asOf as Date } : ports.clock;
-  const policy = checkPolicy(inventory.snapshot, options.policy, clock);
+  const presence = await checkRegistryPresence(inventory.snapshot.items, ports.metadata, {
+    approvedRegistries: options.policy.approvedRegistries,
+    concurrency: options.concurrency,
+    registriesDown: inventory.registriesDown,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const policy = checkPolicy(inventory.snapshot, options.policy, clock, presence);
   let stored: InventoryStepResult['stored'];
   if (ports.store) {
     await saveInventory(ports.store, inventory.snapshot);
@@ -51,8 +59,10 @@ export async function inventoryStep(
       items: c.items,
       invalid: c.invalid,
       skippedDocuments: c.skippedDocuments,
+      outsideWindow: c.outsideWindow,
       unresolved: c.unresolved,
       findings: policy.findings.length,
+      registryUnknown: policy.counts.registryUnknown,
       stored: stored !== undefined,
     },
     'inventory step done',

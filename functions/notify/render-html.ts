@@ -2,6 +2,7 @@
 // layout is tables with inline styles; every outside value goes through escapeHtml.
 import type { Severity } from '../../core/severity.ts';
 import type { Finding } from '../findings/Finding.ts';
+import { fixedVersion } from '../scan/fixedVersion.ts';
 import { escapeHtml as e, safeHref } from './escape.ts';
 import { ruleText } from './render-text.ts';
 import { type ImageGroup, type ItemView, type MessageView, REASON_LABEL } from './view.ts';
@@ -40,8 +41,10 @@ function findingCell(finding: Finding): string {
     case 'vulnerability': {
       const first = finding.links[0];
       const id = first ? link(first, finding.vulnerability) : e(finding.vulnerability);
-      const fix = finding.fixedIn
-        ? `<span style="color:#1a7f37;font-weight:600">${e(finding.fixedIn)}</span>`
+      // through fixedVersion: findings stored before it was parsed may hold an OSV range query
+      const fixed = fixedVersion(finding.fixedIn);
+      const fix = fixed
+        ? `<span style="color:#1a7f37;font-weight:600">${e(fixed)}</span>`
         : '<span style="color:#57606a">no fix yet</span>';
       return `<strong>${id}</strong><br><code style="font-size:13px">${e(finding.package.name)}</code> ${e(finding.package.version)} &rarr; ${fix}`;
     }

@@ -1,5 +1,6 @@
 // The text/plain part of a digest: the same content as the HTML part, readable in a terminal.
 import type { Finding } from '../findings/Finding.ts';
+import { fixedVersion } from '../scan/fixedVersion.ts';
 import { oneLine } from './escape.ts';
 import { type ImageGroup, type MessageView, REASON_LABEL } from './view.ts';
 
@@ -10,11 +11,17 @@ function whereLine(group: ImageGroup): string {
   return `runs on ${hostCount} host${hostCount === 1 ? '' : 's'}${sample.length > 0 ? ` (${sample.join(', ')}${more})` : ''}, ${containers} container${containers === 1 ? '' : 's'}`;
 }
 
+/** Through fixedVersion: findings stored before it was parsed may hold the OSV range query string. */
+function fixLabel(raw: string | undefined): string {
+  const fixed = fixedVersion(raw);
+  return fixed ? oneLine(fixed, 60) : 'no fix yet';
+}
+
 function findingLines(finding: Finding): string[] {
   switch (finding.kind) {
     case 'vulnerability':
       return [
-        `${finding.severity.toUpperCase()} ${oneLine(finding.vulnerability, 80)} in ${oneLine(finding.package.name, 80)} ${oneLine(finding.package.version, 60)} -> ${finding.fixedIn ? oneLine(finding.fixedIn, 60) : 'no fix yet'}`,
+        `${finding.severity.toUpperCase()} ${oneLine(finding.vulnerability, 80)} in ${oneLine(finding.package.name, 80)} ${oneLine(finding.package.version, 60)} -> ${fixLabel(finding.fixedIn)}`,
         ...finding.links.slice(0, 2).map((l) => `  ${oneLine(l, 300)}`),
       ];
     case 'policy':

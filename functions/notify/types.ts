@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { Severity } from '../../core/severity.ts';
 import type { Finding } from '../findings/Finding.ts';
+import { fixedVersion } from '../scan/fixedVersion.ts';
 
 export const NOTIFIED_COLLECTION = 'notified';
 export const OUTBOX_COLLECTION = 'outbox';
@@ -96,5 +97,5 @@ export const OutboxRecord = z.object({
 export type OutboxRecord = z.infer<typeof OutboxRecord>;
 
 export function isFixable(finding: Finding): boolean {
-  return finding.kind === 'vulnerability' && finding.fixedIn !== undefined && finding.fixedIn !== '';
+  return finding.kind === 'vulnerability' && fixedVersion(finding.fixedIn) !== undefined;
 }

@@ -2,7 +2,10 @@
 // survives rebuilds, see functions/findings/Finding.ts):
 //   unapproved-registry: the image comes from a registry not in policy.approvedRegistries;
 //   stale-image:         its config blob's `created` is older than policy.maxAgeDays;
-//   no-owner:            no container label named a usable owner.
+//   no-owner:            no container label named a usable owner;
+//   not-in-registry:     the approved registry it comes from answers 404 for its running digest
+//                        (registryPresence.ts; an image that could not be checked is counted
+//                        as `registryUnknown` and listed, never a breach).
 // Unapproved and stale findings go to the image owner; no-owner goes to the host owner, else the
 // security contact (which is what the resolution chain already chose). An image whose age is
 // unknown (registry unreachable, no `created`) is reported as such, never guessed.
@@ -10,6 +13,10 @@ import { type Clock, DAY_MS } from '../../core/clock.ts';
 import type { Severity } from '../../core/severity.ts';
 import { type PolicyFinding, type PolicyRule, policyKey } from '../findings/Finding.ts';
 import type { InventoryItem, InventorySnapshot } from '../inventory/InventoryItem.ts';
+import { isApproved } from './approved.ts';
+import type { Presence } from './registryPresence.ts';
+
+export { isApproved } from './approved.ts';
 
 export interface PolicyConfig {
   /** host[:port] of approved registries; empty approves every registry. */
@@ -19,28 +26,27 @@ export interface PolicyConfig {
 
 export interface PolicyResult {
   findings: PolicyFinding[];
-  counts: Record<PolicyRule, number> & { items: number; ageUnknown: number };
+  counts: Record<PolicyRule, number> & { items: number; ageUnknown: number; registryUnknown: number };
   /** Repositories whose age could not be checked. */
   ageUnknown: string[];
+  /** Images of an approved registry whose presence there could not be checked, and why. */
+  registryUnknown: { repository: string; digest?: string; reason: string }[];
 }
 
 const SEVERITY: Record<PolicyRule, Severity> = {
   'unapproved-registry': 'High',
   'stale-image': 'Medium',
   'no-owner': 'Low',
+  'not-in-registry': 'High',
 };
 
 const REMEDY: Record<PolicyRule, string> = {
   'unapproved-registry': 'Push the image to an approved registry and run it from there.',
   'stale-image': 'Rebuild the image from an updated base and redeploy it.',
   'no-owner': 'Add an `owner` label (an email address) to the image or container.',
+  'not-in-registry':
+    'Push the image to the approved registry and redeploy it from there, so what runs is the build that was reviewed.',
 };
-
-export function isApproved(registry: string, approved: readonly string[]): boolean {
-  if (approved.length === 0) return true;
-  const host = registry.toLowerCase();
-  return approved.some((a) => a.toLowerCase() === host);
-}
 
 interface Hit {
   rule: PolicyRule;
@@ -48,11 +54,32 @@ interface Hit {
   detail: string;
 }
 
-export function checkPolicy(snapshot: InventorySnapshot, config: PolicyConfig, clock: Clock): PolicyResult {
+/** `presence`: from checkRegistryPresence, per item id; items absent from it are not judged by that rule. */
+export function checkPolicy(
+  snapshot: InventorySnapshot,
+  config: PolicyConfig,
+  clock: Clock,
+  presence: ReadonlyMap<string, Presence> = new Map(),
+): PolicyResult {
   const now = clock.now();
   const hits: Hit[] = [];
   const ageUnknown = new Set<string>();
+  const registryUnknown: PolicyResult['registryUnknown'] = [];
   for (const item of snapshot.items) {
+    const found = presence.get(item.id);
+    if (found?.state === 'absent') {
+      hits.push({
+        rule: 'not-in-registry',
+        item,
+        detail: `${item.registry} does not have ${found.digests.join(' or ')} in ${item.repository} (manifest HEAD answered 404)`,
+      });
+    } else if (found?.state === 'unknown') {
+      registryUnknown.push({
+        repository: item.repository,
+        ...(item.digest ? { digest: item.digest } : {}),
+        reason: found.reason,
+      });
+    }
     if (!isApproved(item.registry, config.approvedRegistries)) {
       hits.push({
         rule: 'unapproved-registry',
@@ -117,8 +144,10 @@ export function checkPolicy(snapshot: InventorySnapshot, config: PolicyConfig, c
     'unapproved-registry': 0,
     'stale-image': 0,
     'no-owner': 0,
+    'not-in-registry': 0,
     ageUnknown: ageUnknown.size,
+    registryUnknown: registryUnknown.length,
   };
   for (const f of findings) counts[f.rule]++;
-  return { findings, counts, ageUnknown: [...ageUnknown].sort() };
+  return { findings, counts, ageUnknown: [...ageUnknown].sort(), registryUnknown };
 }

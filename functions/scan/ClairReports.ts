@@ -3,7 +3,8 @@
 // normalized_severity becomes Unknown, and one malformed vulnerability is skipped and counted
 // rather than making the whole report unreadable.
 import { z } from 'zod';
-import { Severity } from '../../core/severity.ts';
+import { SEVERITY_RANK, Severity } from '../../core/severity.ts';
+import { fixedVersion } from './fixedVersion.ts';
 import type { DigestVulnerability } from './ScanResult.ts';
 
 /** What we POST to /indexer/api/v1/index_report. */
@@ -37,10 +38,14 @@ const map = <T extends z.ZodType>(value: T) =>
     .transform((m) => m ?? {});
 
 export const ClairPackage = z.object({
-  id: z.string().optional(),
-  name: z.string(),
-  version: z.string().default(''),
-  kind: z.string().optional(),
+  id: z.string().nullish(),
+  name: z.string().min(1),
+  // Clair omits or nulls the version of some packages (e.g. a source package); "" then
+  version: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
+  kind: z.string().nullish(),
 });
 export type ClairPackage = z.infer<typeof ClairPackage>;
 
@@ -62,7 +67,7 @@ export const IndexStateBody = z.object({ state: z.string() });
 export const MAX_DESCRIPTION = 2000;
 
 export const ClairVulnerability = z.object({
-  id: z.string().optional(),
+  id: z.string().nullish(),
   name: z.string().min(1),
   description: z
     .string()
@@ -75,21 +80,25 @@ export const ClairVulnerability = z.object({
     .nullish()
     .transform((l) => (l ?? '').split(/\s+/).filter((s) => s.length > 0)),
   severity: z.string().nullish(),
-  normalized_severity: Severity.catch('Unknown').default('Unknown'),
-  // "" means no fix exists
+  normalized_severity: Severity.nullish()
+    .catch('Unknown')
+    .transform((s) => s ?? 'Unknown'),
+  // "" means no fix; the OSV updater writes a range query string (see fixedVersion.ts)
   fixed_in_version: z
     .string()
     .nullish()
-    .transform((v) => (v ? v : undefined)),
-  package: z.object({ name: z.string(), version: z.string().default('') }).nullish(),
+    .catch(undefined)
+    .transform((v) => fixedVersion(v)),
 });
 export type ClairVulnerability = z.infer<typeof ClairVulnerability>;
 
+// distributions, repository, environments and enrichments are read by nobody here: they are
+// accepted in whatever shape Clair sends (maps, null, absent) and dropped.
 const RawVulnerabilityReport = z.object({
   manifest_hash: z.string(),
   packages: map(z.unknown()),
   vulnerabilities: map(z.unknown()),
-  package_vulnerabilities: map(z.array(z.string()).catch([])),
+  package_vulnerabilities: map(z.array(z.string()).nullish().catch([])),
 });
 
 export interface ParsedVulnerabilityReport {
@@ -100,60 +109,77 @@ export interface ParsedVulnerabilityReport {
   skipped: number;
 }
 
+const pairKey = (v: DigestVulnerability): string =>
+  `${v.vulnerability}\u0000${v.package.name}\u0000${v.package.version}`;
+
+/** Two vulnerability entries of one name on one package (two updaters): keep the worst, and a fix. */
+function combine(a: DigestVulnerability, b: DigestVulnerability): DigestVulnerability {
+  const worse = SEVERITY_RANK[b.severity] > SEVERITY_RANK[a.severity] ? b : a;
+  const fixedIn = a.fixedIn ?? b.fixedIn;
+  const description = a.description ?? b.description;
+  return {
+    ...worse,
+    ...(fixedIn === undefined ? {} : { fixedIn }),
+    links: [...new Set([...a.links, ...b.links])],
+    ...(description === undefined ? {} : { description }),
+  };
+}
+
 /**
- * Reads a vulnerability report into (vulnerability, package) pairs through
- * package_vulnerabilities, falling back to the vulnerability's own `package` field.
+ * Reads a vulnerability report into findings: exactly the (package, vulnerability) pairs that
+ * `package_vulnerabilities` lists, with name and version from `packages[id]`. A vulnerability
+ * no package links (Clair also reports "not vulnerable" matches that way) is not a finding, and
+ * the vulnerability's own `package` field (the updater's affected-package pattern, often with
+ * an empty version) is never used in place of the package. Links to a package or
+ * vulnerability the report does not contain, or that does not parse, are counted as skipped.
  * Throws a ZodError only when the report itself is not an object with a manifest_hash.
  */
 export function parseVulnerabilityReport(body: unknown): ParsedVulnerabilityReport {
   const raw = RawVulnerabilityReport.parse(body);
   let skipped = 0;
-  const vulns = new Map<string, ClairVulnerability>();
+  const vulns = new Map<string, ClairVulnerability | undefined>();
   for (const [id, value] of Object.entries(raw.vulnerabilities)) {
     const parsed = ClairVulnerability.safeParse(value);
-    if (parsed.success) vulns.set(id, parsed.data);
-    else skipped++;
+    vulns.set(id, parsed.success ? parsed.data : undefined);
+    if (!parsed.success) skipped++;
   }
-  const packages = new Map<string, ClairPackage>();
+  const packages = new Map<string, ClairPackage | undefined>();
   for (const [id, value] of Object.entries(raw.packages)) {
     const parsed = ClairPackage.safeParse(value);
-    if (parsed.success) packages.set(id, parsed.data);
-    else skipped++;
+    packages.set(id, parsed.success ? parsed.data : undefined);
+    if (!parsed.success) skipped++;
   }
   const out = new Map<string, DigestVulnerability>();
-  const add = (v: ClairVulnerability, pkg: { name: string; version: string }): void => {
-    const key = `${v.name}|${pkg.name}`;
-    if (out.has(key)) return;
-    out.set(key, {
-      vulnerability: v.name,
-      package: { name: pkg.name, version: pkg.version },
-      severity: v.normalized_severity,
-      ...(v.fixed_in_version === undefined ? {} : { fixedIn: v.fixed_in_version }),
-      links: v.links,
-      ...(v.description === undefined ? {} : { description: v.description }),
-    });
-  };
-  const linked = new Set<string>();
   for (const [packageId, vulnIds] of Object.entries(raw.package_vulnerabilities)) {
     const pkg = packages.get(packageId);
-    for (const vulnId of vulnIds) {
-      const v = vulns.get(vulnId);
-      if (!v) continue;
-      const p = pkg ?? v.package;
-      if (!p) continue;
-      linked.add(vulnId);
-      add(v, { name: p.name, version: p.version });
+    if (!pkg) {
+      // unparseable packages were counted above; a link to no package at all is counted here
+      if (!packages.has(packageId) && (vulnIds ?? []).length > 0) skipped++;
+      continue;
     }
-  }
-  for (const [id, v] of vulns) {
-    if (!linked.has(id) && v.package) add(v, v.package);
+    for (const vulnId of new Set(vulnIds ?? [])) {
+      const v = vulns.get(vulnId);
+      if (!v) {
+        if (!vulns.has(vulnId)) skipped++;
+        continue;
+      }
+      const pair: DigestVulnerability = {
+        vulnerability: v.name,
+        package: { name: pkg.name, version: pkg.version },
+        severity: v.normalized_severity,
+        ...(v.fixed_in_version === undefined ? {} : { fixedIn: v.fixed_in_version }),
+        links: v.links,
+        ...(v.description === undefined ? {} : { description: v.description }),
+      };
+      const key = pairKey(pair);
+      const existing = out.get(key);
+      out.set(key, existing ? combine(existing, pair) : pair);
+    }
   }
   return {
     manifestHash: raw.manifest_hash,
-    packages: packages.size,
-    vulnerabilities: [...out.values()].sort((a, b) =>
-      `${a.vulnerability}|${a.package.name}`.localeCompare(`${b.vulnerability}|${b.package.name}`),
-    ),
+    packages: [...packages.values()].filter((p) => p !== undefined).length,
+    vulnerabilities: [...out.values()].sort((a, b) => pairKey(a).localeCompare(pairKey(b))),
     skipped,
   };
 }
@@ -173,7 +199,10 @@ export const NotificationPage = z.object({
           .object({
             name: z.string().optional(),
             normalized_severity: Severity.catch('Unknown').optional(),
-            fixed_in_version: z.string().nullish(),
+            fixed_in_version: z
+              .string()
+              .nullish()
+              .transform((v) => fixedVersion(v)),
           })
           .nullish(),
       }),

@@ -113,8 +113,8 @@ describe('inventory with docker-registry (basic auth) and the Elasticsearch fake
     expect(run.stderr).not.toMatch(/"level":"(error|fatal)"/);
     expect(run.code).toBe(1);
     expect(es.problems).toEqual([]);
-    const jsonEnd = run.stdout.lastIndexOf('}\n') + 1;
-    const out = JSON.parse(run.stdout.slice(0, jsonEnd)) as {
+    // --json: stdout is the JSON document alone, the summary line is on stderr
+    const out = JSON.parse(run.stdout) as {
       snapshot: InventorySnapshot;
       report: {
         counts: Record<string, unknown>;
@@ -153,9 +153,7 @@ describe('inventory with docker-registry (basic auth) and the Elasticsearch fake
       `policy|${registry.host}/team/stale|stale-image`,
     ]);
     expect(out.policy.ageUnknown).toEqual(['127.0.0.1:1/other/app']);
-    expect(run.stdout.trimEnd().split('\n').at(-1)).toMatch(
-      /^inventory: 3 images .*1 invalid images.*; stored$/,
-    );
+    expect(run.stderr).toMatch(/^inventory: 3 images .*1 invalid images.*; stored$/m);
     const state = new FileStateStore(join(dir, 'state'));
     const stored = {
       latest: (await state.get<InventorySnapshot>('inventory', 'latest')) as InventorySnapshot,

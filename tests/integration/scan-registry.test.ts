@@ -194,6 +194,7 @@ describe('scan with Clair (fake) pulling layers from docker-registry (token auth
     // Assess
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ digests: 3, scanned: 3, failed: 0 });
+    expect(run.stderr).toMatch(/^scan: 3 digests /m);
     const text = await runImagewarden(['scan', '--config', configFile]);
     expect(text.stdout).toMatch(/^scan: 3 digests .* 3 scanned \(0 indexed, 3 reports still fresh\)/);
   });

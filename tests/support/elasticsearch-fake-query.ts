@@ -71,12 +71,31 @@ export function compileQuery(query: unknown, now: Date): Filter {
     const bool = query.bool;
     if (!isObject(bool)) throw new NotUnderstood('bool');
     for (const key of Object.keys(bool))
-      if (key !== 'filter' && key !== 'must') throw new NotUnderstood(`bool.${key}`);
-    const clauses = [bool.filter, bool.must].flatMap((c) =>
-      c === undefined ? [] : Array.isArray(c) ? c : [c],
-    );
-    const compiled = clauses.map((c) => compileQuery(c, now));
-    return (doc) => compiled.every((f) => f(doc));
+      if (key !== 'filter' && key !== 'must' && key !== 'must_not') throw new NotUnderstood(`bool.${key}`);
+    const list = (c: unknown): unknown[] => (c === undefined ? [] : Array.isArray(c) ? c : [c]);
+    const compiled = [...list(bool.filter), ...list(bool.must)].map((c) => compileQuery(c, now));
+    const excluded = list(bool.must_not).map((c) => compileQuery(c, now));
+    return (doc) => compiled.every((f) => f(doc)) && !excluded.some((f) => f(doc));
+  }
+  if (kind === 'terms') {
+    // any value of the (possibly multi-valued) field equal to any listed term
+    const terms = query.terms;
+    if (!isObject(terms) || Object.keys(terms).length !== 1) throw new NotUnderstood('terms query');
+    const [field, values] = Object.entries(terms)[0] as [string, unknown];
+    if (!Array.isArray(values)) throw new NotUnderstood('terms query values');
+    const wanted = new Set(values.map(String));
+    return (doc) => fieldValues(doc, field).some((v) => wanted.has(String(v)));
+  }
+  if (kind === 'regexp') {
+    // Lucene regexp on a keyword: matches when the whole of any one value matches
+    const regexp = query.regexp;
+    if (!isObject(regexp) || Object.keys(regexp).length !== 1) throw new NotUnderstood('regexp query');
+    const [field, spec] = Object.entries(regexp)[0] as [string, unknown];
+    const pattern = typeof spec === 'string' ? spec : isObject(spec) ? spec.value : undefined;
+    if (typeof pattern !== 'string' || !/^[\w:[\]{}\-.*+?|()]*$/.test(pattern))
+      throw new NotUnderstood(`regexp pattern ${JSON.stringify(pattern)}`);
+    const re = new RegExp(`^(?:${pattern})$`);
+    return (doc) => fieldValues(doc, field).some((v) => typeof v === 'string' && re.test(v));
   }
   if (kind === 'range') {
     const range = query.range;
@@ -119,6 +138,8 @@ export interface SubAggSpec {
   kind: 'terms' | 'cardinality' | 'min' | 'max' | 'top_hits';
   field?: string;
   size: number;
+  /** top_hits `_source.includes`: the fields kept in each hit's source. */
+  includes?: string[];
 }
 
 export interface BucketState {
@@ -134,7 +155,23 @@ export function parseSubAggs(aggs: unknown): SubAggSpec[] {
     if (!isObject(body) || Object.keys(body).length !== 1) throw new NotUnderstood(`aggregation ${name}`);
     const [kind, spec] = Object.entries(body)[0] as [string, unknown];
     if (!isObject(spec)) throw new NotUnderstood(`aggregation ${name}`);
-    if (kind === 'top_hits') return { name, kind, size: Number(spec.size ?? 3) };
+    if (kind === 'top_hits') {
+      for (const key of Object.keys(spec))
+        if (!['size', '_source'].includes(key)) throw new NotUnderstood(`top_hits.${key}`);
+      const source = spec._source;
+      const includes =
+        source === undefined
+          ? undefined
+          : typeof source === 'string'
+            ? [source]
+            : Array.isArray(source)
+              ? source.map(String)
+              : isObject(source) && Array.isArray(source.includes)
+                ? source.includes.map(String)
+                : undefined;
+      if (source !== undefined && includes === undefined) throw new NotUnderstood('top_hits._source');
+      return { name, kind, size: Number(spec.size ?? 3), ...(includes ? { includes } : {}) };
+    }
     if (!['terms', 'cardinality', 'min', 'max'].includes(kind))
       throw new NotUnderstood(`aggregation type ${kind}`);
     if (typeof spec.field !== 'string') throw new NotUnderstood(`${kind} without field`);
@@ -195,7 +232,12 @@ export function render(spec: SubAggSpec, state: unknown, index: string): unknown
       hits: {
         total: { value: hits.length, relation: 'gte' },
         max_score: null,
-        hits: hits.map((doc, i) => ({ _index: index, _id: `hit-${i}`, _score: null, _source: doc })),
+        hits: hits.map((doc, i) => ({
+          _index: index,
+          _id: `hit-${i}`,
+          _score: null,
+          _source: spec.includes ? filterSource(doc, spec.includes) : doc,
+        })),
       },
     };
   }
@@ -213,4 +255,28 @@ export function globMatch(pattern: string, name: string): boolean {
       .join('.*')}$`,
   );
   return re.test(name);
+}
+
+/**
+ * `_source` filtering as Elasticsearch does it: a key is kept when its full dotted path is an
+ * included path or lies under one; objects on the way to an included path keep only what
+ * leads there. Arrays keep their order (the source is not doc values).
+ */
+export function filterSource(doc: unknown, includes: readonly string[], prefix = ''): unknown {
+  if (Array.isArray(doc)) return doc.map((d) => filterSource(d, includes, prefix));
+  if (!isObject(doc)) return doc;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(doc)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (includes.some((inc) => path === inc || path.startsWith(`${inc}.`))) out[key] = value;
+    else if (
+      includes.some((inc) => inc.startsWith(`${path}.`)) &&
+      (isObject(value) || Array.isArray(value))
+    ) {
+      const kept = filterSource(value, includes, path);
+      if (Array.isArray(kept) ? kept.length > 0 : isObject(kept) && Object.keys(kept).length > 0)
+        out[key] = kept;
+    }
+  }
+  return out;
 }

@@ -160,6 +160,27 @@ export class SearchEngine {
     };
   }
 
+  /** hits.total: exact with track_total_hits true, else counted up to 10,000 as Elasticsearch does. */
+  #total(filter: Filter, track: unknown): Json {
+    let count = 0;
+    for (let i = 0; i < this.#docs.size; i++) if (this.onLiveShard(i) && filter(this.#docs.get(i))) count++;
+    const limit = track === true ? Number.POSITIVE_INFINITY : typeof track === 'number' ? track : 10_000;
+    return count > limit ? { value: limit, relation: 'gte' } : { value: count, relation: 'eq' };
+  }
+
+  /** Top-level metric and terms aggregations over every matching document (no buckets around them). */
+  #plain(aggs: Json, filter: Filter): Json {
+    const specs = parseSubAggs(aggs);
+    const states = specs.map(newState);
+    for (let i = 0; i < this.#docs.size; i++) {
+      if (!this.onLiveShard(i)) continue;
+      const doc = this.#docs.get(i);
+      if (!filter(doc)) continue;
+      for (const [s, spec] of specs.entries()) accumulate(spec, states[s], doc);
+    }
+    return Object.fromEntries(specs.map((spec, s) => [spec.name, render(spec, states[s], this.#index)]));
+  }
+
   hitsPage(cursor: number, filter: Filter, size: number): { hits: Json[]; cursor: number } {
     const docs = this.#docs;
     const hits: Json[] = [];
@@ -199,8 +220,14 @@ export class SearchEngine {
     if (aggs !== undefined) {
       if (!isObject(aggs)) throw new NotUnderstood('aggs');
       aggregations = {};
+      const plain = Object.fromEntries(
+        Object.entries(aggs).filter(([, agg]) => !(isObject(agg) && 'composite' in agg)),
+      );
+      if (Object.keys(plain).length > 0)
+        Object.assign(aggregations, this.#plain(plain, match.ok ? filter : () => false));
       for (const [name, agg] of Object.entries(aggs)) {
-        if (!isObject(agg) || !('composite' in agg)) throw new NotUnderstood(`top-level aggregation ${name}`);
+        if (!isObject(agg)) throw new NotUnderstood(`top-level aggregation ${name}`);
+        if (!('composite' in agg)) continue;
         const { after: _after, size: _size, ...rest } = agg.composite as Json;
         const relative = JSON.stringify(body.query ?? null).includes('"now');
         const cacheKey = JSON.stringify([
@@ -229,7 +256,9 @@ export class SearchEngine {
       timed_out: false,
       _shards: this.shardsInfo(),
       hits: {
-        ...(body.track_total_hits === false ? {} : { total: { value: 0, relation: 'gte' } }),
+        ...(body.track_total_hits === false
+          ? {}
+          : { total: this.#total(match.ok ? filter : () => false, body.track_total_hits) }),
         max_score: null,
         hits,
       },

@@ -42,7 +42,8 @@ describe('imagewarden inventory (file source, offline)', () => {
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines.at(-1)).toBe(
       'inventory: 9 images (9 buckets, 44 reports, 0 merged), owners 6 by label / 3 by host / 0 security contact; ' +
-        'policy: 4 unapproved registry, 0 stale, 3 no owner, 9 unknown age; failed: 0 invalid images, 0 skipped documents, 1 unresolved; stored',
+        'policy: 4 unapproved registry, 0 not in registry, 0 stale, 3 no owner, 9 unknown age, 5 registry unknown; failed: 0 invalid images, 0 skipped documents, 1 unresolved; ' +
+        '1 document outside the window; stored',
     );
     const findings = await new FileStateStore(join(dir, 'state')).list('policy-findings');
     expect(findings).toHaveLength(7);
@@ -61,7 +62,8 @@ describe('imagewarden inventory (file source, offline)', () => {
     ]);
     // Assess
     expect(run.code).toBe(0);
-    const json = JSON.parse(run.stdout.slice(0, run.stdout.lastIndexOf('}\n') + 1)) as {
+    // stdout is the JSON document alone; the summary line goes to stderr
+    const json = JSON.parse(run.stdout) as {
       snapshot: { items: unknown[]; window: unknown };
       policy: { findings: unknown[] };
     };
@@ -71,7 +73,7 @@ describe('imagewarden inventory (file source, offline)', () => {
       to: '2026-11-24T09:15:00.000Z',
     });
     expect(json.policy.findings).toHaveLength(7);
-    expect(run.stdout).toMatch(/; not stored\n$/);
+    expect(run.stderr).toMatch(/; not stored\n$/);
   });
 
   it('exits 1 and lists the bad documents and image strings when some are broken', async () => {
@@ -102,7 +104,9 @@ describe('imagewarden inventory (file source, offline)', () => {
     expect(run.stdout).toContain('note: invalid image: Not Valid:1');
     expect(run.stdout).toContain('note: skipped document: line 3: not valid JSON');
     expect(run.stdout).toContain('note: skipped document: line 4: container.image.name is an array');
-    expect(run.stdout).toMatch(/failed: 1 invalid images, 2 skipped documents, 1 unresolved; not stored\n$/);
+    expect(run.stdout).toMatch(
+      /failed: 1 invalid images, 2 skipped documents, 1 unresolved; 0 documents outside the window; not stored\n$/,
+    );
   });
 
   it('exits 2 on a bad --as-of or --source', async () => {

@@ -80,6 +80,70 @@ describe('Elasticsearch fake', () => {
     expect(images.buckets[3]?.newest.value_as_string).toBe('2026-11-24T11:50:00.000Z');
   });
 
+  it('puts a document in one composite bucket per value of a multi-valued field, as terms sources do', async () => {
+    // Prepare: one document listing two digests, in an order that is not sorted
+    fake = await startElasticsearchFake({
+      now: () => NOW,
+      documents: arrayDocuments([
+        {
+          '@timestamp': NOW.toISOString(),
+          host: { name: 'h1' },
+          container: { id: 'c1', image: { name: 'nginx', hash: { all: ['sha256:9', 'sha256:1', 'bad'] } } },
+        },
+        {
+          '@timestamp': NOW.toISOString(),
+          host: { name: 'h2' },
+          container: { id: 'c2', image: { name: 'x' } },
+        },
+        { '@timestamp': '2020-01-01T00:00:00Z', host: { name: 'h3' }, container: { id: 'c3' } },
+      ]),
+    });
+    const client = createElasticsearchClient({ node: fake.url, requestTimeoutMs: 2000 });
+    // Act
+    const response = (await client.search({
+      index: 'metricbeat-*',
+      size: 0,
+      track_total_hits: true,
+      query: {
+        bool: {
+          filter: [{ range: { '@timestamp': { gte: 'now-2h' } } }],
+          must_not: [{ regexp: { 'container.image.name': 'x' } }],
+        },
+      },
+      aggs: {
+        images: {
+          composite: { size: 10, sources: [{ digest: { terms: { field: 'container.image.hash.all' } } }] },
+          aggs: {
+            co: { terms: { field: 'container.image.hash.all', size: 10 } },
+            sample: { top_hits: { size: 1, _source: { includes: ['container.image.hash.all'] } } },
+          },
+        },
+        hosts: { cardinality: { field: 'host.name' } },
+      },
+    })) as unknown as {
+      hits: { total: { value: number; relation: string } };
+      aggregations: {
+        images: {
+          buckets: { key: unknown; doc_count: number; sample: { hits: { hits: { _source: unknown }[] } } }[];
+        };
+        hosts: { value: number };
+      };
+    };
+    // Assess
+    expect(response.hits.total).toEqual({ value: 1, relation: 'eq' });
+    expect(response.aggregations.hosts.value).toBe(1);
+    const buckets = response.aggregations.images.buckets;
+    expect(buckets.map((b) => [b.key, b.doc_count])).toEqual([
+      [{ digest: 'bad' }, 1],
+      [{ digest: 'sha256:1' }, 1],
+      [{ digest: 'sha256:9' }, 1],
+    ]);
+    // _source keeps the shipper's order and only the included field
+    expect(buckets[0]?.sample.hits.hits[0]?._source).toEqual({
+      container: { image: { hash: { all: ['sha256:9', 'sha256:1', 'bad'] } } },
+    });
+  });
+
   it('scrolls every matching document once and frees the context', async () => {
     // Prepare
     fake = await startElasticsearchFake({

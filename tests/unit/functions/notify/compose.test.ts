@@ -77,6 +77,26 @@ describe('composeMessage', () => {
     });
   });
 
+  it('shows the fixed version of an OSV range, never the query string Clair stores', () => {
+    const message = composeMessage(
+      'alice@example.org',
+      items([
+        vuln({ vulnerability: 'GHSA-v845-jxx5-vc9f', fixedIn: 'fixed=1.26.17&introduced=0' }),
+        vuln({ vulnerability: 'PYSEC-2023-74', fixedIn: 'introduced=2.3.0&lastAffected=2.30.0' }),
+      ]),
+      options,
+    );
+
+    for (const body of [message.text, message.html]) {
+      expect(body).not.toContain('introduced=');
+      expect(body).not.toContain('fixed=');
+      expect(body).not.toContain('lastAffected');
+    }
+    expect(message.text).toMatch(/GHSA-v845-jxx5-vc9f in openssl \S+ -> 1\.26\.17/);
+    expect(message.text).toMatch(/PYSEC-2023-74 in openssl \S+ -> no fix yet/);
+    expect(message.html).toContain('>1.26.17</span>');
+  });
+
   it('explains how to acknowledge without links when no signing key is configured', () => {
     const message = composeMessage('alice@example.org', items([vuln()]), { ...options, ack: undefined });
 

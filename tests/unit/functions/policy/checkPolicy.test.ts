@@ -54,8 +54,45 @@ describe('checkPolicy', () => {
       'unapproved-registry': 0,
       'stale-image': 0,
       'no-owner': 0,
+      'not-in-registry': 0,
       ageUnknown: 0,
+      registryUnknown: 0,
     });
+  });
+
+  it('finds not-in-registry only for an image the registry answered 404 for; unknown is listed, not a breach', () => {
+    // Prepare
+    const gone = item({
+      id: `sha256:${'b'.repeat(64)}`,
+      digest: `sha256:${'b'.repeat(64)}`,
+      repository: 'harbor.example.org/team/gone',
+    });
+    const unsure = item({
+      id: `sha256:${'c'.repeat(64)}`,
+      digest: `sha256:${'c'.repeat(64)}`,
+      repository: 'harbor.example.org/team/unsure',
+    });
+    const presence = new Map([
+      [item({}).id, { state: 'present' as const, digest: item({}).id }],
+      [gone.id, { state: 'absent' as const, digests: [gone.id] }],
+      [unsure.id, { state: 'unknown' as const, reason: 'harbor.example.org: manifest answered 503' }],
+    ]);
+    // Act
+    const result = checkPolicy(snapshot([item({}), gone, unsure]), policy, new ManualClock(NOW), presence);
+    // Assess
+    expect(result.findings.map((f) => [f.key, f.severity])).toEqual([
+      ['policy|harbor.example.org/team/gone|not-in-registry', 'High'],
+    ]);
+    expect(result.findings[0]?.detail).toContain(`does not have ${gone.id}`);
+    expect(result.counts['not-in-registry']).toBe(1);
+    expect(result.counts.registryUnknown).toBe(1);
+    expect(result.registryUnknown).toEqual([
+      {
+        repository: 'harbor.example.org/team/unsure',
+        digest: unsure.id,
+        reason: 'harbor.example.org: manifest answered 503',
+      },
+    ]);
   });
 
   it('flags an unapproved registry to the image owner with a stable key', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_DESCRIPTION, parseVulnerabilityReport } from '../../../../functions/scan/ClairReports.ts';
+import { clairReport } from './clair-report-fixture.ts';
 
 const HASH = `sha256:${'a'.repeat(64)}`;
 
@@ -91,12 +92,117 @@ describe('parseVulnerabilityReport', () => {
     (r.package_vulnerabilities as Record<string, string[]>)['1'] = ['10', '11', 'missing'];
     const parsed = parseVulnerabilityReport(r);
     expect(parsed.vulnerabilities.map((v) => v.vulnerability)).toEqual(['CVE-2026-0001']);
-    expect(parsed.skipped).toBe(1);
+    // the malformed entry, and the link to a vulnerability the report does not hold
+    expect(parsed.skipped).toBe(2);
   });
 
-  it('falls back to the vulnerability package when package_vulnerabilities does not link it', () => {
+  it('never falls back to the vulnerability package when package_vulnerabilities does not link it', () => {
     const parsed = parseVulnerabilityReport(report({ package_vulnerabilities: {} }));
-    expect(parsed.vulnerabilities[0]?.package).toEqual({ name: 'openssl', version: '' });
+    expect(parsed.vulnerabilities).toEqual([]);
+  });
+
+  it('counts links to a package or vulnerability the report does not hold as skipped', () => {
+    const parsed = parseVulnerabilityReport(
+      report({ package_vulnerabilities: { '1': ['10', 'gone'], '9': ['10'] } }),
+    );
+    expect(parsed.vulnerabilities).toHaveLength(1);
+    expect(parsed.skipped).toBe(2);
+  });
+
+  it('keeps both versions when one vulnerability hits two packages of one name', () => {
+    const r = report({
+      packages: {
+        '1': { id: '1', name: 'openssl', version: '3.0.1' },
+        '2': { id: '2', name: 'openssl', version: null },
+      },
+      package_vulnerabilities: { '1': ['10'], '2': ['10'] },
+    });
+    const parsed = parseVulnerabilityReport(r);
+    expect(parsed.vulnerabilities.map((v) => v.package)).toEqual([
+      { name: 'openssl', version: '' },
+      { name: 'openssl', version: '3.0.1' },
+    ]);
+  });
+
+  it('merges two updaters reporting one name on one package: worst severity, a fix when either has one', () => {
+    const r = report();
+    (r.vulnerabilities as Record<string, unknown>)['11'] = {
+      ...vuln(r),
+      id: '11',
+      updater: 'osv/debian',
+      normalized_severity: 'Critical',
+      fixed_in_version: '',
+      links: 'https://c.example/3',
+    };
+    (r.package_vulnerabilities as Record<string, string[]>)['1'] = ['10', '11'];
+    const [only, ...rest] = parseVulnerabilityReport(r).vulnerabilities;
+    expect(rest).toEqual([]);
+    expect(only).toMatchObject({ severity: 'Critical', fixedIn: '3.0.9' });
+    expect(only?.links).toEqual(['https://a.example/1', 'https://b.example/2', 'https://c.example/3']);
+  });
+
+  it('tolerates null fields as Clair sends them', () => {
+    const r = report();
+    Object.assign(vuln(r), {
+      description: null,
+      links: null,
+      severity: null,
+      normalized_severity: null,
+      fixed_in_version: null,
+      package: null,
+      distribution: null,
+      repository: null,
+      range: null,
+    });
+    const [v] = parseVulnerabilityReport(r).vulnerabilities;
+    expect(v).toEqual({
+      vulnerability: 'CVE-2026-0001',
+      package: { name: 'openssl', version: '3.0.1' },
+      severity: 'Unknown',
+      links: [],
+    });
+  });
+
+  describe('on a report shaped like the real matcher output', () => {
+    const parsed = parseVulnerabilityReport(clairReport());
+
+    it('yields exactly the pairs package_vulnerabilities lists, named by packages[id]', () => {
+      expect(parsed.vulnerabilities.map((v) => [v.vulnerability, v.package.name, v.package.version])).toEqual(
+        [
+          ['CVE-2023-45853', 'zlib1g', '1:1.2.13.dfsg-1'],
+          ['CVE-2024-0727', 'libssl3', '3.0.11-1~deb12u1'],
+          ['GHSA-v845-jxx5-vc9f', 'urllib3', '1.26.5'],
+          ['PYSEC-2023-74', 'requests', '2.25.0'],
+        ],
+      );
+      expect(parsed.packages).toBe(5);
+      expect(parsed.skipped).toBe(0);
+    });
+
+    it('never reports the vulnerability no package links (the jinja2 "not vulnerable" entry)', () => {
+      expect(parsed.vulnerabilities.some((v) => v.vulnerability === 'GHSA-h5c8-rqwp-cp95')).toBe(false);
+      expect(parsed.vulnerabilities.some((v) => v.package.name === 'jinja2')).toBe(false);
+    });
+
+    it('reads fixed versions: plain, "" as none, OSV fixed= as the version, lastAffected alone as none', () => {
+      const fix = Object.fromEntries(parsed.vulnerabilities.map((v) => [v.vulnerability, v.fixedIn]));
+      expect(fix).toEqual({
+        'CVE-2024-0727': '3.0.13-1~deb12u1',
+        'CVE-2023-45853': undefined,
+        'GHSA-v845-jxx5-vc9f': '1.26.17',
+        'PYSEC-2023-74': undefined,
+      });
+    });
+
+    it('takes the severity from normalized_severity, not the vendor string or enrichments', () => {
+      const severity = Object.fromEntries(parsed.vulnerabilities.map((v) => [v.vulnerability, v.severity]));
+      expect(severity).toEqual({
+        'CVE-2024-0727': 'Medium',
+        'CVE-2023-45853': 'Critical',
+        'GHSA-v845-jxx5-vc9f': 'High',
+        'PYSEC-2023-74': 'Medium',
+      });
+    });
   });
 
   it('throws on a body that is not a report at all', () => {
