@@ -8,7 +8,7 @@ import type { Config } from '../core/config/schema.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { CredentialStore } from '../core/registry/credentials.ts';
-import { registryClientFor } from '../core/registry/fromConfig.ts';
+import { ecrSourceFromConfig, registryClientFor } from '../core/registry/fromConfig.ts';
 import type { RegistryClient } from '../core/registry/RegistryClient.ts';
 import { KubeClusterReader } from './cluster/KubeClusterReader.ts';
 import type { NodePassPorts } from './node-pass.ts';
@@ -39,7 +39,7 @@ export function loadKubeConfig(kubeconfigFile: string | undefined): KubeConfig {
 
 export function productionPorts(config: Config, logger: Logger): NodePassPorts {
   const clients = new Map<string, RegistryClient>();
-  return {
+  const ports: NodePassPorts = {
     cluster: new KubeClusterReader({ kubeConfig: loadKubeConfig(config.runner.kubeconfig), logger }),
     runtime: new DockerImageRuntime({ socketPath: config.runner.socket ?? DEFAULT_SOCKETS.docker }),
     registryFor: (key: string, credentials: CredentialStore) => {
@@ -53,4 +53,6 @@ export function productionPorts(config: Config, logger: Logger): NodePassPorts {
     logger,
     clock: systemClock,
   };
+  const ecr = ecrSourceFromConfig(config, logger);
+  return ecr ? { ...ports, ambientCredentials: ecr } : ports;
 }
