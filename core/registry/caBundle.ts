@@ -1,12 +1,8 @@
 // Private certificate authorities for registries (`registry.caFile`): a PEM bundle read and
-// checked once, then added to the default trust store of the registry HTTP client only (the
-// rest of the process, e.g. the AWS SDK, keeps the default store). Node's global fetch takes
-// no CA option, so the client uses undici's fetch with an Agent carrying the bundle.
-
+// checked (at config load, so a wrong path fails the start), then handed to
+// trustingFetch.ts for the registry HTTP client.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
-import { Agent, fetch as undiciFetch } from 'undici';
 import { ValidationError } from '../errors.ts';
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -33,16 +29,4 @@ export function readCaBundle(path: string): string[] {
     }
   });
   return blocks;
-}
-
-/** A fetch that trusts the default CAs plus `extraCas`, for the registry client. */
-export function fetchTrusting(extraCas: readonly string[]): typeof fetch {
-  const dispatcher = new Agent({ connect: { ca: [...rootCertificates, ...extraCas] } });
-  const trusting = (input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-    undiciFetch(input as Parameters<typeof undiciFetch>[0], {
-      ...(init as Parameters<typeof undiciFetch>[1]),
-      dispatcher,
-    });
-  // undici's fetch is the implementation behind Node's global one; only its types differ
-  return trusting as unknown as typeof fetch;
 }

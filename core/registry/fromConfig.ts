@@ -5,10 +5,11 @@ import { createEcrTokenProvider } from '../aws/ecrAuthorization.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { type CredentialSource, chainCredentialSources } from './CredentialSource.ts';
-import { fetchTrusting, readCaBundle } from './caBundle.ts';
+import { readCaBundle } from './caBundle.ts';
 import { CredentialStore } from './credentials.ts';
 import { EcrCredentialSource, type EcrTokenProvider } from './EcrCredentialSource.ts';
 import { RegistryClient } from './RegistryClient.ts';
+import { fetchTrusting } from './trustingFetch.ts';
 
 export interface RegistryClientDeps {
   /** Credentials tried after the given ones (the shared ECR source; see ecrSourceFromConfig). */

@@ -5,7 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { mapBounded } from '../../core/concurrency.ts';
-import { fetchTrusting, readCaBundle } from '../../core/registry/caBundle.ts';
+import { readCaBundle } from '../../core/registry/caBundle.ts';
+import { fetchTrusting } from '../../core/registry/trustingFetch.ts';
 import { type Dockerd, docker } from './dockerd.ts';
 import type { TestRegistry } from './registry.ts';
 
