@@ -39,7 +39,7 @@ export function loadKubeConfig(kubeconfigFile: string | undefined): KubeConfig {
 
 export function productionPorts(config: Config, logger: Logger): NodePassPorts {
   const clients = new Map<string, RegistryClient>();
-  const ports: NodePassPorts = {
+  return {
     cluster: new KubeClusterReader({ kubeConfig: loadKubeConfig(config.runner.kubeconfig), logger }),
     runtime: new DockerImageRuntime({ socketPath: config.runner.socket ?? DEFAULT_SOCKETS.docker }),
     registryFor: (key: string, credentials: CredentialStore) => {
@@ -50,9 +50,9 @@ export function productionPorts(config: Config, logger: Logger): NodePassPorts {
       }
       return client;
     },
+    // Amazon ECR tokens for hosts no pull secret covers (undefined when registry.ecr is off)
+    ambientCredentials: ecrSourceFromConfig(config, logger),
     logger,
     clock: systemClock,
   };
-  const ecr = ecrSourceFromConfig(config, logger);
-  return ecr ? { ...ports, ambientCredentials: ecr } : ports;
 }
