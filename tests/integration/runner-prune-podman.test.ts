@@ -1,9 +1,9 @@
 // The prune step through Podman's Docker-compatible API (podman system service, private vfs
 // root): images pulled from a real docker-registry with the podman CLI on the same root, a
-// container created through the API and never started (runc cannot start containers in this
-// sandbox: setting rlimits is not permitted; a created container holds its image exactly as
-// an exited one does), an unmanaged image, retention with an injected clock.
-import Docker from 'dockerode';
+// container that ran and exited (its image carries the host's /bin/true and the libraries it
+// needs; nofile/nproc limits are given explicitly because this sandbox refuses Podman's
+// defaults), an unmanaged image, retention with an injected clock.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HOUR_MS, ManualClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/logger.ts';
@@ -80,9 +80,15 @@ beforeAll(async () => {
   ref = (name) => `${registry.host}/${name}:1`;
   podman = await startPodman({ insecureRegistries: [registry.host] });
   runtime = new DockerImageRuntime({ socketPath: podman.socket });
-  for (const name of ['team/old', 'team/used', 'team/recent', 'someone/else']) {
+  for (const name of ['team/old', 'team/recent', 'someone/else']) {
     await pushImage(registry, { repository: name, tag: '1', files: [{ name: 'a', content: name }] });
   }
+  const hostFile = (path: string) => ({ name: path.slice(1), content: readFileSync(path), mode: 0o755 });
+  await pushImage(registry, {
+    repository: 'team/used',
+    tag: '1',
+    files: ['/bin/true', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2'].map(hostFile),
+  });
 });
 
 afterAll(async () => {
@@ -95,17 +101,24 @@ beforeEach(async () => {
   for (const name of ['team/old', 'team/used', 'team/recent', 'someone/else']) {
     await podmanCli(podman, ['pull', '--quiet', ref(name)]);
   }
-  // Created through the API, never started: it still uses its image.
-  await new Docker({ socketPath: podman.socket }).createContainer({
-    name: 'sleeper',
-    Image: ref('team/used'),
-    Cmd: ['/nonexistent'],
-    HostConfig: { NetworkMode: 'none' },
-  });
+  // Ran and exited: a stopped container still holds its image.
+  await podmanCli(podman, [
+    'run',
+    '--name',
+    'sleeper',
+    '--network',
+    'none',
+    '--ulimit',
+    'nofile=1024:1024',
+    '--ulimit',
+    'nproc=1024:1024',
+    ref('team/used'),
+    '/bin/true',
+  ]);
 });
 
 describe('prune through the Podman API', () => {
-  it('removes the expired managed image; keeps the one a container uses, the recent and the unmanaged one', async () => {
+  it('removes the expired managed image; keeps the one an exited container uses, the recent and the unmanaged one', async () => {
     // Act
     const result = await pruneImages(
       { runtime: withDisk(40 * GB, GB), logger: silentLogger(), clock },
@@ -149,7 +162,7 @@ describe('prune through the Podman API', () => {
     expect(await tags()).toContain(ref('team/used'));
     const containers = await runtime.listContainers();
     expect(containers.map((c) => [c.names, c.image, c.state])).toEqual([
-      [['/sleeper'], ref('team/used'), 'created'],
+      [['/sleeper'], ref('team/used'), 'exited'],
     ]);
   });
 });
