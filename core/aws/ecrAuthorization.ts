@@ -25,12 +25,21 @@ const REFUSALS = new Set([
 export interface EcrTokenProviderOptions {
   /** API endpoint override (http(s) URL): a VPC endpoint, or a fake ECR in tests. */
   endpoint?: string;
+  /** Deadline of one GetAuthorizationToken call, SDK retries included (default 20 s). */
+  timeoutMs?: number;
   /** Extra client settings (static credentials in tests, retries). */
   clientConfig?: Omit<ECRClientConfig, 'region' | 'endpoint' | 'useFipsEndpoint'>;
 }
 
 /** The one call made on the client; tests may pass a fake. */
-type Sender = { send(command: GetAuthorizationTokenCommand): Promise<GetAuthorizationTokenCommandOutput> };
+const DEFAULT_TIMEOUT_MS = 20_000;
+
+type Sender = {
+  send(
+    command: GetAuthorizationTokenCommand,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<GetAuthorizationTokenCommandOutput>;
+};
 
 export function createEcrTokenProvider(options: EcrTokenProviderOptions = {}): EcrTokenProvider {
   const clients = new Map<string, Sender>();
@@ -48,14 +57,22 @@ export function createEcrTokenProvider(options: EcrTokenProviderOptions = {}): E
     }
     return client;
   };
-  return (request) => fetchEcrToken(clientFor(request.region, request.fips), request);
+  return (request) =>
+    fetchEcrToken(clientFor(request.region, request.fips), request, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 }
 
-export async function fetchEcrToken(client: Sender, request: EcrTokenRequest): Promise<EcrToken> {
+export async function fetchEcrToken(
+  client: Sender,
+  request: EcrTokenRequest,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<EcrToken> {
   const where = `GetAuthorizationToken in ${request.region}${request.fips ? ' (FIPS)' : ''}`;
   let out: GetAuthorizationTokenCommandOutput;
   try {
-    out = await client.send(new GetAuthorizationTokenCommand({}));
+    // the SDK waits forever by default; a hung API must not stall a runner pass
+    out = await client.send(new GetAuthorizationTokenCommand({}), {
+      abortSignal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (error) {
     const name = (error as { name?: string }).name ?? 'Error';
     const message = (error as { message?: string }).message ?? '';
@@ -66,6 +83,13 @@ export async function fetchEcrToken(client: Sender, request: EcrTokenRequest): P
         request.host,
         `Amazon ECR refused ${where} (${name}${message ? `: ${message}` : ''}); ` +
           "the node's or pod's IAM identity needs ecr:GetAuthorizationToken",
+        details,
+      );
+    }
+    if (name === 'AbortError' || name === 'TimeoutError') {
+      throw new UpstreamError(
+        request.host,
+        `Amazon ECR ${where} failed (no answer in ${timeoutMs} ms)`,
         details,
       );
     }

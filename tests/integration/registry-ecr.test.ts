@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEcrTokenProvider } from '../../core/aws/ecrAuthorization.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { Config } from '../../core/config/schema.ts';
-import { AuthError } from '../../core/errors.ts';
+import { AuthError, UpstreamError } from '../../core/errors.ts';
 import { parseImageReference } from '../../core/image-reference.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { EcrCredentialSource } from '../../core/registry/EcrCredentialSource.ts';
@@ -63,6 +63,7 @@ describe('Amazon ECR tokens (fake ECR API, real AWS SDK client) against docker-r
   beforeEach(() => {
     ecr.calls.length = 0;
     ecr.deny = false;
+    ecr.hang = false;
   });
 
   it('resolves tags and reads the image config with the token, from one token call for many requests', async () => {
@@ -142,6 +143,31 @@ describe('Amazon ECR tokens (fake ECR API, real AWS SDK client) against docker-r
         `^${registry.host.replace(/\./g, '\\.')}: Amazon ECR refused GetAuthorizationToken in eu-west-1 \\(AccessDeniedException: .*ecr:GetAuthorizationToken`,
       ),
     );
+  });
+
+  it('gives up on an ECR API that never answers after the request timeout, naming the host', async () => {
+    // Prepare
+    ecr.hang = true;
+    const source = new EcrCredentialSource({
+      fetchToken: createEcrTokenProvider({
+        endpoint: ecr.endpoint,
+        timeoutMs: 300,
+        clientConfig: { credentials: FAKE_AWS_CREDENTIALS, maxAttempts: 1 },
+      }),
+      clock,
+      extraHosts: { [registry.host]: REGION },
+    });
+
+    // Act
+    const attempt = source.lookup(registry.host);
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(UpstreamError);
+    await expect(attempt).rejects.not.toBeInstanceOf(AuthError);
+    await expect(attempt).rejects.toThrow(
+      `${registry.host}: Amazon ECR GetAuthorizationToken in ${REGION} failed (no answer in 300 ms)`,
+    );
+    expect(ecr.calls).toHaveLength(1);
   });
 
   it('does it from config alone (registry.ecr), with the SDK default credential chain', async () => {

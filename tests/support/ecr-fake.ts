@@ -39,6 +39,8 @@ export interface EcrFake {
   unexpected: string[];
   /** Set to refuse tokens as an identity without ecr:GetAuthorizationToken. */
   deny: boolean;
+  /** Set to accept requests and never answer (a hung API). */
+  hang: boolean;
   stop(): Promise<void>;
 }
 
@@ -62,7 +64,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 export async function startEcrFake(options: EcrFakeOptions = {}): Promise<EcrFake> {
   const clock = options.clock ?? systemClock;
   const lifetimeS = options.tokenLifetimeS ?? 12 * 3600;
-  const fake: Omit<EcrFake, 'endpoint' | 'stop'> = { calls: [], unexpected: [], deny: false };
+  const fake: Omit<EcrFake, 'endpoint' | 'stop'> = { calls: [], unexpected: [], deny: false, hang: false };
   const server: Server = createServer((req, res) => {
     const answer = (status: number, body: unknown, errorType?: string) => {
       res.writeHead(status, {
@@ -94,6 +96,10 @@ export async function startEcrFake(options: EcrFakeOptions = {}): Promise<EcrFak
       }
       const call: EcrTokenCall = { accessKeyId: scope[1], region: scope[2], status: 200 };
       fake.calls.push(call);
+      if (fake.hang) {
+        call.status = 0;
+        return;
+      }
       if (fake.deny) {
         call.status = 400;
         return answer(
