@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.ts';
 import type { RunnerSection } from '../core/config/sections/runner.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { CredentialSource } from '../core/registry/CredentialSource.ts';
 import type { CredentialStore } from '../core/registry/credentials.ts';
 import type { ClusterReader } from './cluster/ClusterReader.ts';
 import { collectDesired } from './desired/collect-desired.ts';
@@ -23,6 +24,8 @@ export interface NodePassPorts {
   runtime: ImageRuntime;
   /** A registry client for one credential set; `key` names the set so callers can cache. */
   registryFor(key: string, credentials: CredentialStore): DigestResolver;
+  /** Credentials for hosts no pull secret covers (Amazon ECR tokens), asked once per host per pass. */
+  ambientCredentials?: CredentialSource;
   logger: Logger;
   clock: Clock;
   sleep?: (ms: number) => Promise<void>;
@@ -74,6 +77,7 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
       {
         readSecrets: config.readPullSecrets,
         ...(config.dockerConfig ? { dockerConfigFile: config.dockerConfig } : {}),
+        ambient: ports.ambientCredentials,
       },
       logger,
     );

@@ -8,7 +8,7 @@ import type { Config } from '../core/config/schema.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { CredentialStore } from '../core/registry/credentials.ts';
-import { registryClientFor } from '../core/registry/fromConfig.ts';
+import { ecrSourceFromConfig, registryClientFor } from '../core/registry/fromConfig.ts';
 import type { RegistryClient } from '../core/registry/RegistryClient.ts';
 import { KubeClusterReader } from './cluster/KubeClusterReader.ts';
 import type { NodePassPorts } from './node-pass.ts';
@@ -50,6 +50,8 @@ export function productionPorts(config: Config, logger: Logger): NodePassPorts {
       }
       return client;
     },
+    // Amazon ECR tokens for hosts no pull secret covers (undefined when registry.ecr is off)
+    ambientCredentials: ecrSourceFromConfig(config, logger),
     logger,
     clock: systemClock,
   };

@@ -1,9 +1,12 @@
 // Registry credentials for each desired image: the workloads' imagePullSecrets (read once
 // each from the API: kubernetes.io/dockerconfigjson or the legacy dockercfg), over a mounted
 // dockerconfigjson. A secret that is missing or holds broken JSON is counted and reported;
-// the images it was meant for are tried with what remains (often anonymously).
+// the images it was meant for are tried with what remains (often anonymously). Hosts still
+// without credentials are then asked of the ambient source (Amazon ECR tokens from the node's
+// or pod's IAM identity), once per host for the pass; a refusal there is reported the same way.
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { CredentialSource } from '../core/registry/CredentialSource.ts';
 import { CredentialStore, type RegistryCredentials } from '../core/registry/credentials.ts';
 import type { ClusterReader } from './cluster/ClusterReader.ts';
 import type { DesiredImage, PullSecretRef } from './desired/desired-set.ts';
@@ -38,7 +41,7 @@ function secretJson(data: Record<string, string>): string | undefined {
 export async function loadPullCredentials(
   cluster: ClusterReader,
   images: readonly DesiredImage[],
-  options: { dockerConfigFile?: string; readSecrets?: boolean },
+  options: { dockerConfigFile?: string; readSecrets?: boolean; ambient?: CredentialSource | undefined },
   logger: Logger,
 ): Promise<PullCredentials> {
   // with secret reading off only the mounted config counts (no cluster-wide Secret access)
@@ -98,6 +101,26 @@ export async function loadPullCredentials(
       problems.push({ secret: id, message: errorMessage(error) });
     }
   }
+  // the images' own stores win; the ambient source only fills hosts none of them covers
+  const ambient = new Map<string, RegistryCredentials>();
+  if (options.ambient) {
+    const bare = new Set<string>();
+    for (const image of images) {
+      const own = CredentialStore.merge(
+        mounted,
+        ...secretsOf(image).flatMap((ref) => secrets.get(secretId(ref)) ?? []),
+      );
+      if (own.get(image.ref.domain) === undefined) bare.add(image.ref.domain);
+    }
+    for (const host of bare) {
+      try {
+        const found = await options.ambient.lookup(host);
+        if (found) ambient.set(host, found);
+      } catch (error) {
+        problems.push({ secret: `registry credentials for ${host}`, message: errorMessage(error) });
+      }
+    }
+  }
   for (const problem of problems) {
     logger.warn(
       { pullSecret: problem.secret, problem: problem.message },
@@ -116,7 +139,7 @@ export async function loadPullCredentials(
     if (!store) {
       const own = key === '' ? [] : key.split(',').map((id) => secrets.get(id) as CredentialStore);
       // later stores win: the image's own secrets over the mounted config
-      store = CredentialStore.merge(mounted, ...own.reverse());
+      store = CredentialStore.merge(new CredentialStore(ambient), mounted, ...own.reverse());
       cache.set(key, store);
     }
     return store;

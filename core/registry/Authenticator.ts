@@ -3,8 +3,8 @@
 // and scope until expiry, with one token request in flight per (registry, scope); or Basic.
 import type { Clock } from '../clock.ts';
 import { AuthError, UpstreamError, ValidationError } from '../errors.ts';
+import type { CredentialSource } from './CredentialSource.ts';
 import { parseChallenges } from './challenge.ts';
-import type { CredentialStore } from './credentials.ts';
 import { TokenResponse } from './manifest.ts';
 import { TokenCache } from './TokenCache.ts';
 import { transientError } from './transient.ts';
@@ -22,7 +22,7 @@ export interface TokenAnswer {
 }
 
 export interface AuthenticatorOptions {
-  credentials?: CredentialStore;
+  credentials?: CredentialSource;
   clock?: Clock;
   /** GETs the token URL (with timeouts; network failures as transient UpstreamErrors). */
   getToken: (url: URL, authorization: string | undefined) => Promise<TokenAnswer>;
@@ -73,7 +73,7 @@ export class Authenticator {
     }
     if (challenges.some((c) => c.scheme === 'basic')) {
       this.#realms.set(domain, { scheme: 'basic' });
-      const basic = this.#basic(domain);
+      const basic = await this.#basic(domain);
       if (basic === undefined) {
         throw new AuthError(domain, 'requires credentials (Basic auth) and none are configured', {
           status: 401,
@@ -86,8 +86,9 @@ export class Authenticator {
     });
   }
 
-  #basic(domain: string): string | undefined {
-    const creds = this.#options.credentials?.get(domain);
+  /** Asked per request: a source such as ECR renews its token by itself. */
+  async #basic(domain: string): Promise<string | undefined> {
+    const creds = await this.#options.credentials?.lookup(domain);
     return creds
       ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
       : undefined;
@@ -116,7 +117,7 @@ export class Authenticator {
     }
     if (realm.service !== undefined) tokenUrl.searchParams.set('service', realm.service);
     if (scope !== undefined) tokenUrl.searchParams.set('scope', scope);
-    const basic = this.#basic(domain);
+    const basic = await this.#basic(domain);
     const res = await this.#options.getToken(tokenUrl, basic);
     if (res.status === 401 || res.status === 403) {
       const who = basic ? 'the credentials' : 'anonymous access';

@@ -11,7 +11,7 @@ import type { Clock } from '../clock.ts';
 import { NotFoundError, UpstreamError, ValidationError } from '../errors.ts';
 import { formatImageReference, type ImageReference } from '../image-reference.ts';
 import type { Logger } from '../logger.ts';
-import type { CredentialStore } from './credentials.ts';
+import type { CredentialSource } from './CredentialSource.ts';
 import { computeDigest, isVerifiableDigest, verifyDigest } from './digest.ts';
 import { ImageConfigBlob, ImageIndex, ImageManifest, type Platform } from './manifest.ts';
 import { bareMediaType, isImageManifestType, isIndexType, MANIFEST_ACCEPT } from './mediaTypes.ts';
@@ -19,7 +19,7 @@ import { choosePlatform, DEFAULT_PLATFORM } from './platform.ts';
 import { RegistryTransport } from './RegistryTransport.ts';
 
 export interface RegistryClientOptions {
-  credentials?: CredentialStore;
+  credentials?: CredentialSource;
   /** Registries (host:port) spoken to over plain http. */
   insecure?: string[];
   /** Platform chosen from multi-arch indexes; linux/amd64 by default. */

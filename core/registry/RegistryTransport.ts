@@ -10,14 +10,14 @@ import type { Logger } from '../logger.ts';
 import { silentLogger } from '../logger.ts';
 import { defaultSleep, retry } from '../retry.ts';
 import { Authenticator } from './Authenticator.ts';
-import type { CredentialStore } from './credentials.ts';
+import type { CredentialSource } from './CredentialSource.ts';
 import { isTransient, parseRetryAfter, retryAfterMs, transientError } from './transient.ts';
 
 /** The longest Retry-After honoured; a registry asking for more is treated as down for now. */
 const MAX_RETRY_AFTER_MS = 30_000;
 
 export interface TransportOptions {
-  credentials?: CredentialStore;
+  credentials?: CredentialSource;
   /** Registries (host:port) spoken to over plain http. */
   insecure?: readonly string[];
   timeoutMs?: number;
@@ -195,6 +195,16 @@ export class RegistryTransport {
       return { status: res.status, headers: res.headers, body, url: url.toString() };
     } catch (error) {
       if (error instanceof ValidationError) throw error;
+      const certificate = certificateProblem(error);
+      if (certificate !== undefined) {
+        // not transient: asking again gets the same certificate
+        throw new UpstreamError(
+          domain,
+          `${req.method} ${url.host}${url.pathname}: TLS certificate not trusted (${certificate}); ` +
+            'put the PEM of the CA that signed it in registry.caFile',
+          { cause: error },
+        );
+      }
       const name = error instanceof Error ? error.name : '';
       const reason =
         name === 'TimeoutError' || name === 'AbortError'
@@ -205,6 +215,24 @@ export class RegistryTransport {
       );
     }
   }
+}
+
+/** Node's codes for a server certificate that does not verify against the trusted CAs. */
+const CERTIFICATE_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function certificateProblem(error: unknown): string | undefined {
+  const code = error instanceof Error ? (error.cause as { code?: string } | undefined)?.code : undefined;
+  return code !== undefined && CERTIFICATE_CODES.has(code) ? code : undefined;
 }
 
 function describeNetworkError(error: unknown): string {

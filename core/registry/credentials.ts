@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
+import type { CredentialSource } from './CredentialSource.ts';
 
 export interface RegistryCredentials {
   username: string;
@@ -36,7 +37,8 @@ export function normaliseRegistryKey(key: string): string {
   return host;
 }
 
-export class CredentialStore {
+/** Static credentials by host: a CredentialSource that never asks anyone. */
+export class CredentialStore implements CredentialSource {
   readonly #byHost: ReadonlyMap<string, RegistryCredentials>;
 
   constructor(entries: Iterable<readonly [string, RegistryCredentials]> = []) {
@@ -96,6 +98,10 @@ export class CredentialStore {
 
   get(registryHost: string): RegistryCredentials | undefined {
     return this.#byHost.get(normaliseRegistryKey(registryHost));
+  }
+
+  lookup(registryHost: string): Promise<RegistryCredentials | undefined> {
+    return Promise.resolve(this.get(registryHost));
   }
 
   get hosts(): string[] {

@@ -5,6 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { mapBounded } from '../../core/concurrency.ts';
+import { readCaBundle } from '../../core/registry/caBundle.ts';
+import { fetchTrusting } from '../../core/registry/trustingFetch.ts';
 import { type Dockerd, docker } from './dockerd.ts';
 import type { TestRegistry } from './registry.ts';
 
@@ -84,7 +86,11 @@ export type ManifestFormat = keyof typeof MEDIA;
 /** Minimal authenticated access to a test registry (anonymous, Basic, or Bearer via the realm). */
 class RegistryApi {
   private readonly tokens = new Map<string, string>();
-  constructor(private readonly registry: Pick<TestRegistry, 'url' | 'username' | 'password'>) {}
+  // a TLS test registry's certificate comes from its own CA
+  private readonly fetch: typeof fetch;
+  constructor(private readonly registry: Pick<TestRegistry, 'url' | 'username' | 'password' | 'caFile'>) {
+    this.fetch = registry.caFile ? fetchTrusting(readCaBundle(registry.caFile)) : globalThis.fetch;
+  }
 
   private basic(): string | undefined {
     const { username, password } = this.registry;
@@ -97,7 +103,7 @@ class RegistryApi {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.registry.url}${pathOrUrl}`;
     const scope = `repository:${repository}:pull,push,delete`;
     const send = (authorization: string | undefined): Promise<Response> =>
-      fetch(url, {
+      this.fetch(url, {
         ...init,
         headers: { ...(init.headers as Record<string, string>), ...(authorization ? { authorization } : {}) },
       });
@@ -116,7 +122,7 @@ class RegistryApi {
       if (params.service) tokenUrl.searchParams.set('service', params.service);
       tokenUrl.searchParams.set('scope', scope);
       const basic = this.basic();
-      const tokenRes = await fetch(tokenUrl, basic ? { headers: { authorization: basic } } : {});
+      const tokenRes = await this.fetch(tokenUrl, basic ? { headers: { authorization: basic } } : {});
       const body = (await tokenRes.json()) as { token?: string; access_token?: string };
       const token = `Bearer ${body.token ?? body.access_token}`;
       this.tokens.set(scope, token);

@@ -1,13 +1,17 @@
 // Starts a real registry (Debian docker-registry, distribution 2.8) on a free loopback port:
-// anonymous, htpasswd basic auth, or token auth backed by tests/support/token-issuer.ts.
+// anonymous, htpasswd basic auth, or token auth backed by tests/support/token-issuer.ts;
+// optionally over TLS with a certificate from a throwaway CA (tests/support/test-ca.ts).
 // Storage is a temp dir with deletes enabled; stop() kills it by pid and removes the dir.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort, stopProcess, track, waitUntil } from './ports.ts';
 import { requireBinary } from './require.ts';
+import { makeTestCa } from './test-ca.ts';
 import { startTokenIssuer, type TokenIssuer } from './token-issuer.ts';
 
 export type RegistryAuth = 'none' | 'basic' | 'token';
@@ -25,13 +29,19 @@ export interface RegistryOptions {
   anonymousPull?: boolean;
   /** Token auth only: lifetime of tokens in seconds. */
   tokenExpiresIn?: number;
+  /** Basic auth only: the one htpasswd user instead of the test user (bcrypt of the password). */
+  user?: { username: string; password: string; bcrypt: string };
+  /** Serve HTTPS with a certificate of a fresh test CA (see `caFile`). */
+  tls?: boolean;
 }
 
 export interface TestRegistry {
   /** `127.0.0.1:PORT`, the domain part of image references. */
   host: string;
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://127.0.0.1:PORT` (`https://` in tls mode). */
   url: string;
+  /** TLS mode only: the PEM of the CA that signed the registry's certificate. */
+  caFile?: string;
   auth: RegistryAuth;
   username?: string;
   password?: string;
@@ -52,8 +62,13 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
   const host = `127.0.0.1:${port}`;
   let issuer: TokenIssuer | undefined;
   let auth: Record<string, unknown> | undefined;
+  const user = options.user ?? {
+    username: TEST_USERNAME,
+    password: TEST_PASSWORD,
+    bcrypt: TEST_PASSWORD_BCRYPT,
+  };
   if (options.auth === 'basic') {
-    writeFileSync(join(dir, 'htpasswd'), `${TEST_USERNAME}:${TEST_PASSWORD_BCRYPT}\n`);
+    writeFileSync(join(dir, 'htpasswd'), `${user.username}:${user.bcrypt}\n`);
     auth = { htpasswd: { realm: 'imagewarden-test', path: join(dir, 'htpasswd') } };
   } else if (options.auth === 'token') {
     const service = 'imagewarden-test-registry';
@@ -71,6 +86,8 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
       token: { realm: issuer.url, service, issuer: issuerName, rootcertbundle: issuer.certFile },
     };
   }
+  const ca = options.tls ? makeTestCa(dir) : undefined;
+  const scheme = ca ? 'https' : 'http';
   const config = {
     version: 0.1,
     log: { level: 'warn', accesslog: { disabled: true } },
@@ -79,7 +96,11 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
       delete: { enabled: true },
       maintenance: { uploadpurging: { enabled: false } },
     },
-    http: { addr: host, secret: 'imagewarden-test-secret' },
+    http: {
+      addr: host,
+      secret: 'imagewarden-test-secret',
+      ...(ca ? { tls: { certificate: ca.certFile, key: ca.keyFile } } : {}),
+    },
     ...(auth ? { auth } : {}),
   };
   const configFile = join(dir, 'config.yml');
@@ -100,9 +121,11 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
         if (child.exitCode !== null) {
           throw new Error(`docker-registry exited with ${child.exitCode}: ${readFileSync(logFile, 'utf8')}`);
         }
-        const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
-        await res.arrayBuffer();
-        return res.status === 200 || res.status === 401;
+        const status = await probe(
+          `${scheme}://${host}/v2/`,
+          ca ? readFileSync(ca.caFile, 'utf8') : undefined,
+        );
+        return status === 200 || status === 401;
       },
       { timeoutMs: 20_000, intervalMs: 50 },
     );
@@ -112,14 +135,28 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
   }
   return {
     host,
-    url: `http://${host}`,
+    url: `${scheme}://${host}`,
+    ...(ca ? { caFile: ca.caFile } : {}),
     auth: options.auth,
-    ...(options.auth !== 'none' ? { username: TEST_USERNAME, password: TEST_PASSWORD } : {}),
+    ...(options.auth === 'basic' ? { username: user.username, password: user.password } : {}),
+    ...(options.auth === 'token' ? { username: TEST_USERNAME, password: TEST_PASSWORD } : {}),
     ...(issuer ? { issuer } : {}),
     storageDir,
     logFile,
     stop,
   };
+}
+
+/** The status of one GET (over https trusting `ca` when given). */
+function probe(url: string, ca: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, { ca, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
 }
 
 /** A Docker config.json / `.dockerconfigjson` granting the test user access to `registry`. */

@@ -1,6 +1,8 @@
 // Settings every part uses: logging, where state lives, how the registry is reached.
 import { z } from 'zod';
-import { Duration } from '../common.ts';
+import { errorMessage } from '../../errors.ts';
+import { readCaBundle } from '../../registry/caBundle.ts';
+import { Duration, HttpUrl } from '../common.ts';
 
 export const LogSection = z
   .object({
@@ -53,6 +55,44 @@ export const RegistrySection = z
       .array(z.string())
       .default([])
       .describe('Registries (host:port) spoken to over plain http, e.g. a loopback test registry.'),
+    caFile: z
+      .string()
+      .min(1)
+      .superRefine((path, ctx) => {
+        // checked at load time, so a wrong path fails the start, not the first registry call
+        try {
+          readCaBundle(path);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: errorMessage(error) });
+        }
+      })
+      .optional()
+      .describe(
+        "A PEM bundle of private CAs trusted for registries' TLS, on top of the default ones (the registry client only).",
+      ),
+    ecr: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Registry credentials for Amazon ECR hosts (`<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`, recognised by name; region from the host) from GetAuthorizationToken with the IAM identity of the node, pod or function. Credentials from `dockerConfig` or pull secrets for the same host win.',
+          ),
+        endpoint: HttpUrl.optional().describe(
+          'ECR API endpoint override, e.g. a VPC interface endpoint (default: the regional endpoint).',
+        ),
+        refreshBefore: Duration.prefault(300_000).describe(
+          'Ask for a new token this long before the current one expires (tokens last 12 hours).',
+        ),
+        hosts: z
+          .record(z.string(), z.string())
+          .default({})
+          .describe(
+            'More registry hosts served by ECR under another name (an alias or proxy): host -> region.',
+          ),
+      })
+      .strict()
+      .prefault({}),
     pingTimeout: Duration.prefault(3000).describe('Timeout of the /v2/ reachability check.'),
     requestTimeout: Duration.prefault(30_000).describe('Timeout of one registry request.'),
     retries: z

@@ -127,4 +127,47 @@ describe('loadPullCredentials', () => {
     expect(credentials.credentialsFor(image)?.username).toBe('node');
     expect(api.requests).toEqual([]);
   });
+
+  it('asks the ambient source (ECR) only for hosts no secret or mounted config covers, and reports its refusal', async () => {
+    // Prepare
+    const ecrHost = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+    const deniedHost = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+    api.put(secret('regcred', { '.dockerconfigjson': b64(auths('a.corp', 'alice')) }));
+    const asked: string[] = [];
+    const ambient = {
+      lookup: async (host: string) => {
+        asked.push(host);
+        if (host === deniedHost)
+          throw new Error(`${host}: Amazon ECR refused GetAuthorizationToken (AccessDeniedException)`);
+        return host === ecrHost ? { username: 'AWS', password: 'ecr-token' } : undefined;
+      },
+    };
+    const images = [
+      desired('a.corp/app:1', { pullSecrets: [ref('regcred')] }),
+      desired(`${ecrHost}/team/app:1`),
+      desired(`${ecrHost}/team/other:1`),
+      desired(`${deniedHost}/team/app:1`),
+      desired('docker.io/library/nginx:1'),
+    ];
+
+    // Act
+    const credentials = await loadPullCredentials(reader(), images, { ambient }, silentLogger());
+
+    // Assess
+    expect(images.map((image) => credentials.credentialsFor(image))).toEqual([
+      { username: 'alice', password: 'pw-alice' },
+      { username: 'AWS', password: 'ecr-token' },
+      { username: 'AWS', password: 'ecr-token' },
+      undefined,
+      undefined,
+    ]);
+    expect(credentials.storeFor(images[1] as never).get(ecrHost)?.password).toBe('ecr-token');
+    expect(asked.sort()).toEqual([ecrHost, deniedHost, 'docker.io'].sort());
+    expect(credentials.problems).toEqual([
+      {
+        secret: `registry credentials for ${deniedHost}`,
+        message: `${deniedHost}: Amazon ECR refused GetAuthorizationToken (AccessDeniedException)`,
+      },
+    ]);
+  });
 });
