@@ -1,10 +1,11 @@
-// One runner pass on one node: runtime check -> desired set -> seed -> state -> [prune] ->
-// [selinux] -> report. Steps after the seed plug in at the marked insertion points, each
-// adding a report section with addSection(). The report is published even when a step
-// fails or the pass is aborted (SIGTERM).
+// One runner pass on one node: desired set -> runtime (chosen from what the node reports) ->
+// seed -> state -> [prune] -> [selinux] -> report. Steps after the seed plug in at the marked
+// insertion points, each adding a report section with addSection(). The report is published
+// even when a step fails or the pass is aborted (SIGTERM). A dry run goes on without a
+// runtime (presence unknown) and contacts registries only when asked.
 import type { Clock } from '../core/clock.ts';
 import type { RunnerSection } from '../core/config/sections/runner.ts';
-import { errorMessage } from '../core/errors.ts';
+import { ConfigError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { CredentialStore } from '../core/registry/credentials.ts';
 import type { ClusterReader } from './cluster/ClusterReader.ts';
@@ -12,15 +13,24 @@ import { collectDesired } from './desired/collect-desired.ts';
 import { pruneSection } from './prune/prune-section.ts';
 import { loadPullCredentials } from './pull-credentials.ts';
 import { addSection, finishReport, newReport, publishReport, type RunReport } from './report.ts';
-import type { ImageRuntime } from './runtime/ImageRuntime.ts';
+import type { ImageRuntime, RuntimeInfo } from './runtime/ImageRuntime.ts';
+import { type NodeRuntimeFacts, nodeRuntimeFacts } from './runtime/node-capacity.ts';
 import { compareRuntimes } from './runtime/runtime-detection.ts';
+import type { RuntimeSelection } from './runtime/selection.ts';
 import { type DigestResolver, seedImages } from './seed.ts';
 import { selinuxSection } from './selinux/selinux-section.ts';
 import { loadNodeState, recordSeed, saveNodeState } from './state.ts';
 
+/** The image runtime of one node and, when it was chosen by selection.ts, why. */
+export interface RuntimeChoice {
+  runtime: ImageRuntime;
+  selection?: RuntimeSelection;
+}
+
 export interface NodePassPorts {
   cluster: ClusterReader;
-  runtime: ImageRuntime;
+  /** The node's image runtime, from what the node reports (runner.runtime: auto follows it). */
+  runtimeFor(node: NodeRuntimeFacts): RuntimeChoice;
   /** A registry client for one credential set; `key` names the set so callers can cache. */
   registryFor(key: string, credentials: CredentialStore): DigestResolver;
   logger: Logger;
@@ -33,7 +43,14 @@ export interface NodePassOptions {
   nodeName: string;
   config: RunnerSection;
   dryRun: boolean;
+  /** Dry run: check tags against their registries (default: plan from the local store alone). */
+  checkRegistry?: boolean;
   signal?: AbortSignal;
+}
+
+/** The same runtime whatever the node says (tests, and callers that chose already). */
+export function fixedRuntime(runtime: ImageRuntime): NodePassPorts['runtimeFor'] {
+  return () => ({ runtime });
 }
 
 export function reportFileOf(config: RunnerSection): string {
@@ -41,25 +58,16 @@ export function reportFileOf(config: RunnerSection): string {
 }
 
 export async function runNodePass(ports: NodePassPorts, options: NodePassOptions): Promise<RunReport> {
-  const { cluster, runtime, logger, clock } = ports;
+  const { cluster, logger, clock } = ports;
   const { config, nodeName, dryRun } = options;
   const report = newReport(nodeName, clock.now(), dryRun);
+  let runtime: ImageRuntime | undefined;
   try {
-    const info = await runtime.info();
     const desired = await collectDesired(
       cluster,
       { nodeName, warm: config.warm, include: config.include, exclude: config.exclude },
       logger,
     );
-    const match = compareRuntimes(desired.node.status?.nodeInfo?.containerRuntimeVersion, info.kind);
-    report.runtime = {
-      kind: info.kind,
-      version: info.version,
-      ...(match.kubeletRuntime ? { kubeletRuntime: match.kubeletRuntime } : {}),
-      ...(match.warning ? { warning: match.warning } : {}),
-    };
-    if (match.warning)
-      logger.warn({ kubeletRuntime: match.kubeletRuntime, runtime: info.kind }, match.warning);
     report.desired = {
       images: desired.images.length,
       ...desired.counts,
@@ -67,23 +75,33 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
       listFailures: desired.listFailures,
       invalidObjects: desired.invalidObjects,
     };
+    const facts = nodeRuntimeFacts(desired.node);
+    const choice = ports.runtimeFor(facts);
+    runtime = choice.runtime;
+    const runtimeProblem = await checkRuntime(report, runtime, choice.selection, facts, dryRun, logger);
 
-    const credentials = await loadPullCredentials(
-      cluster,
-      desired.images,
-      {
-        readSecrets: config.readPullSecrets,
-        ...(config.dockerConfig ? { dockerConfigFile: config.dockerConfig } : {}),
-      },
-      logger,
-    );
-    report.secretProblems = credentials.problems;
+    const offline = dryRun && options.checkRegistry !== true;
+    const credentials = offline
+      ? undefined
+      : await loadPullCredentials(
+          cluster,
+          desired.images,
+          {
+            readSecrets: config.readPullSecrets,
+            ...(config.dockerConfig ? { dockerConfigFile: config.dockerConfig } : {}),
+          },
+          logger,
+        );
+    if (credentials) report.secretProblems = credentials.problems;
     report.seed = await seedImages(
       desired.images,
       {
         runtime,
-        resolverFor: (image) => ports.registryFor(credentials.keyFor(image), credentials.storeFor(image)),
-        credentialsFor: (image) => credentials.credentialsFor(image),
+        resolverFor: (image) => {
+          if (!credentials) throw new Error('internal error: registry used in an offline dry run');
+          return ports.registryFor(credentials.keyFor(image), credentials.storeFor(image));
+        },
+        credentialsFor: (image) => credentials?.credentialsFor(image),
         logger,
         ...(ports.sleep ? { sleep: ports.sleep } : {}),
         ...(ports.random ? { random: ports.random } : {}),
@@ -93,11 +111,14 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
         pullTimeoutMs: config.pullTimeout,
         retries: config.pullRetries,
         minFreeBytes: config.minFreeBytes,
-        imageStorePath: config.imageStorePath,
         dryRun,
+        checkRegistry: !offline,
+        ...(runtimeProblem !== undefined ? { runtimeUnavailable: runtimeProblem } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       },
     );
+    // without a runtime (dry run only) there is nothing to prune or check on the node
+    if (runtimeProblem !== undefined) throw new RuntimeSkipped();
 
     if (!dryRun) {
       const { state, problem } = await loadNodeState(config.stateDir);
@@ -116,7 +137,6 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
           { runtime, logger, clock },
           {
             config: config.prune,
-            imageStorePath: config.imageStorePath,
             state,
             desiredNow: (report.seed?.images ?? []).map((image) => image.reference),
             dryRun,
@@ -152,8 +172,12 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
       }
     }
   } catch (error) {
-    report.fatal = errorMessage(error);
-    logger.error({ err: report.fatal }, 'runner pass stopped');
+    if (!(error instanceof RuntimeSkipped)) {
+      report.fatal = errorMessage(error);
+      logger.error({ err: report.fatal }, 'runner pass stopped');
+    }
+  } finally {
+    runtime?.close?.();
   }
   finishReport(report, clock.now());
   await publishReport(
@@ -166,4 +190,52 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
     },
   );
   return report;
+}
+
+/** Ends a dry run without a runtime after its plan: not a failure. */
+class RuntimeSkipped extends Error {}
+
+/**
+ * Asks the runtime who it is and compares it with the kubelet's. A runtime that cannot be the
+ * kubelet's stops the pass; an unreachable one stops it too, except in a dry run, which goes
+ * on with presence unknown (the returned problem).
+ */
+async function checkRuntime(
+  report: RunReport,
+  runtime: ImageRuntime,
+  selection: RuntimeSelection | undefined,
+  facts: NodeRuntimeFacts,
+  dryRun: boolean,
+  logger: Logger,
+): Promise<string | undefined> {
+  const where = selection ? { socket: selection.socket, reason: selection.reason } : {};
+  let info: RuntimeInfo;
+  try {
+    info = await runtime.info();
+  } catch (error) {
+    if (!dryRun) throw error;
+    const problem = errorMessage(error);
+    report.runtime = {
+      kind: selection?.adapter ?? 'unknown',
+      version: '',
+      ...where,
+      ...(facts.containerRuntimeVersion ? { kubeletRuntime: facts.containerRuntimeVersion } : {}),
+      warning: `runtime unreachable, image presence unknown: ${problem}`,
+    };
+    logger.warn({ ...where, err: problem }, 'runtime unreachable; planning with presence unknown');
+    return problem;
+  }
+  const match = compareRuntimes(facts.containerRuntimeVersion, info);
+  report.runtime = {
+    kind: info.kind,
+    name: info.name,
+    version: info.version,
+    ...where,
+    ...(match.kubeletRuntime ? { kubeletRuntime: match.kubeletRuntime } : {}),
+    ...(match.warning ? { warning: match.warning } : {}),
+  };
+  if (match.warning)
+    logger.warn({ kubeletRuntime: match.kubeletRuntime, runtime: match.ours }, match.warning);
+  if (match.error) throw new ConfigError(match.error);
+  return undefined;
 }

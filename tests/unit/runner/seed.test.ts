@@ -11,7 +11,6 @@ const OPTIONS: SeedOptions = {
   pullTimeoutMs: 60_000,
   retries: 2,
   minFreeBytes: 1024 ** 3,
-  imageStorePath: '/var/lib/docker',
 };
 
 function setup() {
@@ -165,7 +164,7 @@ describe('seedImages', () => {
   it('keeps pulling, with a warning, when free space cannot be read', async () => {
     const { registry, runtime, ports } = setup();
     registry.digests.set('r.corp/a:1', D1);
-    runtime.fileSystemSpace = async () => {
+    runtime.imageStoreSpace = async () => {
       throw new Error('ENOENT: no such file or directory, statfs /var/lib/docker');
     };
     const result = await seedImages([desired('r.corp/a:1')], ports, OPTIONS);

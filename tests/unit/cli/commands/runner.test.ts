@@ -104,14 +104,13 @@ describe('formatPlan with a prune section', () => {
           listContainers: async () => [],
           inspectImage: async () => undefined,
           removeImage: async () => {},
-          fileSystemSpace: async () => ({ freeBytes: 60, totalBytes: 100 }),
+          imageStoreSpace: async () => ({ freeBytes: 60, totalBytes: 100 }),
         },
         logger: silentLogger(),
         clock,
       },
       {
         config: parseConfig({}).runner.prune,
-        imageStorePath: '/',
         state: {
           version: 1,
           images: {
