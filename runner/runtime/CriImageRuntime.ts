@@ -4,7 +4,6 @@
 // exited containers both hold their image) and pulled bytes come from the manifest layers.
 import { statfs } from 'node:fs/promises';
 import { errorMessage, NotFoundError, UpstreamError } from '../../core/errors.ts';
-import { parseImageReference } from '../../core/image-reference.ts';
 import { containerStateOf } from './cri/container-state.ts';
 import { CriClient, criHost } from './cri/cri-client.ts';
 import {
@@ -116,13 +115,11 @@ export class CriImageRuntime implements ImageRuntime {
   }
 
   async pullImage(reference: string, options: PullOptions = {}): Promise<PullOutcome> {
-    const domain = parseImageReference(reference).domain;
+    // No server_address: containerd parses it as a URL (a bare `host:port` fails to parse)
+    // and silently drops credentials whose host differs from the pull's; the credentials
+    // are for this one pull anyway.
     const auth = options.credentials
-      ? {
-          username: options.credentials.username,
-          password: options.credentials.password,
-          server_address: domain,
-        }
+      ? { username: options.credentials.username, password: options.credentials.password }
       : undefined;
     PullImageResponse.parse(
       await this.#client.call(

@@ -135,3 +135,33 @@ describe('formatPlan with a prune section', () => {
     );
   });
 });
+
+describe('formatPlan without a runtime', () => {
+  it('marks images of unknown presence with ? and prints why they are wanted and the runtime warning', () => {
+    // Prepare
+    const report = {
+      runtime: { kind: 'cri', version: '', warning: 'runtime unreachable, image presence unknown: ENOENT' },
+      seed: {
+        images: [
+          {
+            reference: 'r.corp/web:1',
+            outcome: 'planned',
+            presence: 'unknown',
+            why: 'presence unknown: ENOENT',
+            wantedBy: ['Deployment shop/web'],
+          },
+        ],
+      },
+    } as unknown as RunReport;
+
+    // Act
+    const lines = formatPlan(report).split('\n');
+
+    // Assess
+    expect(lines).toEqual([
+      '?      r.corp/web:1  (presence unknown: ENOENT; wanted by Deployment shop/web)',
+      'WARN   runtime unreachable, image presence unknown: ENOENT',
+      '',
+    ]);
+  });
+});
