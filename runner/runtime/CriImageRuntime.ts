@@ -75,6 +75,13 @@ export class CriImageRuntime implements ImageRuntime {
   readonly socket: string;
   readonly #client: CriClient;
   readonly #capacityBytes: number | undefined;
+  /**
+   * ImageFsInfo's used bytes are collected periodically (containerd: every
+   * stats_collect_period), so right after a removal they still count the removed image; until
+   * the figure moves, the sizes removed since are subtracted (prune re-reads after each).
+   */
+  #staleUse: { reported: number; removedBytes: number } | undefined;
+  #lastReported: number | undefined;
 
   constructor(options: CriImageRuntimeOptions) {
     this.#client = new CriClient({
@@ -157,6 +164,12 @@ export class CriImageRuntime implements ImageRuntime {
       { image: { image: image.id } },
       `remove image ${reference}`,
     );
+    if (this.#lastReported !== undefined) {
+      this.#staleUse = {
+        reported: this.#staleUse?.reported ?? this.#lastReported,
+        removedBytes: (this.#staleUse?.removedBytes ?? 0) + image.size,
+      };
+    }
   }
 
   async listContainers(): Promise<ContainerSummary[]> {
@@ -209,7 +222,10 @@ export class CriImageRuntime implements ImageRuntime {
     );
     const fs = res.image_filesystems[0];
     if (!fs) throw new UpstreamError(criHost(this.socket), 'ImageFsInfo reported no image filesystem');
-    const imageBytes = fs.used_bytes?.value ?? 0;
+    const reported = fs.used_bytes?.value ?? 0;
+    this.#lastReported = reported;
+    if (this.#staleUse && this.#staleUse.reported !== reported) this.#staleUse = undefined;
+    const imageBytes = Math.max(0, reported - (this.#staleUse?.removedBytes ?? 0));
     if (this.#capacityBytes !== undefined) {
       return {
         totalBytes: this.#capacityBytes,
