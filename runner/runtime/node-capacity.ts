@@ -27,7 +27,9 @@ const SUFFIX: Record<string, number> = {
 
 /** Bytes of a quantity; undefined when it is not one (milli-units make no sense for bytes). */
 export function parseByteQuantity(quantity: string): number | undefined {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(?:[eE]([0-9]+))?([kMGTPE]i?)?$/.exec(quantity.trim());
+  const match = /^([0-9]+(?:\.[0-9]+)?)(?:[eE]([0-9]+))?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.exec(
+    quantity.trim(),
+  );
   if (!match) return undefined;
   const [, number, exponent, suffix] = match;
   const factor = SUFFIX[suffix ?? ''];

@@ -2,7 +2,7 @@
 // socket: one channel per service, every call unary with a deadline, and every gRPC failure
 // turned into one of our errors that names the socket and keeps the gRPC status as `cause`.
 import * as grpc from '@grpc/grpc-js';
-import { fromJSON } from '@grpc/proto-loader';
+import { fromJSON, type PackageDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { AuthError, NotFoundError, UpstreamError } from '../../../core/errors.ts';
 import { CRI_PROTO } from './api-proto.ts';
@@ -17,10 +17,10 @@ type ServiceConstructor = new (
 
 let services: { image: ServiceConstructor; runtime: ServiceConstructor } | undefined;
 
-function loadServices(): { image: ServiceConstructor; runtime: ServiceConstructor } {
-  if (services) return services;
+/** The CRI subset as a grpc-js package definition (also what the tests' CRI fake serves). */
+export function criPackageDefinition(): PackageDefinition {
   const root = protobuf.parse(CRI_PROTO, { keepCase: true }).root;
-  const definition = fromJSON(root.toJSON(), {
+  return fromJSON(root.toJSON(), {
     keepCase: true,
     // sizes and timestamps are uint64/int64; Number is exact below 2^53 bytes / ns since 1970 + 104 days * 1e6
     longs: Number,
@@ -29,7 +29,11 @@ function loadServices(): { image: ServiceConstructor; runtime: ServiceConstructo
     arrays: true,
     objects: true,
   });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+}
+
+function loadServices(): { image: ServiceConstructor; runtime: ServiceConstructor } {
+  if (services) return services;
+  const loaded = grpc.loadPackageDefinition(criPackageDefinition()) as unknown as {
     runtime: { v1: { ImageService: ServiceConstructor; RuntimeService: ServiceConstructor } };
   };
   services = { image: loaded.runtime.v1.ImageService, runtime: loaded.runtime.v1.RuntimeService };
@@ -60,6 +64,14 @@ export function mapGrpcError(socket: string, what: string, error: unknown): Erro
   const detail = status.details || status.message || String(error);
   switch (status.code) {
     case grpc.status.UNAVAILABLE:
+      // an HTTP/1 server (the Docker API is the usual mix-up) fails the HTTP/2 handshake
+      if (/protocol error/i.test(detail)) {
+        return new UpstreamError(
+          host,
+          `${what}: the socket answers but not with gRPC: not a CRI socket (a Docker API socket wants runner.runtime: docker) (${detail})`,
+          { cause: error },
+        );
+      }
       return new UpstreamError(host, `${what}: runtime unreachable (${detail})`, { cause: error });
     case grpc.status.UNIMPLEMENTED:
       return new UpstreamError(
