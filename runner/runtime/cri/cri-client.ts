@@ -22,7 +22,8 @@ export function criPackageDefinition(): PackageDefinition {
   const root = protobuf.parse(CRI_PROTO, { keepCase: true }).root;
   return fromJSON(root.toJSON(), {
     keepCase: true,
-    // sizes and timestamps are uint64/int64; Number is exact below 2^53 bytes / ns since 1970 + 104 days * 1e6
+    // 64-bit sizes stay exact as numbers below 2^53 bytes; nanosecond timestamps lose
+    // sub-microsecond precision, and nothing reads them
     longs: Number,
     enums: String,
     defaults: true,
