@@ -117,65 +117,11 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
         ...(options.signal ? { signal: options.signal } : {}),
       },
     );
-    // without a runtime (dry run only) there is nothing to prune or check on the node
-    if (runtimeProblem !== undefined) throw new RuntimeSkipped();
-
-    if (!dryRun) {
-      const { state, problem } = await loadNodeState(config.stateDir);
-      if (problem) {
-        report.stateProblem = problem;
-        logger.warn({ problem }, 'node state unreadable; starting afresh');
-      }
-      await saveNodeState(config.stateDir, recordSeed(state, nodeName, report.seed, clock.now()));
-    }
-
-    // --- prune insertion point (runner/prune): `addSection(report, 'prune', await prune(...))` ---
-    if (config.prune.enabled) {
-      try {
-        const { state } = await loadNodeState(config.stateDir);
-        const pruned = await pruneSection(
-          { runtime, logger, clock },
-          {
-            config: config.prune,
-            state,
-            desiredNow: (report.seed?.images ?? []).map((image) => image.reference),
-            dryRun,
-          },
-        );
-        addSection(report, 'prune', pruned.section);
-        if (!dryRun && pruned.state !== state) await saveNodeState(config.stateDir, pruned.state);
-      } catch (error) {
-        logger.error({ err: errorMessage(error) }, 'prune step failed');
-        addSection(report, 'prune', { ok: false, summary: { error: errorMessage(error) } });
-      }
-    }
-
-    // --- selinux insertion point (runner/selinux): `addSection(report, 'selinux', await checkSelinux(...))` ---
-    if (config.selinux.enabled) {
-      try {
-        addSection(
-          report,
-          'selinux',
-          await selinuxSection(
-            { cluster, runtime, logger, clock },
-            {
-              node: nodeName,
-              config: config.selinux,
-              dryRun,
-              ...(options.signal ? { signal: options.signal } : {}),
-            },
-          ),
-        );
-      } catch (error) {
-        logger.error({ err: errorMessage(error) }, 'selinux step failed');
-        addSection(report, 'selinux', { ok: false, summary: { error: errorMessage(error) } });
-      }
-    }
+    // without a runtime (dry run only) there is nothing to record, prune or check on the node
+    if (runtimeProblem === undefined) await nodeSteps(ports, options, report, runtime);
   } catch (error) {
-    if (!(error instanceof RuntimeSkipped)) {
-      report.fatal = errorMessage(error);
-      logger.error({ err: report.fatal }, 'runner pass stopped');
-    }
+    report.fatal = errorMessage(error);
+    logger.error({ err: report.fatal }, 'runner pass stopped');
   } finally {
     runtime?.close?.();
   }
@@ -192,8 +138,70 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
   return report;
 }
 
-/** Ends a dry run without a runtime after its plan: not a failure. */
-class RuntimeSkipped extends Error {}
+/** After the seed: node state, then the prune and SELinux sections. */
+async function nodeSteps(
+  ports: NodePassPorts,
+  options: NodePassOptions,
+  report: RunReport,
+  runtime: ImageRuntime,
+): Promise<void> {
+  const { cluster, logger, clock } = ports;
+  const { config, nodeName, dryRun } = options;
+  const seed = report.seed;
+  if (!seed) return;
+
+  if (!dryRun) {
+    const { state, problem } = await loadNodeState(config.stateDir);
+    if (problem) {
+      report.stateProblem = problem;
+      logger.warn({ problem }, 'node state unreadable; starting afresh');
+    }
+    await saveNodeState(config.stateDir, recordSeed(state, nodeName, seed, clock.now()));
+  }
+
+  // --- prune insertion point (runner/prune): `addSection(report, 'prune', await prune(...))` ---
+  if (config.prune.enabled) {
+    try {
+      const { state } = await loadNodeState(config.stateDir);
+      const pruned = await pruneSection(
+        { runtime, logger, clock },
+        {
+          config: config.prune,
+          state,
+          desiredNow: seed.images.map((image) => image.reference),
+          dryRun,
+        },
+      );
+      addSection(report, 'prune', pruned.section);
+      if (!dryRun && pruned.state !== state) await saveNodeState(config.stateDir, pruned.state);
+    } catch (error) {
+      logger.error({ err: errorMessage(error) }, 'prune step failed');
+      addSection(report, 'prune', { ok: false, summary: { error: errorMessage(error) } });
+    }
+  }
+
+  // --- selinux insertion point (runner/selinux): `addSection(report, 'selinux', await checkSelinux(...))` ---
+  if (config.selinux.enabled) {
+    try {
+      addSection(
+        report,
+        'selinux',
+        await selinuxSection(
+          { cluster, runtime, logger, clock },
+          {
+            node: nodeName,
+            config: config.selinux,
+            dryRun,
+            ...(options.signal ? { signal: options.signal } : {}),
+          },
+        ),
+      );
+    } catch (error) {
+      logger.error({ err: errorMessage(error) }, 'selinux step failed');
+      addSection(report, 'selinux', { ok: false, summary: { error: errorMessage(error) } });
+    }
+  }
+}
 
 /**
  * Asks the runtime who it is and compares it with the kubelet's. A runtime that cannot be the
