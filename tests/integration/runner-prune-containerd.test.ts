@@ -10,7 +10,7 @@ import { silentLogger } from '../../core/logger.ts';
 import { type PruneOptions, pruneImages } from '../../runner/prune/prune.ts';
 import { CriImageRuntime } from '../../runner/runtime/CriImageRuntime.ts';
 import type { ImageState } from '../../runner/state.ts';
-import { type Containerd, startContainerd } from '../support/containerd.ts';
+import { type Containerd, ctr, startContainerd } from '../support/containerd.ts';
 import { pushImage, randomFile } from '../support/images.ts';
 import { waitUntil } from '../support/ports.ts';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
@@ -85,7 +85,11 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  for (const image of await cri.listImages()) await cri.removeImage(image.id);
+  // a synchronous delete runs containerd's garbage collection now, so no snapshot of an
+  // earlier test's images is left for ImageFsInfo to count (the CRI's RemoveImage leaves
+  // that to the GC scheduler)
+  const refs = (await ctr(daemon, ['images', 'ls', '--quiet'])).stdout.split('\n').filter(Boolean);
+  if (refs.length > 0) await ctr(daemon, ['images', 'rm', '--sync', ...refs]);
   for (const name of ['old', 'older', 'recent', 'unmanaged']) await cri.pullImage(ref(name));
 });
 
