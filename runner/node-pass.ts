@@ -1,10 +1,11 @@
-// One runner pass on one node: runtime check -> desired set -> seed -> state -> [prune] ->
-// [selinux] -> report. Steps after the seed plug in at the marked insertion points, each
-// adding a report section with addSection(). The report is published even when a step
-// fails or the pass is aborted (SIGTERM).
+// One runner pass on one node: desired set -> runtime (chosen from what the node reports) ->
+// seed -> state -> [prune] -> [selinux] -> report. Steps after the seed plug in at the marked
+// insertion points, each adding a report section with addSection(). The report is published
+// even when a step fails or the pass is aborted (SIGTERM). A dry run goes on without a
+// runtime (presence unknown) and contacts registries only when asked.
 import type { Clock } from '../core/clock.ts';
 import type { RunnerSection } from '../core/config/sections/runner.ts';
-import { errorMessage } from '../core/errors.ts';
+import { ConfigError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { CredentialSource } from '../core/registry/CredentialSource.ts';
 import type { CredentialStore } from '../core/registry/credentials.ts';
@@ -13,15 +14,24 @@ import { collectDesired } from './desired/collect-desired.ts';
 import { pruneSection } from './prune/prune-section.ts';
 import { loadPullCredentials } from './pull-credentials.ts';
 import { addSection, finishReport, newReport, publishReport, type RunReport } from './report.ts';
-import type { ImageRuntime } from './runtime/ImageRuntime.ts';
+import type { ImageRuntime, RuntimeInfo } from './runtime/ImageRuntime.ts';
+import { type NodeRuntimeFacts, nodeRuntimeFacts } from './runtime/node-capacity.ts';
 import { compareRuntimes } from './runtime/runtime-detection.ts';
+import type { RuntimeSelection } from './runtime/selection.ts';
 import { type DigestResolver, seedImages } from './seed.ts';
 import { selinuxSection } from './selinux/selinux-section.ts';
 import { loadNodeState, recordSeed, saveNodeState } from './state.ts';
 
+/** The image runtime of one node and, when it was chosen by selection.ts, why. */
+export interface RuntimeChoice {
+  runtime: ImageRuntime;
+  selection?: RuntimeSelection;
+}
+
 export interface NodePassPorts {
   cluster: ClusterReader;
-  runtime: ImageRuntime;
+  /** The node's image runtime, from what the node reports (runner.runtime: auto follows it). */
+  runtimeFor(node: NodeRuntimeFacts): RuntimeChoice;
   /** A registry client for one credential set; `key` names the set so callers can cache. */
   registryFor(key: string, credentials: CredentialStore): DigestResolver;
   /** Credentials for hosts no pull secret covers (Amazon ECR tokens), asked once per host per pass. */
@@ -36,7 +46,14 @@ export interface NodePassOptions {
   nodeName: string;
   config: RunnerSection;
   dryRun: boolean;
+  /** Dry run: check tags against their registries (default: plan from the local store alone). */
+  checkRegistry?: boolean;
   signal?: AbortSignal;
+}
+
+/** The same runtime whatever the node says (tests, and callers that chose already). */
+export function fixedRuntime(runtime: ImageRuntime): NodePassPorts['runtimeFor'] {
+  return () => ({ runtime });
 }
 
 export function reportFileOf(config: RunnerSection): string {
@@ -44,25 +61,16 @@ export function reportFileOf(config: RunnerSection): string {
 }
 
 export async function runNodePass(ports: NodePassPorts, options: NodePassOptions): Promise<RunReport> {
-  const { cluster, runtime, logger, clock } = ports;
+  const { cluster, logger, clock } = ports;
   const { config, nodeName, dryRun } = options;
   const report = newReport(nodeName, clock.now(), dryRun);
+  let runtime: ImageRuntime | undefined;
   try {
-    const info = await runtime.info();
     const desired = await collectDesired(
       cluster,
       { nodeName, warm: config.warm, include: config.include, exclude: config.exclude },
       logger,
     );
-    const match = compareRuntimes(desired.node.status?.nodeInfo?.containerRuntimeVersion, info.kind);
-    report.runtime = {
-      kind: info.kind,
-      version: info.version,
-      ...(match.kubeletRuntime ? { kubeletRuntime: match.kubeletRuntime } : {}),
-      ...(match.warning ? { warning: match.warning } : {}),
-    };
-    if (match.warning)
-      logger.warn({ kubeletRuntime: match.kubeletRuntime, runtime: info.kind }, match.warning);
     report.desired = {
       images: desired.images.length,
       ...desired.counts,
@@ -70,24 +78,34 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
       listFailures: desired.listFailures,
       invalidObjects: desired.invalidObjects,
     };
+    const facts = nodeRuntimeFacts(desired.node);
+    const choice = ports.runtimeFor(facts);
+    runtime = choice.runtime;
+    const runtimeProblem = await checkRuntime(report, runtime, choice.selection, facts, dryRun, logger);
 
-    const credentials = await loadPullCredentials(
-      cluster,
-      desired.images,
-      {
-        readSecrets: config.readPullSecrets,
-        ...(config.dockerConfig ? { dockerConfigFile: config.dockerConfig } : {}),
-        ambient: ports.ambientCredentials,
-      },
-      logger,
-    );
-    report.secretProblems = credentials.problems;
+    const offline = dryRun && options.checkRegistry !== true;
+    const credentials = offline
+      ? undefined
+      : await loadPullCredentials(
+          cluster,
+          desired.images,
+          {
+            readSecrets: config.readPullSecrets,
+            ...(config.dockerConfig ? { dockerConfigFile: config.dockerConfig } : {}),
+            ambient: ports.ambientCredentials,
+          },
+          logger,
+        );
+    if (credentials) report.secretProblems = credentials.problems;
     report.seed = await seedImages(
       desired.images,
       {
         runtime,
-        resolverFor: (image) => ports.registryFor(credentials.keyFor(image), credentials.storeFor(image)),
-        credentialsFor: (image) => credentials.credentialsFor(image),
+        resolverFor: (image) => {
+          if (!credentials) throw new Error('internal error: registry used in an offline dry run');
+          return ports.registryFor(credentials.keyFor(image), credentials.storeFor(image));
+        },
+        credentialsFor: (image) => credentials?.credentialsFor(image),
         logger,
         ...(ports.sleep ? { sleep: ports.sleep } : {}),
         ...(ports.random ? { random: ports.random } : {}),
@@ -97,67 +115,19 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
         pullTimeoutMs: config.pullTimeout,
         retries: config.pullRetries,
         minFreeBytes: config.minFreeBytes,
-        imageStorePath: config.imageStorePath,
         dryRun,
+        checkRegistry: !offline,
+        ...(runtimeProblem !== undefined ? { runtimeUnavailable: runtimeProblem } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       },
     );
-
-    if (!dryRun) {
-      const { state, problem } = await loadNodeState(config.stateDir);
-      if (problem) {
-        report.stateProblem = problem;
-        logger.warn({ problem }, 'node state unreadable; starting afresh');
-      }
-      await saveNodeState(config.stateDir, recordSeed(state, nodeName, report.seed, clock.now()));
-    }
-
-    // --- prune insertion point (runner/prune): `addSection(report, 'prune', await prune(...))` ---
-    if (config.prune.enabled) {
-      try {
-        const { state } = await loadNodeState(config.stateDir);
-        const pruned = await pruneSection(
-          { runtime, logger, clock },
-          {
-            config: config.prune,
-            imageStorePath: config.imageStorePath,
-            state,
-            desiredNow: (report.seed?.images ?? []).map((image) => image.reference),
-            dryRun,
-          },
-        );
-        addSection(report, 'prune', pruned.section);
-        if (!dryRun && pruned.state !== state) await saveNodeState(config.stateDir, pruned.state);
-      } catch (error) {
-        logger.error({ err: errorMessage(error) }, 'prune step failed');
-        addSection(report, 'prune', { ok: false, summary: { error: errorMessage(error) } });
-      }
-    }
-
-    // --- selinux insertion point (runner/selinux): `addSection(report, 'selinux', await checkSelinux(...))` ---
-    if (config.selinux.enabled) {
-      try {
-        addSection(
-          report,
-          'selinux',
-          await selinuxSection(
-            { cluster, runtime, logger, clock },
-            {
-              node: nodeName,
-              config: config.selinux,
-              dryRun,
-              ...(options.signal ? { signal: options.signal } : {}),
-            },
-          ),
-        );
-      } catch (error) {
-        logger.error({ err: errorMessage(error) }, 'selinux step failed');
-        addSection(report, 'selinux', { ok: false, summary: { error: errorMessage(error) } });
-      }
-    }
+    // without a runtime (dry run only) there is nothing to record, prune or check on the node
+    if (runtimeProblem === undefined) await nodeSteps(ports, options, report, runtime);
   } catch (error) {
     report.fatal = errorMessage(error);
     logger.error({ err: report.fatal }, 'runner pass stopped');
+  } finally {
+    runtime?.close?.();
   }
   finishReport(report, clock.now());
   await publishReport(
@@ -170,4 +140,114 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
     },
   );
   return report;
+}
+
+/** After the seed: node state, then the prune and SELinux sections. */
+async function nodeSteps(
+  ports: NodePassPorts,
+  options: NodePassOptions,
+  report: RunReport,
+  runtime: ImageRuntime,
+): Promise<void> {
+  const { cluster, logger, clock } = ports;
+  const { config, nodeName, dryRun } = options;
+  const seed = report.seed;
+  if (!seed) return;
+
+  if (!dryRun) {
+    const { state, problem } = await loadNodeState(config.stateDir);
+    if (problem) {
+      report.stateProblem = problem;
+      logger.warn({ problem }, 'node state unreadable; starting afresh');
+    }
+    await saveNodeState(config.stateDir, recordSeed(state, nodeName, seed, clock.now()));
+  }
+
+  // --- prune insertion point (runner/prune): `addSection(report, 'prune', await prune(...))` ---
+  if (config.prune.enabled) {
+    try {
+      const { state } = await loadNodeState(config.stateDir);
+      const pruned = await pruneSection(
+        { runtime, logger, clock },
+        {
+          config: config.prune,
+          state,
+          desiredNow: seed.images.map((image) => image.reference),
+          dryRun,
+        },
+      );
+      addSection(report, 'prune', pruned.section);
+      if (!dryRun && pruned.state !== state) await saveNodeState(config.stateDir, pruned.state);
+    } catch (error) {
+      logger.error({ err: errorMessage(error) }, 'prune step failed');
+      addSection(report, 'prune', { ok: false, summary: { error: errorMessage(error) } });
+    }
+  }
+
+  // --- selinux insertion point (runner/selinux): `addSection(report, 'selinux', await checkSelinux(...))` ---
+  if (config.selinux.enabled) {
+    try {
+      addSection(
+        report,
+        'selinux',
+        await selinuxSection(
+          { cluster, runtime, logger, clock },
+          {
+            node: nodeName,
+            config: config.selinux,
+            dryRun,
+            ...(options.signal ? { signal: options.signal } : {}),
+          },
+        ),
+      );
+    } catch (error) {
+      logger.error({ err: errorMessage(error) }, 'selinux step failed');
+      addSection(report, 'selinux', { ok: false, summary: { error: errorMessage(error) } });
+    }
+  }
+}
+
+/**
+ * Asks the runtime who it is and compares it with the kubelet's. A runtime that cannot be the
+ * kubelet's stops the pass; an unreachable one stops it too, except in a dry run, which goes
+ * on with presence unknown (the returned problem).
+ */
+async function checkRuntime(
+  report: RunReport,
+  runtime: ImageRuntime,
+  selection: RuntimeSelection | undefined,
+  facts: NodeRuntimeFacts,
+  dryRun: boolean,
+  logger: Logger,
+): Promise<string | undefined> {
+  const where = selection ? { socket: selection.socket, reason: selection.reason } : {};
+  let info: RuntimeInfo;
+  try {
+    info = await runtime.info();
+  } catch (error) {
+    if (!dryRun) throw error;
+    const problem = errorMessage(error);
+    report.runtime = {
+      kind: selection?.adapter ?? 'unknown',
+      version: '',
+      ...where,
+      ...(facts.containerRuntimeVersion ? { kubeletRuntime: facts.containerRuntimeVersion } : {}),
+      warning: `runtime unreachable, image presence unknown: ${problem}`,
+    };
+    logger.warn({ ...where, err: problem }, 'runtime unreachable; planning with presence unknown');
+    return problem;
+  }
+  const match = compareRuntimes(facts.containerRuntimeVersion, info);
+  report.runtime = {
+    kind: info.kind,
+    name: info.name,
+    version: info.version,
+    ...where,
+    ...(match.kubeletRuntime ? { kubeletRuntime: match.kubeletRuntime } : {}),
+    ...(match.warning ? { warning: match.warning } : {}),
+  };
+  if (match.warning)
+    logger.warn({ kubeletRuntime: match.kubeletRuntime, runtime: match.ours }, match.warning);
+  if (match.error) throw new ConfigError(match.error);
+  return undefined;
 }

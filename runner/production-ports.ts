@@ -1,6 +1,7 @@
 // Builds the production adapters of a node pass from config: the Kubernetes API
-// (kubeconfig file for local use, else the in-cluster ServiceAccount), Docker Engine on its
-// socket, and one registry client per credential set.
+// (kubeconfig file for local use, else the in-cluster ServiceAccount), the node's image
+// runtime (the CRI or the Docker Engine API on the socket selection.ts picks from the node's
+// containerRuntimeVersion), and one registry client per credential set.
 
 import { KubeConfig } from '@kubernetes/client-node';
 import { systemClock } from '../core/clock.ts';
@@ -12,8 +13,10 @@ import { ecrSourceFromConfig, registryClientFor } from '../core/registry/fromCon
 import type { RegistryClient } from '../core/registry/RegistryClient.ts';
 import { KubeClusterReader } from './cluster/KubeClusterReader.ts';
 import type { NodePassPorts } from './node-pass.ts';
+import { CriImageRuntime } from './runtime/CriImageRuntime.ts';
 import { DockerImageRuntime } from './runtime/DockerImageRuntime.ts';
-import { DEFAULT_SOCKETS } from './runtime/selection.ts';
+import type { NodeRuntimeFacts } from './runtime/node-capacity.ts';
+import { selectRuntime } from './runtime/selection.ts';
 
 export function loadKubeConfig(kubeconfigFile: string | undefined): KubeConfig {
   const kc = new KubeConfig();
@@ -41,7 +44,28 @@ export function productionPorts(config: Config, logger: Logger): NodePassPorts {
   const clients = new Map<string, RegistryClient>();
   return {
     cluster: new KubeClusterReader({ kubeConfig: loadKubeConfig(config.runner.kubeconfig), logger }),
-    runtime: new DockerImageRuntime({ socketPath: config.runner.socket ?? DEFAULT_SOCKETS.docker }),
+    runtimeFor: (node: NodeRuntimeFacts) => {
+      const selection = selectRuntime(
+        config.runner.runtime,
+        config.runner.socket,
+        node.containerRuntimeVersion,
+      );
+      logger.info(
+        { adapter: selection.adapter, socket: selection.socket, reason: selection.reason },
+        'image runtime selected',
+      );
+      const runtime =
+        selection.adapter === 'cri'
+          ? new CriImageRuntime({
+              socket: selection.socket,
+              ...(node.capacityBytes !== undefined ? { capacityBytes: node.capacityBytes } : {}),
+            })
+          : new DockerImageRuntime({
+              socketPath: selection.socket,
+              imageStorePath: config.runner.imageStorePath,
+            });
+      return { runtime, selection };
+    },
     registryFor: (key: string, credentials: CredentialStore) => {
       let client = clients.get(key);
       if (!client) {

@@ -5,10 +5,12 @@ import { AuthError, NotFoundError, UpstreamError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RegistryCredentials } from '../core/registry/credentials.ts';
 import { retry } from '../core/retry.ts';
-import type { ImageRuntime, PullOutcome } from './runtime/ImageRuntime.ts';
+import type { ImageRuntime, ManifestLayer, PullOutcome } from './runtime/ImageRuntime.ts';
 
 export interface PullImageOptions {
   credentials: RegistryCredentials | undefined;
+  /** The manifest's layers, for the adapter's byte count. */
+  layers?: readonly ManifestLayer[];
   timeoutMs: number;
   /** Retries after the first attempt. */
   retries: number;
@@ -36,6 +38,7 @@ export async function pullWithRetry(
       try {
         return await runtime.pullImage(reference, {
           ...(options.credentials ? { credentials: options.credentials } : {}),
+          ...(options.layers ? { layers: options.layers } : {}),
           signal,
         });
       } catch (error) {

@@ -24,7 +24,17 @@ export interface RunReport {
   finishedAt?: string;
   seconds?: number;
   dryRun: boolean;
-  runtime?: { kind: string; version: string; kubeletRuntime?: string; warning?: string };
+  runtime?: {
+    kind: string;
+    /** The runtime's own name (containerd, cri-o, docker, podman). */
+    name?: string;
+    version: string;
+    /** The socket talked to and why that runtime (runner.runtime, the node's runtime). */
+    socket?: string;
+    reason?: string;
+    kubeletRuntime?: string;
+    warning?: string;
+  };
   /** A failure that stopped the pass (node unreadable, runtime down). */
   fatal?: string;
   desired?: {

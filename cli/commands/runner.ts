@@ -1,6 +1,7 @@
-// `imagewarden runner node --once [--dry-run]`: one pass of the node runner on this node
-// (desired set -> seed -> prune -> SELinux checks -> report). Dry run prints the plan: what
-// would be pulled and why, with no pulls, no state and no Event.
+// `imagewarden runner node --once [--dry-run [--check-registry]]`: one pass of the node
+// runner on this node (desired set -> seed -> prune -> SELinux checks -> report). Dry run
+// prints the plan: what would be pulled and why, with no pulls, no state and no Event; it
+// contacts no registry unless --check-registry, and works without a runtime (presence "?").
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { runNodePass } from '../../runner/node-pass.ts';
@@ -14,6 +15,7 @@ import { runnerGroup } from './runner-group.ts';
 interface NodeOptions {
   once?: boolean;
   dryRun?: boolean;
+  checkRegistry?: boolean;
   config?: string;
   node?: string;
   json?: boolean;
@@ -22,13 +24,16 @@ interface NodeOptions {
 export function formatPlan(report: RunReport): string {
   const lines: string[] = [];
   for (const image of report.seed?.images ?? []) {
-    const label = {
-      present: 'OK',
-      pulled: 'PULLED',
-      planned: 'PULL',
-      skipped: 'SKIP',
-      failed: 'FAIL',
-    }[image.outcome];
+    const label =
+      image.presence === 'unknown'
+        ? '?'
+        : {
+            present: 'OK',
+            pulled: 'PULLED',
+            planned: 'PULL',
+            skipped: 'SKIP',
+            failed: 'FAIL',
+          }[image.outcome];
     const detail = image.skipReason
       ? `${image.skipReason}: ${image.why ?? ''}`
       : (image.error ?? image.why ?? '');
@@ -45,6 +50,7 @@ export function formatPlan(report: RunReport): string {
   for (const failure of report.desired?.listFailures ?? []) {
     lines.push(`ERROR  listing ${failure.kind}: ${failure.message}`);
   }
+  if (report.runtime?.warning) lines.push(`WARN   ${report.runtime.warning}`);
   if (report.fatal) lines.push(`ERROR  ${report.fatal}`);
   const seed = lines.length > 0 ? `${lines.join('\n')}\n` : 'nothing desired on this node\n';
   // What prune would remove, and why, when the pass got that far.
@@ -61,7 +67,12 @@ export function registerRunnerCommands(program: Command, ctx: CliContext): void 
         'Exit 0 when every image from reachable registries is present, 1 when some failed, 2 on bad config.',
     )
     .option('--once', 'run one pass and exit (the only mode; the CronJob schedules passes)')
-    .option('--dry-run', 'print what would be pulled and why; pull nothing, write no state, record no Event')
+    .option(
+      '--dry-run',
+      'print the desired set, what would be pulled and why; pull nothing, write no state, record no ' +
+        'Event; works without a runtime (presence then "?")',
+    )
+    .option('--check-registry', 'dry run: check each tag against its registry (default: local store only)')
     .option('-c, --config <file>', 'YAML or JSON config file (default: $IMAGEWARDEN_CONFIG)')
     .option('--node <name>', 'node name (default: runner.nodeName / IMAGEWARDEN_RUNNER__NODE_NAME)')
     .option('--json', 'print the full run report as JSON on stdout')
@@ -83,6 +94,7 @@ export function registerRunnerCommands(program: Command, ctx: CliContext): void 
         nodeName,
         config: config.runner,
         dryRun: options.dryRun === true,
+        checkRegistry: options.checkRegistry === true,
         signal: ctx.signal,
       });
       if (options.json) ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -21,7 +21,7 @@ type PruneConfig = Pick<
 export interface PrunePorts {
   runtime: Pick<
     ImageRuntime,
-    'listImages' | 'listContainers' | 'removeImage' | 'inspectImage' | 'fileSystemSpace'
+    'listImages' | 'listContainers' | 'removeImage' | 'inspectImage' | 'imageStoreSpace'
   >;
   logger: Logger;
   clock: Clock;
@@ -29,7 +29,6 @@ export interface PrunePorts {
 
 export interface PruneOptions {
   config: PruneConfig;
-  imageStorePath: string;
   stateImages: Readonly<Record<string, ImageState>>;
   lastPrune: unknown;
   /** References desired in this pass. */
@@ -68,11 +67,8 @@ export interface PruneResult {
   lastPrune?: LastPrune;
 }
 
-async function usage(
-  runtime: PrunePorts['runtime'],
-  path: string,
-): Promise<{ percent: number; free: number }> {
-  const space = await runtime.fileSystemSpace(path);
+async function usage(runtime: PrunePorts['runtime']): Promise<{ percent: number; free: number }> {
+  const space = await runtime.imageStoreSpace();
   const percent = space.totalBytes > 0 ? ((space.totalBytes - space.freeBytes) / space.totalBytes) * 100 : 0;
   return { percent: Math.round(percent * 100) / 100, free: space.freeBytes };
 }
@@ -101,7 +97,7 @@ export async function pruneImages(ports: PrunePorts, options: PruneOptions): Pro
   const [images, containers, before] = await Promise.all([
     runtime.listImages(),
     runtime.listContainers(),
-    usage(runtime, options.imageStorePath),
+    usage(runtime),
   ]);
   const verdicts = planPrune({
     images,
@@ -129,7 +125,7 @@ export async function pruneImages(ports: PrunePorts, options: PruneOptions): Pro
   };
   const sizeOf = new Map<string, LocalImage>(images.map((i) => [i.id, i]));
   let estimatedPercent = before.percent;
-  const totalBytes = (await runtime.fileSystemSpace(options.imageStorePath)).totalBytes;
+  const totalBytes = (await runtime.imageStoreSpace()).totalBytes;
 
   const take = async (verdict: ImageVerdict, reason: RemoveReason, detail: string): Promise<boolean> => {
     const entry: PrunedImage = {
@@ -167,7 +163,7 @@ export async function pruneImages(ports: PrunePorts, options: PruneOptions): Pro
     else result.kept[verdict.verdict.keep]++;
   }
 
-  let current = dryRun ? estimatedPercent : (await usage(runtime, options.imageStorePath)).percent;
+  let current = dryRun ? estimatedPercent : (await usage(runtime)).percent;
   if (current > config.highWatermark || (result.watermarkRan && current >= config.lowWatermark)) {
     result.watermarkRan = true;
     for (const verdict of pressureOrder(verdicts)) {
@@ -175,7 +171,7 @@ export async function pruneImages(ports: PrunePorts, options: PruneOptions): Pro
       const detail = `disk ${current.toFixed(1)} % above the watermarks (high ${config.highWatermark} %, low ${config.lowWatermark} %); last desired ${verdict.lastDesired ?? 'never'}`;
       if (await take(verdict, 'disk-pressure', detail)) {
         result.kept['within-retention']--;
-        current = dryRun ? estimatedPercent : (await usage(runtime, options.imageStorePath)).percent;
+        current = dryRun ? estimatedPercent : (await usage(runtime)).percent;
       }
     }
     if (current >= config.lowWatermark) {
@@ -186,9 +182,7 @@ export async function pruneImages(ports: PrunePorts, options: PruneOptions): Pro
       );
     }
   }
-  const after = dryRun
-    ? { percent: current, free: before.free }
-    : await usage(runtime, options.imageStorePath);
+  const after = dryRun ? { percent: current, free: before.free } : await usage(runtime);
   result.diskAfter = dryRun ? Math.round(current * 100) / 100 : after.percent;
   result.freedBytes = Math.max(0, after.free - before.free);
   if (!dryRun && schedule.due) {

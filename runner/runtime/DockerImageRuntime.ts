@@ -25,6 +25,7 @@ import type {
   PullOutcome,
   RuntimeInfo,
 } from './ImageRuntime.ts';
+import { pulledBytes } from './pulled-bytes.ts';
 
 const HOST = 'container runtime';
 
@@ -82,11 +83,18 @@ function toContainer(c: DockerContainerSummary): ContainerSummary {
   return { id: c.Id, names: c.Names, image: c.Image, imageId: c.ImageID, state: c.State, labels: c.Labels };
 }
 
+export type DockerImageRuntimeOptions = ({ socketPath: string } | { docker: Docker }) & {
+  /** A path on the image store's filesystem (mounted into the runner) for the space check. */
+  imageStorePath?: string;
+};
+
 export class DockerImageRuntime implements ImageRuntime {
   private readonly docker: Docker;
+  private readonly imageStorePath: string;
 
-  constructor(options: { socketPath: string } | { docker: Docker }) {
+  constructor(options: DockerImageRuntimeOptions) {
     this.docker = 'docker' in options ? options.docker : new Docker({ socketPath: options.socketPath });
+    this.imageStorePath = options.imageStorePath ?? '/var/lib/docker';
   }
 
   async info(): Promise<RuntimeInfo> {
@@ -96,6 +104,7 @@ export class DockerImageRuntime implements ImageRuntime {
       const podman = v.Components.some((component) => /podman/i.test(component.Name));
       return {
         kind: podman ? 'podman' : 'docker',
+        name: podman ? 'podman' : 'docker',
         version: v.Version,
         rootDir: DockerInfo.parse(info).DockerRootDir,
       };
@@ -191,8 +200,8 @@ export class DockerImageRuntime implements ImageRuntime {
     }
   }
 
-  async fileSystemSpace(path: string): Promise<FileSystemSpace> {
-    const stats = await statfs(path);
+  async imageStoreSpace(): Promise<FileSystemSpace> {
+    const stats = await statfs(this.imageStorePath);
     return { freeBytes: stats.bavail * stats.bsize, totalBytes: stats.blocks * stats.bsize };
   }
 }
@@ -205,6 +214,8 @@ function consumePullStream(
 ): Promise<PullOutcome> {
   return new Promise((resolve, reject) => {
     const layerTotals = new Map<string, number>();
+    // short layer ids the daemon reported as already present: not downloaded
+    const present = new Set<string>();
     let buffer = '';
     let settled = false;
     const finish = (error?: unknown): void => {
@@ -212,7 +223,12 @@ function consumePullStream(
       settled = true;
       options.signal?.removeEventListener('abort', onAbort);
       if (error) reject(error);
-      else resolve({ bytes: [...layerTotals.values()].reduce((sum, n) => sum + n, 0) });
+      else
+        resolve({
+          bytes: options.layers
+            ? pulledBytes(options.layers, present)
+            : [...layerTotals.values()].reduce((sum, n) => sum + n, 0),
+        });
     };
     const onAbort = (): void => {
       (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
@@ -233,6 +249,7 @@ function consumePullStream(
         );
         return;
       }
+      if (line.id && line.status === 'Already exists') present.add(line.id);
       const total = line.progressDetail?.total;
       // dockerd keeps only the latest progress of a layer for its watchers, so a small layer's
       // Downloading lines can be overtaken by later ones; Extracting lines carry the same

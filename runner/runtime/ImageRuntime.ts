@@ -1,6 +1,7 @@
-// The port to the node's container image store. One production adapter:
+// The port to the node's container image store. Two production adapters:
 // DockerImageRuntime (Docker Engine API via dockerode; Podman's Docker-compatible socket
-// speaks the same API). Errors: UpstreamError (daemon unreachable, pull failed at the
+// speaks the same API) and CriImageRuntime (the Kubernetes CRI over gRPC: containerd, CRI-O).
+// Errors: UpstreamError (daemon unreachable, pull failed at the
 // registry), AuthError (registry refused the credentials), NotFoundError (no such
 // image/manifest), ImageInUseError (remove refused because a container uses the image).
 import type { RegistryCredentials } from '../../core/registry/credentials.ts';
@@ -24,8 +25,20 @@ export interface PullProgress {
   total?: number;
 }
 
+/** A layer of the image manifest being pulled (compressed size, as the registry serves it). */
+export interface ManifestLayer {
+  digest: string;
+  size: number;
+}
+
 export interface PullOptions {
   credentials?: RegistryCredentials;
+  /**
+   * The layers of the platform manifest being pulled, when the caller read it: the adapter
+   * counts downloaded bytes from them (the CRI reports no progress; Docker's progress stream
+   * can miss a small layer).
+   */
+  layers?: readonly ManifestLayer[];
   /** Aborting it cancels the pull on the daemon (the API connection is closed). */
   signal?: AbortSignal;
   onProgress?: (progress: PullProgress) => void;
@@ -62,10 +75,13 @@ export interface ContainerDetails extends ContainerSummary {
   mounts: ContainerMount[];
 }
 
-export type RuntimeKind = 'docker' | 'podman';
+/** `cri` is any runtime reached through the Kubernetes CRI (containerd, CRI-O). */
+export type RuntimeKind = 'docker' | 'podman' | 'cri';
 
 export interface RuntimeInfo {
   kind: RuntimeKind;
+  /** The runtime's own name: `docker`, `podman`, `containerd`, `cri-o`. */
+  name: string;
   version: string;
   /** The daemon's image store root (Docker's DockerRootDir), when it says. */
   rootDir: string | undefined;
@@ -74,6 +90,8 @@ export interface RuntimeInfo {
 export interface FileSystemSpace {
   freeBytes: number;
   totalBytes: number;
+  /** Bytes the image store itself uses, when the runtime says (CRI ImageFsInfo). */
+  imageBytes?: number;
 }
 
 export interface ImageRuntime {
@@ -88,6 +106,12 @@ export interface ImageRuntime {
   /** Every container, stopped ones included. */
   listContainers(): Promise<ContainerSummary[]>;
   inspectContainer(id: string): Promise<ContainerDetails | undefined>;
-  /** Space on the filesystem holding `path` (statfs), e.g. the image store. */
-  fileSystemSpace(path: string): Promise<FileSystemSpace>;
+  /**
+   * Space of the image store's filesystem. Docker: statfs of a configured path on it; CRI:
+   * ImageFsInfo (used bytes and mountpoint) with statfs of the mountpoint, or the node's
+   * capacity when the mountpoint is not visible to the runner.
+   */
+  imageStoreSpace(): Promise<FileSystemSpace>;
+  /** Releases connections (the CRI's gRPC channels); a no-op where there are none. */
+  close?(): void;
 }

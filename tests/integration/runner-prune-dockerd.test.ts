@@ -28,7 +28,7 @@ function withDisk(usedBytes: number, perImage: number): ImageRuntime {
   let used = usedBytes;
   return new Proxy(runtime, {
     get(target, prop, receiver) {
-      if (prop === 'fileSystemSpace')
+      if (prop === 'imageStoreSpace')
         return async (): Promise<FileSystemSpace> => ({ freeBytes: 100 * GB - used, totalBytes: 100 * GB });
       if (prop === 'removeImage')
         return async (ref: string) => {
@@ -55,7 +55,6 @@ function options(
       lowWatermark: 75,
       labelSelector: 'maintainer=cedar',
     },
-    imageStorePath: '/',
     stateImages,
     lastPrune: { at: day(4, 3).toISOString(), removed: 0, reclaimedBytes: 0 },
     desiredNow: [],

@@ -29,7 +29,7 @@ function withDisk(usedBytes: number, perImage: number): ImageRuntime {
   let used = usedBytes;
   return new Proxy(runtime, {
     get(target, prop, receiver) {
-      if (prop === 'fileSystemSpace')
+      if (prop === 'imageStoreSpace')
         return async (): Promise<FileSystemSpace> => ({ freeBytes: 100 * GB - used, totalBytes: 100 * GB });
       if (prop === 'removeImage')
         return async (reference: string) => {
@@ -56,7 +56,6 @@ function options(
       lowWatermark: 75,
       labelSelector: undefined,
     },
-    imageStorePath: podman.root,
     stateImages,
     lastPrune: undefined,
     desiredNow: [],
@@ -79,7 +78,7 @@ beforeAll(async () => {
   registry = await startRegistry({ auth: 'none' });
   ref = (name) => `${registry.host}/${name}:1`;
   podman = await startPodman({ insecureRegistries: [registry.host] });
-  runtime = new DockerImageRuntime({ socketPath: podman.socket });
+  runtime = new DockerImageRuntime({ socketPath: podman.socket, imageStorePath: podman.root });
   for (const name of ['team/old', 'team/recent', 'someone/else']) {
     await pushImage(registry, { repository: name, tag: '1', files: [{ name: 'a', content: name }] });
   }

@@ -369,7 +369,7 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
     ).toBeGreaterThanOrEqual(2);
   });
 
-  it('prints the plan in a CLI dry run and changes nothing', async () => {
+  it('prints the plan in a CLI dry run with --check-registry and changes nothing', async () => {
     // Prepare
     await docker(daemon, ['image', 'rm', `${proxy.host}/cron:1`]);
     const configFile = join(dir, 'imagewarden.yaml');
@@ -390,7 +390,15 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
     const eventsBefore = api.list('Event', 'default').length;
 
     // Act
-    const run = await runImagewarden(['runner', 'node', '--once', '--dry-run', '--config', configFile]);
+    const run = await runImagewarden([
+      'runner',
+      'node',
+      '--once',
+      '--dry-run',
+      '--check-registry',
+      '--config',
+      configFile,
+    ]);
 
     // Assess
     expect(run.stdout).toContain(

@@ -25,7 +25,7 @@ describe('DockerImageRuntime against dockerd + docker-registry', () => {
       startRegistry({ auth: 'none' }),
       startRegistry({ auth: 'basic' }),
     ]);
-    runtime = new DockerImageRuntime({ socketPath: daemon.socket });
+    runtime = new DockerImageRuntime({ socketPath: daemon.socket, imageStorePath: daemon.dataRoot });
     const pushed = await pushImage(open, { repository: 'small', tag: '1', labels: { team: 'shop' } });
     small = pushed.reference;
     smallDigest = pushed.digest;
@@ -133,7 +133,7 @@ describe('DockerImageRuntime against dockerd + docker-registry', () => {
   });
 
   it('reads free space of the image store filesystem', async () => {
-    const space = await runtime.fileSystemSpace(daemon.dataRoot);
+    const space = await runtime.imageStoreSpace();
     expect(space.freeBytes).toBeGreaterThan(0);
     expect(space.totalBytes).toBeGreaterThanOrEqual(space.freeBytes);
   });

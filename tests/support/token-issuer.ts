@@ -67,11 +67,31 @@ export async function startTokenIssuer(options: TokenIssuerOptions): Promise<Tok
   const requests: TokenIssuer['requests'] = [];
 
   const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://issuer');
+    // The OAuth2 password grant of the token spec (docs/spec/auth/oauth.md): a POST form with
+    // grant_type=password, username, password, scope and service. containerd tries it first.
+    if (req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        const basic =
+          form.get('grant_type') === 'password'
+            ? `Basic ${Buffer.from(`${form.get('username') ?? ''}:${form.get('password') ?? ''}`).toString('base64')}`
+            : undefined;
+        const query = new URLSearchParams();
+        for (const scope of form.getAll('scope')) query.append('scope', scope);
+        const service = form.get('service');
+        if (service) query.set('service', service);
+        issue(new URL(`/token?${query.toString()}`, 'http://issuer'), basic, res);
+      });
+      return;
+    }
+    issue(new URL(req.url ?? '/', 'http://issuer'), req.headers.authorization, res);
+  });
+  const issue = (url: URL, header: string | undefined, res: import('node:http').ServerResponse): void => {
     const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ').filter(Boolean));
     let account: string | undefined;
     let authenticated = false;
-    const header = req.headers.authorization;
     if (header?.startsWith('Basic ')) {
       const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
@@ -122,7 +142,7 @@ export async function startTokenIssuer(options: TokenIssuerOptions): Promise<Tok
         issued_at: new Date().toISOString(),
       }),
     );
-  });
+  };
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {

@@ -74,7 +74,7 @@ export const RunnerSection = z
       .string()
       .default('/var/lib/docker')
       .describe(
-        "A path on the image store's filesystem (mounted into the runner), for the free-space check.",
+        "Docker nodes: a path on the image store's filesystem (mounted into the runner) for the free-space check. CRI nodes use ImageFsInfo and the node's ephemeral-storage capacity instead.",
       ),
     events: z.boolean().default(true).describe('Record an ImagesSeeded / ImageSeedFailed Event on the Node.'),
     prune: RunnerPruneSection.prefault({}),

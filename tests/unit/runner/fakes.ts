@@ -76,7 +76,7 @@ export class FakeRuntime implements ImageRuntime {
   maxInFlight = 0;
 
   async info(): Promise<RuntimeInfo> {
-    return { kind: 'docker', version: '20.10.24', rootDir: '/var/lib/docker' };
+    return { kind: 'docker', name: 'docker', version: '20.10.24', rootDir: '/var/lib/docker' };
   }
   async listImages(): Promise<LocalImage[]> {
     return this.images;
@@ -105,7 +105,7 @@ export class FakeRuntime implements ImageRuntime {
   async inspectContainer(): Promise<ContainerDetails | undefined> {
     return undefined;
   }
-  async fileSystemSpace(): Promise<FileSystemSpace> {
+  async imageStoreSpace(): Promise<FileSystemSpace> {
     return { freeBytes: this.freeBytes, totalBytes: 200 * 1024 ** 3 };
   }
 }

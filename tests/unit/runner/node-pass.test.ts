@@ -9,7 +9,7 @@ import { ManualClock } from '../../../core/clock.ts';
 import { Config } from '../../../core/config/schema.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { KubeClusterReader } from '../../../runner/cluster/KubeClusterReader.ts';
-import { type NodePassPorts, runNodePass } from '../../../runner/node-pass.ts';
+import { fixedRuntime, type NodePassPorts, runNodePass } from '../../../runner/node-pass.ts';
 import { KubeApiFake } from '../../support/kube-api-fake.ts';
 import { FakeRegistry, FakeRuntime } from './fakes.ts';
 
@@ -31,7 +31,7 @@ describe('runNodePass', () => {
       kind: 'Node',
       metadata: { name: 'n1' },
       spec: {},
-      status: { nodeInfo: { containerRuntimeVersion: 'containerd://1.7.2' } },
+      status: { nodeInfo: { containerRuntimeVersion: 'docker://20.10.24' } },
     });
     api.put({
       apiVersion: 'apps/v1',
@@ -53,7 +53,7 @@ describe('runNodePass', () => {
 
   const ports = (): NodePassPorts => ({
     cluster: new KubeClusterReader({ kubeConfig: api.kubeConfig(), sleep: async () => {} }),
-    runtime,
+    runtimeFor: fixedRuntime(runtime),
     registryFor: () => registry,
     logger: silentLogger(),
     clock: new ManualClock(new Date('2026-03-01T10:00:00Z')),
@@ -61,14 +61,14 @@ describe('runNodePass', () => {
   });
   const config = () => Config.parse({ runner: { stateDir: dir, minFreeBytes: 0 } }).runner;
 
-  it('seeds, records state, writes the report file and an ImagesSeeded Event, and warns of a runtime mismatch', async () => {
+  it('seeds, records state, writes the report file and an ImagesSeeded Event', async () => {
     // Act
     const report = await runNodePass(ports(), { nodeName: 'n1', config: config(), dryRun: false });
 
     // Assess
     expect(report.exitCode).toBe(0);
     expect(report.seed?.counts).toMatchObject({ desired: 1, pulled: 1 });
-    expect(report.runtime?.warning).toContain('the kubelet uses containerd://1.7.2');
+    expect(report.runtime).toMatchObject({ kind: 'docker', kubeletRuntime: 'docker://20.10.24' });
     const file = JSON.parse(await readFile(join(dir, 'last-run.json'), 'utf8'));
     expect(file).toMatchObject({ node: 'n1', exitCode: 0, seed: { counts: { pulled: 1 } } });
     const state = JSON.parse(await readFile(join(dir, 'node-state.json'), 'utf8'));
@@ -121,11 +121,84 @@ describe('runNodePass', () => {
     );
   });
 
-  it('in a dry run writes no state, no report file and no Event', async () => {
+  it('stops before pulling when the runtime cannot be the kubelet’s, naming both', async () => {
+    // Prepare
+    api.put({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'n1' },
+      spec: {},
+      status: { nodeInfo: { containerRuntimeVersion: 'containerd://1.7.2' } },
+    });
+
+    // Act
+    const report = await runNodePass(ports(), { nodeName: 'n1', config: config(), dryRun: false });
+
+    // Assess
+    expect(report.fatal).toContain(
+      'the kubelet uses containerd://1.7.2 but images would be pulled through docker',
+    );
+    expect(report.exitCode).toBe(1);
+    expect(runtime.pulls).toEqual([]);
+  });
+
+  it('in a dry run writes no state, no report file and no Event, and asks no registry', async () => {
     const report = await runNodePass(ports(), { nodeName: 'n1', config: config(), dryRun: true });
-    expect(report.seed?.images[0]).toMatchObject({ outcome: 'planned', why: 'not present locally' });
+    expect(report.seed?.images[0]).toMatchObject({
+      outcome: 'planned',
+      presence: 'absent',
+      why: 'not present locally',
+      wantedBy: ['Deployment default/web'],
+    });
+    expect(registry.pings).toEqual([]);
+    expect(registry.heads).toEqual([]);
     await expect(readFile(join(dir, 'node-state.json'), 'utf8')).rejects.toThrow();
     await expect(readFile(join(dir, 'last-run.json'), 'utf8')).rejects.toThrow();
     expect(api.list('Event', 'default')).toEqual([]);
+  });
+
+  it('in a dry run with --check-registry checks tags against the registry', async () => {
+    const report = await runNodePass(ports(), {
+      nodeName: 'n1',
+      config: config(),
+      dryRun: true,
+      checkRegistry: true,
+    });
+    expect(report.seed?.images[0]).toMatchObject({ outcome: 'planned', digest: D1 });
+    expect(registry.heads).toHaveLength(1);
+  });
+
+  it('in a dry run without an answering runtime prints the desired set with presence unknown', async () => {
+    // Prepare
+    runtime.info = async () => {
+      throw new Error('CRI /run/containerd/containerd.sock: version: runtime unreachable');
+    };
+
+    // Act
+    const report = await runNodePass(ports(), { nodeName: 'n1', config: config(), dryRun: true });
+
+    // Assess
+    expect(report.seed?.images).toEqual([
+      expect.objectContaining({
+        reference: 'r.corp/web:1',
+        outcome: 'planned',
+        presence: 'unknown',
+        why: expect.stringContaining('presence unknown: CRI /run/containerd/containerd.sock'),
+        wantedBy: ['Deployment default/web'],
+      }),
+    ]);
+    expect(report.runtime?.warning).toContain('runtime unreachable');
+    expect(report.fatal).toBeUndefined();
+    expect(report.exitCode).toBe(0);
+    expect(registry.pings).toEqual([]);
+  });
+
+  it('outside a dry run stops when the runtime does not answer', async () => {
+    runtime.info = async () => {
+      throw new Error('runtime unreachable');
+    };
+    const report = await runNodePass(ports(), { nodeName: 'n1', config: config(), dryRun: false });
+    expect(report.fatal).toBe('runtime unreachable');
+    expect(report.exitCode).toBe(1);
   });
 });

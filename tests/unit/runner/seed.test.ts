@@ -11,7 +11,6 @@ const OPTIONS: SeedOptions = {
   pullTimeoutMs: 60_000,
   retries: 2,
   minFreeBytes: 1024 ** 3,
-  imageStorePath: '/var/lib/docker',
 };
 
 function setup() {
@@ -165,7 +164,7 @@ describe('seedImages', () => {
   it('keeps pulling, with a warning, when free space cannot be read', async () => {
     const { registry, runtime, ports } = setup();
     registry.digests.set('r.corp/a:1', D1);
-    runtime.fileSystemSpace = async () => {
+    runtime.imageStoreSpace = async () => {
       throw new Error('ENOENT: no such file or directory, statfs /var/lib/docker');
     };
     const result = await seedImages([desired('r.corp/a:1')], ports, OPTIONS);
@@ -209,6 +208,55 @@ describe('seedImages', () => {
     const result = await seedImages([desired('r.corp/a:1')], ports, { ...OPTIONS, dryRun: true });
     expect(result.images[0]).toMatchObject({ outcome: 'planned', why: 'not present locally', digest: D1 });
     expect(runtime.pulls).toEqual([]);
+  });
+
+  it('in a dry run without --check-registry plans from the local store and asks no registry', async () => {
+    // Prepare
+    const { registry, runtime, ports } = setup();
+    runtime.images = [localImage('i1', ['r.corp/here:1'], [`r.corp/here@${D1}`])];
+
+    // Act
+    const result = await seedImages([desired('r.corp/here:1'), desired('r.corp/gone:1')], ports, {
+      ...OPTIONS,
+      dryRun: true,
+      checkRegistry: false,
+    });
+
+    // Assess
+    expect(result.images.map((i) => [i.reference, i.outcome, i.presence, i.why])).toEqual([
+      ['r.corp/here:1', 'present', 'present', 'tag present locally (registry not checked)'],
+      ['r.corp/gone:1', 'planned', 'absent', 'not present locally'],
+    ]);
+    expect(registry.pings).toEqual([]);
+    expect(registry.heads).toEqual([]);
+  });
+
+  it('hands the runtime the layers of the platform manifest, for its byte count', async () => {
+    // Prepare
+    const { registry, runtime, ports } = setup();
+    registry.digests.set('r.corp/a:1', D1);
+    const layers = [{ digest: D2, size: 4321 }];
+    const manifests: string[] = [];
+    const withManifests = Object.assign(registry, {
+      resolvePlatformManifest: async (ref: { digest?: string }) => {
+        manifests.push(ref.digest ?? '');
+        return { manifest: { layers } };
+      },
+    });
+    runtime.behaviours.set('r.corp/a:1', async (_attempt, options) => ({
+      bytes: (options.layers ?? []).reduce((sum, layer) => sum + layer.size, 0),
+    }));
+
+    // Act
+    const result = await seedImages(
+      [desired('r.corp/a:1')],
+      { ...ports, resolverFor: () => withManifests },
+      OPTIONS,
+    );
+
+    // Assess
+    expect(manifests).toEqual([D1]);
+    expect(result.images[0]).toMatchObject({ outcome: 'pulled', bytes: 4321 });
   });
 
   it('pulls a digest-pinned image by digest when it is missing', async () => {

@@ -104,14 +104,13 @@ describe('formatPlan with a prune section', () => {
           listContainers: async () => [],
           inspectImage: async () => undefined,
           removeImage: async () => {},
-          fileSystemSpace: async () => ({ freeBytes: 60, totalBytes: 100 }),
+          imageStoreSpace: async () => ({ freeBytes: 60, totalBytes: 100 }),
         },
         logger: silentLogger(),
         clock,
       },
       {
         config: parseConfig({}).runner.prune,
-        imageStorePath: '/',
         state: {
           version: 1,
           images: {
@@ -134,5 +133,35 @@ describe('formatPlan with a prune section', () => {
     expect(text).toMatch(
       /^nothing desired on this node\nPRUNE {2}r\.io\/old:1 {2}\(retention-expired: .*100 h.*\)\nprune: /,
     );
+  });
+});
+
+describe('formatPlan without a runtime', () => {
+  it('marks images of unknown presence with ? and prints why they are wanted and the runtime warning', () => {
+    // Prepare
+    const report = {
+      runtime: { kind: 'cri', version: '', warning: 'runtime unreachable, image presence unknown: ENOENT' },
+      seed: {
+        images: [
+          {
+            reference: 'r.corp/web:1',
+            outcome: 'planned',
+            presence: 'unknown',
+            why: 'presence unknown: ENOENT',
+            wantedBy: ['Deployment shop/web'],
+          },
+        ],
+      },
+    } as unknown as RunReport;
+
+    // Act
+    const lines = formatPlan(report).split('\n');
+
+    // Assess
+    expect(lines).toEqual([
+      '?      r.corp/web:1  (presence unknown: ENOENT; wanted by Deployment shop/web)',
+      'WARN   runtime unreachable, image presence unknown: ENOENT',
+      '',
+    ]);
   });
 });

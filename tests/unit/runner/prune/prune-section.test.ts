@@ -25,7 +25,7 @@ function runtime(images: LocalImage[]) {
     removeImage: async (ref: string) => {
       list = list.filter((i) => i.id !== ref);
     },
-    fileSystemSpace: async () => ({ freeBytes: 60, totalBytes: 100 }),
+    imageStoreSpace: async () => ({ freeBytes: 60, totalBytes: 100 }),
   };
 }
 const config = {
@@ -49,7 +49,7 @@ describe('pruneSection', () => {
     // Act
     const out = await pruneSection(
       { runtime: runtime([image]), logger: silentLogger(), clock },
-      { config, imageStorePath: '/', state, desiredNow: [], dryRun: false },
+      { config, state, desiredNow: [], dryRun: false },
     );
     // Assess
     expect(out.section.ok).toBe(true);
@@ -69,7 +69,7 @@ describe('pruneSection', () => {
   it('leaves the state alone in a dry run and prints what would go and why', async () => {
     const out = await pruneSection(
       { runtime: runtime([image]), logger: silentLogger(), clock },
-      { config, imageStorePath: '/', state, desiredNow: [], dryRun: true },
+      { config, state, desiredNow: [], dryRun: true },
     );
     expect(out.state).toBe(state);
     expect(formatPrune(out.result)).toMatch(

@@ -12,7 +12,7 @@ const D = (c: string) => `sha256:${c.repeat(64)}`;
 /** An image store that behaves like dockerd for removal: 409 when in use or multiply tagged. */
 class FakeStore
   implements
-    Pick<ImageRuntime, 'listImages' | 'listContainers' | 'removeImage' | 'inspectImage' | 'fileSystemSpace'>
+    Pick<ImageRuntime, 'listImages' | 'listContainers' | 'removeImage' | 'inspectImage' | 'imageStoreSpace'>
 {
   removedRefs: string[] = [];
   constructor(
@@ -31,7 +31,7 @@ class FakeStore
   async inspectImage(ref: string) {
     return this.images.find((i) => i.id === ref || i.repoTags.includes(ref));
   }
-  async fileSystemSpace() {
+  async imageStoreSpace() {
     return { freeBytes: this.totalBytes - this.usedBytes, totalBytes: this.totalBytes };
   }
   async removeImage(ref: string) {
@@ -79,7 +79,6 @@ function options(overrides: Partial<PruneOptions> = {}): PruneOptions {
       lowWatermark: 75,
       labelSelector: undefined,
     },
-    imageStorePath: '/var/lib/docker',
     stateImages: {},
     lastPrune: { at: ago(30), removed: 0, reclaimedBytes: 0 },
     desiredNow: [],
