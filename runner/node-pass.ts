@@ -9,8 +9,8 @@ import type { Logger } from '../core/logger.ts';
 import type { CredentialStore } from '../core/registry/credentials.ts';
 import type { ClusterReader } from './cluster/ClusterReader.ts';
 import { collectDesired } from './desired/collect-desired.ts';
+import { pullCredentialsFor } from './desired/pull-credentials-for.ts';
 import { pruneSection } from './prune/prune-section.ts';
-import { loadPullCredentials } from './pull-credentials.ts';
 import { addSection, finishReport, newReport, publishReport, type RunReport } from './report.ts';
 import type { ImageRuntime } from './runtime/ImageRuntime.ts';
 import { compareRuntimes } from './runtime/runtime-detection.ts';
@@ -48,7 +48,7 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
     const info = await runtime.info();
     const desired = await collectDesired(
       cluster,
-      { nodeName, warm: config.warm, include: config.include, exclude: config.exclude },
+      { nodeName, ...config, handedSet: config.desiredSet },
       logger,
     );
     const match = compareRuntimes(desired.node.status?.nodeInfo?.containerRuntimeVersion, info.kind);
@@ -68,9 +68,9 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
       invalidObjects: desired.invalidObjects,
     };
 
-    const credentials = await loadPullCredentials(
+    const credentials = await pullCredentialsFor(
       cluster,
-      desired.images,
+      desired,
       {
         readSecrets: config.readPullSecrets,
         ...(config.dockerConfig ? { dockerConfigFile: config.dockerConfig } : {}),

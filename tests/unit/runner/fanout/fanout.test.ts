@@ -1,4 +1,4 @@
-import type { V1Job } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Job, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../core/clock.ts';
 import { AuthError, NotFoundError, UpstreamError } from '../../../../core/errors.ts';
@@ -6,14 +6,21 @@ import { silentLogger } from '../../../../core/logger.ts';
 import { JobExistsError } from '../../../../runner/fanout/errors.ts';
 import { fanoutSucceeded, runFanout } from '../../../../runner/fanout/fanout.ts';
 import type { JobScheduler } from '../../../../runner/fanout/JobScheduler.ts';
-import { node, nodeJob, runnerConfig } from './helpers.ts';
+import { node, nodeJob, runnerConfig, staticCluster } from './helpers.ts';
 
 /** An in-memory JobScheduler: a Job store with 409 on duplicate names and per-call faults. */
 class MemoryScheduler implements JobScheduler {
   nodes: unknown[] = [];
   jobs = new Map<string, unknown>();
   calls: string[] = [];
-  faults: Partial<Record<'listNodes' | 'listJobs' | 'createJob' | 'deleteJob', () => Error>> = {};
+  configMaps = new Map<string, V1ConfigMap>();
+  secrets = new Map<string, V1Secret>();
+  faults: Partial<
+    Record<
+      'listNodes' | 'listJobs' | 'createJob' | 'deleteJob' | 'createConfigMap' | 'createSecret',
+      () => Error
+    >
+  > = {};
 
   async listNodes(): Promise<unknown[]> {
     this.calls.push('listNodes');
@@ -27,13 +34,26 @@ class MemoryScheduler implements JobScheduler {
     if (fault) throw fault();
     return [...this.jobs.values()];
   }
-  async createJob(namespace: string, job: V1Job): Promise<void> {
+  async createJob(namespace: string, job: V1Job): Promise<{ uid: string }> {
     const name = job.metadata?.name ?? '';
     this.calls.push(`create ${namespace}/${name}`);
     const fault = this.faults.createJob;
     if (fault) throw fault();
     if (this.jobs.has(name)) throw new JobExistsError(name);
     this.jobs.set(name, job);
+    return { uid: `uid-${name}` };
+  }
+  async createConfigMap(namespace: string, configMap: V1ConfigMap): Promise<void> {
+    this.calls.push(`create configmap ${namespace}/${configMap.metadata?.name}`);
+    const fault = this.faults.createConfigMap;
+    if (fault) throw fault();
+    this.configMaps.set(configMap.metadata?.name ?? '', configMap);
+  }
+  async createSecret(namespace: string, secret: V1Secret): Promise<void> {
+    this.calls.push(`create secret ${namespace}/${secret.metadata?.name}`);
+    const fault = this.faults.createSecret;
+    if (fault) throw fault();
+    this.secrets.set(secret.metadata?.name ?? '', secret);
   }
   async deleteJob(namespace: string, name: string): Promise<void> {
     this.calls.push(`delete ${namespace}/${name}`);
@@ -46,7 +66,7 @@ class MemoryScheduler implements JobScheduler {
 const clock = new ManualClock('2026-03-01T12:00:30Z');
 
 function run(scheduler: JobScheduler, runner = runnerConfig(), dryRun = false) {
-  return runFanout({ scheduler, runner, clock, logger: silentLogger(), dryRun });
+  return runFanout({ scheduler, cluster: staticCluster(), runner, clock, logger: silentLogger(), dryRun });
 }
 
 describe('runFanout', () => {
