@@ -6,6 +6,7 @@
 // format or a damaged file stops the pass with a message instead of seeding the wrong images.
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { ConfigError, errorMessage, ValidationError } from '../../core/errors.ts';
 import { tryParseImageReference } from '../../core/image-reference.ts';
@@ -18,7 +19,9 @@ import {
 } from '../cluster/types.ts';
 import type { DesiredImage, DesiredSet, MalformedImage, PullSecretRef } from './desired-set.ts';
 
-export const HANDED_SET_FILE = 'desired-set.json';
+/** Gzipped JSON in the ConfigMap's binaryData: a set is repetitive text (registry, namespaces)
+ * and shrinks about tenfold, which the API server, the kubelet and the 1 MiB limit all feel. */
+export const HANDED_SET_FILE = 'desired-set.json.gz';
 export const HANDED_SECRETS_FILE = 'pull-secrets.json';
 export const HANDED_SET_API_VERSION = 'imagewarden.io/v1';
 
@@ -108,7 +111,8 @@ export interface HandedDesired {
 async function readJson(file: string, what: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    const bytes = await readFile(file);
+    text = (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
   } catch (error) {
     throw new ConfigError(`runner.desiredSet: cannot read ${what} ${file}: ${errorMessage(error)}`, [], {
       cause: error,

@@ -11,7 +11,7 @@ import type { ClusterReader } from '../cluster/ClusterReader.ts';
 import { KubeNode as ClusterNode } from '../cluster/types.ts';
 import { computeDesiredSets, type NodeHandover, type TickDesired } from './desired-sets.ts';
 import { JobExistsError, ObjectExistsError } from './errors.ts';
-import { handedConfigMap, handedSecret, handedSetText, MAX_HANDED_SET_BYTES } from './handover.ts';
+import { handedConfigMap, handedSecret, handedSetFile, MAX_HANDED_SET_BYTES } from './handover.ts';
 import type { JobScheduler } from './JobScheduler.ts';
 import { buildNodeJob, checkFanoutConfig, jobNameFor, type RunnerConfig, runIdFor } from './job-spec.ts';
 import { readJobs } from './jobs.ts';
@@ -136,7 +136,8 @@ async function createNodeJob(
 ): Promise<{ name: string; existed: boolean }> {
   const { scheduler, runner } = input;
   const namespace = runner.fanout.namespace;
-  const text = handedSetText(handover);
+  const file = handedSetFile(handover);
+  const size = Math.ceil(file.length / 3) * 4;
   const job = buildNodeJob({
     runner,
     node,
@@ -145,9 +146,9 @@ async function createNodeJob(
     handed: { credentials: handover.secrets !== undefined },
   });
   const name = job.metadata?.name ?? jobNameFor(node, runId);
-  if (Buffer.byteLength(text) > MAX_HANDED_SET_BYTES) {
+  if (size > MAX_HANDED_SET_BYTES) {
     throw new Error(
-      `desired set of ${handover.set.images.length} images is ${Buffer.byteLength(text)} bytes, over the ${MAX_HANDED_SET_BYTES} a ConfigMap holds; narrow it with runner.include/exclude`,
+      `desired set of ${handover.set.images.length} images is ${size} bytes gzipped, over the ${MAX_HANDED_SET_BYTES} a ConfigMap holds; narrow it with runner.include/exclude`,
     );
   }
   if (input.dryRun) return { name, existed: false };
@@ -163,7 +164,7 @@ async function createNodeJob(
   try {
     const secret = handedSecret(owner, handover);
     for (const create of [
-      () => scheduler.createConfigMap(namespace, handedConfigMap(owner, text)),
+      () => scheduler.createConfigMap(namespace, handedConfigMap(owner, file)),
       ...(secret ? [() => scheduler.createSecret(namespace, secret)] : []),
     ]) {
       try {

@@ -3,6 +3,7 @@
 // uid), so the garbage collector removes them with the Job (TTL or the fan-out's cleanup).
 // blockOwnerDeletion stays unset: setting it would need update on jobs/finalizers, a grant the
 // fan-out does not otherwise need.
+import { gzipSync } from 'node:zlib';
 import type { V1ConfigMap, V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
 import { HANDED_SECRETS_FILE, HANDED_SET_FILE } from '../desired/handed-set.ts';
 import type { NodeHandover } from './desired-sets.ts';
@@ -31,17 +32,17 @@ function metadataFor(job: OwningJob): V1ObjectMeta {
   };
 }
 
-/** The set's file content; its size decides whether it fits a ConfigMap. */
-export function handedSetText(handover: NodeHandover): string {
-  return JSON.stringify(handover.set);
+/** The set's file content, gzipped; its base64 size decides whether it fits a ConfigMap. */
+export function handedSetFile(handover: NodeHandover): Buffer {
+  return gzipSync(JSON.stringify(handover.set));
 }
 
-export function handedConfigMap(job: OwningJob, text: string): V1ConfigMap {
+export function handedConfigMap(job: OwningJob, file: Buffer): V1ConfigMap {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: metadataFor(job),
-    data: { [HANDED_SET_FILE]: text },
+    binaryData: { [HANDED_SET_FILE]: file.toString('base64') },
   };
 }
 

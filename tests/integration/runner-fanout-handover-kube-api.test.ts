@@ -153,7 +153,7 @@ describe('desired sets handed to node Jobs, against the Kubernetes API fake (mix
         stateDir: join(dir, `${n}-state`),
         minFreeBytes: 0,
         selinux: { enabled: false },
-        ...(handed ? { desiredSet: join(mount, 'desired-set.json') } : {}),
+        ...(handed ? { desiredSet: join(mount, 'desired-set.json.gz') } : {}),
       },
     }).runner;
     const from = api.requests.length;
@@ -299,7 +299,7 @@ describe('desired sets handed to node Jobs, against the Kubernetes API fake (mix
       runner: {
         stateDir: join(dir, 's'),
         selinux: { enabled: false },
-        desiredSet: join(dir, 'wrong', 'desired-set.json'),
+        desiredSet: join(dir, 'wrong', 'desired-set.json.gz'),
       },
     }).runner;
     const runtime = new FakeRuntime();

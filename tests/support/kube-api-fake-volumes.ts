@@ -67,23 +67,28 @@ export async function materializeVolume(
   const written: string[] = [];
   for (const source of sourcesOf(volume)) {
     const object = api.get(source.kind, source.name, namespace) as
-      | { data?: Record<string, string> }
+      | { data?: Record<string, string>; binaryData?: Record<string, string> }
       | undefined;
     if (!object) {
       if (source.optional) continue;
       throw new Error(`volume ${volume.name}: ${source.kind} ${namespace}/${source.name} not found`);
     }
-    const data = object.data ?? {};
-    const items = source.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+    // Secret data and ConfigMap binaryData are base64; ConfigMap data is text
+    const files = new Map<string, Buffer>();
+    for (const [key, value] of Object.entries(object.data ?? {}))
+      files.set(key, source.kind === 'Secret' ? Buffer.from(value, 'base64') : Buffer.from(value));
+    for (const [key, value] of Object.entries(object.binaryData ?? {}))
+      files.set(key, Buffer.from(value, 'base64'));
+    const items = source.items ?? [...files.keys()].map((key) => ({ key, path: key }));
     for (const { key, path } of items) {
-      const value = data[key];
+      const value = files.get(key);
       if (value === undefined)
         throw new Error(
           `volume ${volume.name}: ${source.kind} ${namespace}/${source.name} has no key ${key}`,
         );
       const file = join(dir, path);
       await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, source.kind === 'Secret' ? Buffer.from(value, 'base64') : value);
+      await writeFile(file, value);
       written.push(path);
     }
   }

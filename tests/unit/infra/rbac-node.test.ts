@@ -120,7 +120,7 @@ describe('node runner RBAC against the requests of real node passes', () => {
     await materializeVolume(api, NS, volume, join(dir, 'handed'));
     const grants = grantsFor(kustomizeBuild(join('infra', 'base')), 'imagewarden-node');
     // Act
-    const { report, requests } = await pass(join(dir, 'handed', 'desired-set.json'));
+    const { report, requests } = await pass(join(dir, 'handed', 'desired-set.json.gz'));
     // Assess
     expect(report.secretProblems).toEqual([]);
     expect(report.seed?.counts).toMatchObject({ desired: 2, pulled: 2 });

@@ -175,7 +175,7 @@ describe('buildNodeJob', () => {
       name: 'desired-set',
       projected: {
         sources: [
-          { configMap: { name, items: [{ key: 'desired-set.json', path: 'desired-set.json' }] } },
+          { configMap: { name, items: [{ key: 'desired-set.json.gz', path: 'desired-set.json.gz' }] } },
           { secret: { name, items: [{ key: 'pull-secrets.json', path: 'pull-secrets.json' }] } },
         ],
       },
@@ -187,7 +187,7 @@ describe('buildNodeJob', () => {
     });
     expect(pod?.containers[0]?.env).toContainEqual({
       name: 'IMAGEWARDEN_RUNNER__DESIRED_SET',
-      value: '/run/imagewarden/desired/desired-set.json',
+      value: '/run/imagewarden/desired/desired-set.json.gz',
     });
     const sources = withoutSecrets.spec?.template.spec?.volumes?.find((v) => v.name === 'desired-set')
       ?.projected?.sources;
