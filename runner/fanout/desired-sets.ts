@@ -1,7 +1,8 @@
 // Every node's desired set for one tick, from ONE cluster-wide list of each workload kind (the
 // node Jobs list nothing): the same buildDesiredSet a node pass runs, per node, plus the pull
-// credentials each set needs when runner.readPullSecrets is on. A kind whose list fails is
-// reported in every set (as a node pass reports it); the other kinds still contribute.
+// credentials each set needs when runner.readPullSecrets is on. Sets are built one node at a
+// time, as its Job is created, so the fan-out never holds hundreds of them at once. A kind
+// whose list fails is reported in every set (as a node pass reports it); the others still count.
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ClusterReader } from '../cluster/ClusterReader.ts';
@@ -16,7 +17,9 @@ import {
   toHandedImage,
 } from '../desired/handed-set.ts';
 import type { RunnerConfig } from './job-spec.ts';
-import { readTickPullSecrets, type TickPullSecrets } from './pull-secrets.ts';
+import { TickPullSecrets } from './pull-secrets.ts';
+
+const MAX_HANDED_INVALID = 50;
 
 export interface NodeHandover {
   set: HandedSet;
@@ -25,7 +28,8 @@ export interface NodeHandover {
 }
 
 export interface TickDesired {
-  byNode: Map<string, NodeHandover>;
+  /** The node's set and credentials, built now from the tick's one list. */
+  handoverFor(node: KubeNode): Promise<NodeHandover>;
   summary: {
     workloads: number;
     listFailures: ListFailure[];
@@ -63,21 +67,22 @@ async function listWorkloads(cluster: ClusterReader, logger: Logger) {
   return { workloads, listFailures, invalidObjects };
 }
 
-function handover(
+async function handover(
   node: KubeNode,
   set: DesiredSet,
   context: { runId: string; listFailures: ListFailure[]; invalidObjects: InvalidItem[] },
   secrets: TickPullSecrets | undefined,
-): NodeHandover {
+): Promise<NodeHandover> {
   const problems = new Map<string, SecretProblem>();
   const ids = new Set<string>();
-  const images = set.images.map((image) => {
-    const resolved = secrets?.forImage(image) ?? { ids: [], problems: [] };
+  const images = [];
+  for (const image of set.images) {
+    const resolved = secrets ? await secrets.forImage(image) : { ids: [], problems: [] };
     for (const id of resolved.ids) ids.add(id);
     for (const problem of resolved.problems) problems.set(problem.secret, problem);
-    return toHandedImage(image, resolved.ids);
-  });
-  const handedSecrets = secrets?.handedFor(ids);
+    images.push(toHandedImage(image, resolved.ids));
+  }
+  const handedSecrets = secrets ? await secrets.handedFor(ids) : undefined;
   const runtimeVersion = node.status?.nodeInfo?.containerRuntimeVersion;
   return {
     set: {
@@ -98,53 +103,44 @@ function handover(
   };
 }
 
-export async function computeDesiredSets(
+/** Lists the workloads once; each node's set is then built on demand from that list. */
+export async function prepareDesiredSets(
   cluster: ClusterReader,
   runner: RunnerConfig,
-  nodes: readonly KubeNode[],
   runId: string,
   logger: Logger,
 ): Promise<TickDesired> {
   const listed = await listWorkloads(cluster, logger);
-  const sets = nodes.map((node) => ({
-    node,
-    set: buildDesiredSet({
-      node,
-      workloads: listed.workloads,
-      unlistedKinds: listed.listFailures.map((failure) => failure.kind),
-      warm: runner.warm,
-      include: runner.include,
-      exclude: runner.exclude,
-      includeSuspended: runner.includeSuspended,
-    }),
-  }));
-  const secrets = runner.readPullSecrets
-    ? await readTickPullSecrets(
-        cluster,
-        sets.flatMap(({ set }) => set.images),
-        logger,
-      )
-    : undefined;
-  const byNode = new Map<string, NodeHandover>();
-  for (const { node, set } of sets) {
-    byNode.set(
-      node.metadata.name,
-      handover(
-        node,
-        set,
-        { runId, listFailures: listed.listFailures, invalidObjects: listed.invalidObjects },
-        secrets,
-      ),
-    );
-  }
+  const secrets = runner.readPullSecrets ? new TickPullSecrets(cluster, logger) : undefined;
+  const context = {
+    runId,
+    listFailures: listed.listFailures,
+    // a ConfigMap holds 1 MiB: the first invalid objects tell the story
+    invalidObjects: listed.invalidObjects.slice(0, MAX_HANDED_INVALID),
+  };
+  const summary: TickDesired['summary'] = {
+    workloads: listed.workloads.length,
+    listFailures: listed.listFailures,
+    invalidObjects: listed.invalidObjects.length,
+    serviceAccountsRead: 0,
+    secretsRead: 0,
+  };
   return {
-    byNode,
-    summary: {
-      workloads: listed.workloads.length,
-      listFailures: listed.listFailures,
-      invalidObjects: listed.invalidObjects.length,
-      serviceAccountsRead: secrets?.reads.serviceAccounts ?? 0,
-      secretsRead: secrets?.reads.secrets ?? 0,
+    summary,
+    async handoverFor(node) {
+      const set = buildDesiredSet({
+        node,
+        workloads: listed.workloads,
+        unlistedKinds: listed.listFailures.map((failure) => failure.kind),
+        warm: runner.warm,
+        include: runner.include,
+        exclude: runner.exclude,
+        includeSuspended: runner.includeSuspended,
+      });
+      const handed = await handover(node, set, context, secrets);
+      summary.serviceAccountsRead = secrets?.reads.serviceAccounts ?? 0;
+      summary.secretsRead = secrets?.reads.secrets ?? 0;
+      return handed;
     },
   };
 }

@@ -9,7 +9,7 @@ import { AuthError, errorMessage, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ClusterReader } from '../cluster/ClusterReader.ts';
 import { KubeNode as ClusterNode } from '../cluster/types.ts';
-import { computeDesiredSets, type NodeHandover, type TickDesired } from './desired-sets.ts';
+import { type NodeHandover, prepareDesiredSets, type TickDesired } from './desired-sets.ts';
 import { JobExistsError, ObjectExistsError } from './errors.ts';
 import { handedConfigMap, handedSecret, handedSetFile, MAX_HANDED_SET_BYTES } from './handover.ts';
 import type { JobScheduler } from './JobScheduler.ts';
@@ -192,7 +192,7 @@ async function createJobs(
   nodes: readonly string[],
   runId: string,
   result: FanoutResult,
-  tick: TickDesired | undefined,
+  tick: { desired: TickDesired; nodes: Map<string, ClusterNode> } | undefined,
 ) {
   const { logger } = input;
   let forbidden: string | undefined;
@@ -204,10 +204,16 @@ async function createJobs(
       result.failures.push({ node, job: name, error: `not attempted: ${forbidden}` });
       continue;
     }
-    const handover = tick?.byNode.get(node);
     try {
-      if (!handover)
-        throw new Error('no desired set was computed for this node (its Node object is malformed)');
+      const object = tick?.nodes.get(node);
+      if (!tick || !object)
+        throw new Error('no desired set can be computed for this node (its Node object is malformed)');
+      const handover = await tick.desired.handoverFor(object);
+      result.desired = {
+        ...tick.desired.summary,
+        sets: (result.desired?.sets ?? 0) + 1,
+        withCredentials: (result.desired?.withCredentials ?? 0) + (handover.secrets ? 1 : 0),
+      };
       const created = await createNodeJob(input, node, runId, handover);
       if (created.existed) {
         result.jobs.alreadyExisted++;
@@ -235,20 +241,22 @@ async function createJobs(
   }
 }
 
-/** The desired sets of the nodes that get a Job this tick, from one list of the workloads. */
+/** The tick's one list of workloads and the Node objects of the nodes that get a Job. */
 async function desiredFor(
   input: FanoutInput,
   rawNodes: readonly unknown[],
   create: readonly string[],
   runId: string,
-): Promise<TickDesired | undefined> {
+): Promise<{ desired: TickDesired; nodes: Map<string, ClusterNode> } | undefined> {
   if (create.length === 0) return undefined;
   const wanted = new Set(create);
-  const nodes = rawNodes.flatMap((raw) => {
+  const nodes = new Map<string, ClusterNode>();
+  for (const raw of rawNodes) {
     const parsed = ClusterNode.safeParse(raw);
-    return parsed.success && wanted.has(parsed.data.metadata.name) ? [parsed.data] : [];
-  });
-  return computeDesiredSets(input.cluster, input.runner, nodes, runId, input.logger);
+    if (parsed.success && wanted.has(parsed.data.metadata.name))
+      nodes.set(parsed.data.metadata.name, parsed.data);
+  }
+  return { desired: await prepareDesiredSets(input.cluster, input.runner, runId, input.logger), nodes };
 }
 
 export async function runFanout(input: FanoutInput): Promise<FanoutResult> {
@@ -312,14 +320,6 @@ export async function runFanout(input: FanoutInput): Promise<FanoutResult> {
   result.jobs.deferred = deferred.length;
   result.deferredNodes = deferred;
   const tick = await desiredFor(input, rawNodes, create, result.runId);
-  if (tick) {
-    const sets = [...tick.byNode.values()];
-    result.desired = {
-      ...tick.summary,
-      sets: sets.length,
-      withCredentials: sets.filter((set) => set.secrets !== undefined).length,
-    };
-  }
   await createJobs(input, create, result.runId, result, tick);
 
   logger.info(
