@@ -11,8 +11,8 @@ import type { CredentialSource } from '../core/registry/CredentialSource.ts';
 import type { CredentialStore } from '../core/registry/credentials.ts';
 import type { ClusterReader } from './cluster/ClusterReader.ts';
 import { collectDesired } from './desired/collect-desired.ts';
+import { pullCredentialsFor } from './desired/pull-credentials-for.ts';
 import { pruneSection } from './prune/prune-section.ts';
-import { loadPullCredentials } from './pull-credentials.ts';
 import { addSection, finishReport, newReport, publishReport, type RunReport } from './report.ts';
 import type { ImageRuntime, RuntimeInfo } from './runtime/ImageRuntime.ts';
 import { type NodeRuntimeFacts, nodeRuntimeFacts } from './runtime/node-capacity.ts';
@@ -68,7 +68,7 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
   try {
     const desired = await collectDesired(
       cluster,
-      { nodeName, warm: config.warm, include: config.include, exclude: config.exclude },
+      { nodeName, ...config, handedSet: config.desiredSet },
       logger,
     );
     report.desired = {
@@ -86,9 +86,9 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
     const offline = dryRun && options.checkRegistry !== true;
     const credentials = offline
       ? undefined
-      : await loadPullCredentials(
+      : await pullCredentialsFor(
           cluster,
-          desired.images,
+          desired,
           {
             readSecrets: config.readPullSecrets,
             ...(config.dockerConfig ? { dockerConfigFile: config.dockerConfig } : {}),

@@ -59,8 +59,10 @@ resource "kubernetes_service_account_v1" "node" {
   depends_on = [kubernetes_namespace_v1.runner]
 }
 
-# Fan-out: read nodes cluster-wide; create/list/delete Jobs only in its own namespace. The
-# once-per-tick SELinux audit lists namespaces and records Events on the ones with findings.
+# Fan-out: read nodes and every workload kind cluster-wide, once per tick, to compute each
+# node's desired set; create/list/delete node Jobs and create the ConfigMap and Secret that
+# hand each Job its set, only in its own namespace. The once-per-tick SELinux audit lists
+# namespaces and records Events on the ones with findings.
 resource "kubernetes_cluster_role_v1" "fanout" {
   count = local.runner_enabled
   metadata {
@@ -69,7 +71,17 @@ resource "kubernetes_cluster_role_v1" "fanout" {
   }
   rule {
     api_groups = [""]
-    resources  = ["nodes", "namespaces"]
+    resources  = ["nodes", "namespaces", "pods"]
+    verbs      = ["list"]
+  }
+  rule {
+    api_groups = ["apps"]
+    resources  = ["deployments", "replicasets", "statefulsets", "daemonsets"]
+    verbs      = ["list"]
+  }
+  rule {
+    api_groups = ["batch"]
+    resources  = ["jobs", "cronjobs"]
     verbs      = ["list"]
   }
   rule {
@@ -109,6 +121,11 @@ resource "kubernetes_role_v1" "fanout" {
     resources  = ["jobs"]
     verbs      = ["create", "list", "delete"]
   }
+  rule {
+    api_groups = [""]
+    resources  = ["configmaps", "secrets"]
+    verbs      = ["create"]
+  }
 }
 
 resource "kubernetes_role_binding_v1" "fanout" {
@@ -130,9 +147,44 @@ resource "kubernetes_role_binding_v1" "fanout" {
   }
 }
 
-# Node runner: read what decides a node's desired images (workloads, also scaled to zero;
-# pods; namespaces for SELinux levels; nodes for taints), get the pull secrets workloads
-# and their service accounts name (get only, never list), record Events.
+# Fan-out, with runner.readPullSecrets (the default): get the pull secrets workloads and their
+# service accounts name (get only, never list), to hand each node Job just what it needs.
+# Not created when runner_config sets readPullSecrets: false.
+resource "kubernetes_cluster_role_v1" "fanout_pull_secrets" {
+  count = var.runner.enabled && try(local.runner_config_user.readPullSecrets, true) ? 1 : 0
+  metadata {
+    name   = "imagewarden-fanout-pull-secrets"
+    labels = merge(local.runner_labels, { "app.kubernetes.io/component" = "fanout" })
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["secrets", "serviceaccounts"]
+    verbs      = ["get"]
+  }
+}
+
+resource "kubernetes_cluster_role_binding_v1" "fanout_pull_secrets" {
+  count = length(kubernetes_cluster_role_v1.fanout_pull_secrets)
+  metadata {
+    name   = "imagewarden-fanout-pull-secrets"
+    labels = merge(local.runner_labels, { "app.kubernetes.io/component" = "fanout" })
+  }
+  role_ref {
+    api_group = "rbac.authorization.k8s.io"
+    kind      = "ClusterRole"
+    name      = kubernetes_cluster_role_v1.fanout_pull_secrets[0].metadata[0].name
+  }
+  subject {
+    kind      = "ServiceAccount"
+    name      = kubernetes_service_account_v1.fanout[0].metadata[0].name
+    namespace = local.runner_ns
+  }
+}
+
+# Node runner, handed its desired set and pull secrets by the fan-out: no Secret, no workload
+# list, no Node read. The SELinux checks list namespaces and the pods on the node (RBAC cannot
+# narrow a list to a field selector), and the pass records Events. Node passes run by hand
+# need infra/overlays/read-pull-secrets.
 resource "kubernetes_cluster_role_v1" "node" {
   count = local.runner_enabled
   metadata {
@@ -141,28 +193,8 @@ resource "kubernetes_cluster_role_v1" "node" {
   }
   rule {
     api_groups = [""]
-    resources  = ["nodes", "namespaces"]
-    verbs      = ["get", "list"]
-  }
-  rule {
-    api_groups = [""]
-    resources  = ["pods"]
+    resources  = ["namespaces", "pods"]
     verbs      = ["list"]
-  }
-  rule {
-    api_groups = ["apps"]
-    resources  = ["deployments", "replicasets", "statefulsets", "daemonsets"]
-    verbs      = ["list"]
-  }
-  rule {
-    api_groups = ["batch"]
-    resources  = ["jobs", "cronjobs"]
-    verbs      = ["list"]
-  }
-  rule {
-    api_groups = [""]
-    resources  = ["secrets", "serviceaccounts"]
-    verbs      = ["get"]
   }
   rule {
     api_groups = [""]

@@ -59,8 +59,10 @@ export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): 
       const logger = ctx.logger({ component: 'runner-fanout' }, config.log.level);
       const kubeConfig = loadKubeConfig(config.runner.fanout.kubeconfig);
       const scheduler = new KubeJobScheduler(kubeConfig, { logger });
+      const cluster = new KubeClusterReader({ kubeConfig, logger });
       const result = await runFanout({
         scheduler,
+        cluster,
         runner: config.runner,
         clock: systemClock,
         logger,
@@ -72,7 +74,6 @@ export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): 
       let audit: ClusterAuditRun | undefined;
       let auditFailed: string | undefined;
       if (selinux.enabled && config.runner.fanout.selinuxAudit) {
-        const cluster = new KubeClusterReader({ kubeConfig, logger });
         try {
           audit = await runClusterAudit(
             {

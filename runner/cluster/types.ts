@@ -172,8 +172,13 @@ export interface Workload {
   /** Declared replicas (Deployment, StatefulSet, ReplicaSet); 0 means scaled to zero. */
   replicas: number | undefined;
   podSpec: PodSpec;
-  /** A Job that completed or failed for good, or a suspended CronJob/Job: no new pods. */
+  /** A Job that completed or failed for good, or a Pod that ended: no new pods. */
   inactive: boolean;
+  /**
+   * A suspended CronJob or unfinished Job: no pods now, but its pods start the moment it is
+   * resumed, like an app scaled to zero (runner.includeSuspended decides).
+   */
+  suspended: boolean;
 }
 
 /** One object of a list that failed its schema: counted and reported, never fatal. */

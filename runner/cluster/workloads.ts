@@ -40,14 +40,21 @@ const converters: Record<WorkloadKind, (raw: unknown) => Workload> = {
   ReplicaSet: (raw) => deploymentLike('ReplicaSet', KubeDeploymentLike.parse(raw)),
   DaemonSet: (raw) => {
     const ds = KubeDaemonSet.parse(raw);
-    return { ...base('DaemonSet', ds.metadata, ds.spec.template.spec), replicas: undefined, inactive: false };
+    return {
+      ...base('DaemonSet', ds.metadata, ds.spec.template.spec),
+      replicas: undefined,
+      inactive: false,
+      suspended: false,
+    };
   },
   Job: (raw) => {
     const job = KubeJob.parse(raw);
+    const finished = jobFinished(job);
     return {
       ...base('Job', job.metadata, job.spec.template.spec),
       replicas: undefined,
-      inactive: jobFinished(job) || job.spec.suspend === true,
+      inactive: finished,
+      suspended: !finished && job.spec.suspend === true,
     };
   },
   CronJob: (raw) => {
@@ -55,7 +62,8 @@ const converters: Record<WorkloadKind, (raw: unknown) => Workload> = {
     return {
       ...base('CronJob', cron.metadata, cron.spec.jobTemplate.spec.template.spec),
       replicas: undefined,
-      inactive: cron.spec.suspend === true,
+      inactive: false,
+      suspended: cron.spec.suspend === true,
     };
   },
   Pod: (raw) => {
@@ -65,6 +73,7 @@ const converters: Record<WorkloadKind, (raw: unknown) => Workload> = {
       ...base('Pod', pod.metadata, pod.spec),
       replicas: undefined,
       inactive: phase === 'Succeeded' || phase === 'Failed',
+      suspended: false,
     };
   },
 };
@@ -75,6 +84,7 @@ function deploymentLike(kind: WorkloadKind, object: KubeDeploymentLike): Workloa
     // Kubernetes defaults an unset replicas to 1
     replicas: object.spec.replicas ?? 1,
     inactive: false,
+    suspended: false,
   };
 }
 

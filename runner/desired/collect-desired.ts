@@ -1,4 +1,6 @@
-// Step: read this node and every workload kind from the API and build the desired set.
+// Step: this node's desired set. Handed over by the fan-out (runner.desiredSet: a file in the
+// node Job), it is read from there and the API is not asked at all. Otherwise (a pass started
+// by hand) read this node and every workload kind from the API and build the set here.
 // A kind whose list fails (500, 403, truncated body after retries) is counted and reported;
 // the others still contribute. Only a node that cannot be read stops the step.
 import { errorMessage, NotFoundError } from '../../core/errors.ts';
@@ -12,12 +14,16 @@ import {
   type WorkloadKind,
 } from '../cluster/types.ts';
 import { buildDesiredSet, type DesiredSet } from './desired-set.ts';
+import { type HandedDesired, readHandedSet } from './handed-set.ts';
 
 export interface CollectDesiredOptions {
   nodeName: string;
   warm?: readonly string[];
   include?: readonly string[];
   exclude?: readonly string[];
+  includeSuspended?: boolean;
+  /** The set handed over by the fan-out (runner.desiredSet); warm/include/exclude were applied there. */
+  handedSet?: string | undefined;
 }
 
 export interface ListFailure {
@@ -29,6 +35,20 @@ export interface DesiredResult extends DesiredSet {
   node: KubeNode;
   listFailures: ListFailure[];
   invalidObjects: InvalidItem[];
+  /** Set when the fan-out handed the set over: its pull secrets come from there too. */
+  handed?: HandedDesired;
+}
+
+async function fromHandedSet(file: string, nodeName: string, logger: Logger): Promise<DesiredResult> {
+  const handed = await readHandedSet(file, nodeName);
+  logger.info({ file, images: handed.set.images.length }, 'desired set handed over by the fan-out');
+  return {
+    ...handed.set,
+    node: handed.node,
+    listFailures: handed.listFailures,
+    invalidObjects: handed.invalidObjects,
+    handed,
+  };
 }
 
 export async function collectDesired(
@@ -36,6 +56,7 @@ export async function collectDesired(
   options: CollectDesiredOptions,
   logger: Logger,
 ): Promise<DesiredResult> {
+  if (options.handedSet) return fromHandedSet(options.handedSet, options.nodeName, logger);
   const node = await cluster.getNode(options.nodeName);
   if (!node) throw new NotFoundError(`node ${options.nodeName} does not exist in the cluster`);
   const workloads: Workload[] = [];
@@ -68,6 +89,7 @@ export async function collectDesired(
     ...(options.warm ? { warm: options.warm } : {}),
     ...(options.include ? { include: options.include } : {}),
     ...(options.exclude ? { exclude: options.exclude } : {}),
+    ...(options.includeSuspended !== undefined ? { includeSuspended: options.includeSuspended } : {}),
   });
   for (const bad of set.malformed) {
     logger.warn(

@@ -48,6 +48,8 @@ export interface DesiredSetInput {
   warm?: readonly string[];
   include?: readonly string[];
   exclude?: readonly string[];
+  /** Suspended CronJobs and unfinished Jobs count, like apps scaled to zero (default true). */
+  includeSuspended?: boolean;
 }
 
 export interface DesiredSet {
@@ -125,7 +127,7 @@ export function buildDesiredSet(input: DesiredSetInput): DesiredSet {
       counts.ownedSkipped += 1;
       continue;
     }
-    if (workload.inactive) {
+    if (workload.inactive || (workload.suspended && input.includeSuspended === false)) {
       counts.inactiveSkipped += 1;
       continue;
     }

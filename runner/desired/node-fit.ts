@@ -2,7 +2,9 @@
 // scheduler applies: spec.nodeName, nodeSelector, required node affinity (terms ORed,
 // expressions ANDed; In, NotIn, Exists, DoesNotExist, Gt, Lt; matchFields on metadata.name)
 // and NoSchedule/NoExecute taints versus tolerations. Soft rules (preferred affinity,
-// PreferNoSchedule) never exclude a node, so they are ignored here.
+// PreferNoSchedule) never exclude a node, so they are ignored here. A pod already bound to
+// this node (spec.nodeName) skips the scheduler: the kubelet admits it over NoSchedule taints
+// and only a NoExecute taint it does not tolerate keeps (or evicts) it, so only those count.
 import type {
   KubeNode,
   NodeSelectorRequirement,
@@ -89,8 +91,9 @@ export function fitsNode(spec: PodSpec, node: KubeNode, kind?: WorkloadKind): Fi
   }
   if (!affinityFits(spec, node)) return { fits: false, reason: 'required node affinity' };
   const tolerations = [...(spec.tolerations ?? []), ...(kind === 'DaemonSet' ? DAEMONSET_TOLERATIONS : [])];
+  const bound = spec.nodeName === node.metadata.name;
   for (const taint of node.spec.taints ?? []) {
-    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
+    if (taint.effect !== 'NoExecute' && (bound || taint.effect !== 'NoSchedule')) continue;
     if (!tolerations.some((toleration) => tolerates(toleration, taint))) {
       return {
         fits: false,

@@ -3,12 +3,20 @@
 // retries on 429/5xx, timeouts and network failures with backoff. A create retried after a
 // timeout that did reach the server meets 409, which the fan-out counts as "exists already".
 
-import { ApiException, BatchV1Api, CoreV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
+import {
+  ApiException,
+  BatchV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  type V1ConfigMap,
+  type V1Job,
+  type V1Secret,
+} from '@kubernetes/client-node';
 import { AuthError, errorMessage, NotFoundError, UpstreamError } from '../../core/errors.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
 import { retry } from '../../core/retry.ts';
 import { withRequestSignal } from '../cluster/request-signal.ts';
-import { JobExistsError } from './errors.ts';
+import { JobExistsError, ObjectExistsError } from './errors.ts';
 import type { JobScheduler } from './JobScheduler.ts';
 
 export interface KubeJobSchedulerOptions {
@@ -24,7 +32,12 @@ export interface KubeJobSchedulerOptions {
 }
 
 const retryable = (error: unknown): boolean =>
-  !(error instanceof AuthError || error instanceof NotFoundError || error instanceof JobExistsError) &&
+  !(
+    error instanceof AuthError ||
+    error instanceof NotFoundError ||
+    error instanceof JobExistsError ||
+    error instanceof ObjectExistsError
+  ) &&
   !(
     error instanceof UpstreamError &&
     error.status !== undefined &&
@@ -64,12 +77,34 @@ export class KubeJobScheduler implements JobScheduler {
     );
   }
 
-  async createJob(namespace: string, job: V1Job): Promise<void> {
+  async createJob(namespace: string, job: V1Job): Promise<{ uid: string }> {
     const name = job.metadata?.name ?? '(unnamed)';
-    await this.#call(
+    const created = await this.#call(
       `create job ${namespace}/${name}`,
       (options) => this.#batch.createNamespacedJob({ namespace, body: job }, options),
-      name,
+      { job: name },
+    );
+    const uid = created?.metadata?.uid;
+    if (!uid)
+      throw new UpstreamError(this.#host, `create job ${namespace}/${name}: the answer carries no uid`);
+    return { uid };
+  }
+
+  async createConfigMap(namespace: string, configMap: V1ConfigMap): Promise<void> {
+    const what = `configmap ${namespace}/${configMap.metadata?.name ?? '(unnamed)'}`;
+    await this.#call(
+      `create ${what}`,
+      (options) => this.#core.createNamespacedConfigMap({ namespace, body: configMap }, options),
+      { object: what },
+    );
+  }
+
+  async createSecret(namespace: string, secret: V1Secret): Promise<void> {
+    const what = `secret ${namespace}/${secret.metadata?.name ?? '(unnamed)'}`;
+    await this.#call(
+      `create ${what}`,
+      (options) => this.#core.createNamespacedSecret({ namespace, body: secret }, options),
+      { object: what },
     );
   }
 
@@ -108,13 +143,13 @@ export class KubeJobScheduler implements JobScheduler {
     return items;
   }
 
-  #call<T>(what: string, fn: (options: CallOptions) => Promise<T>, jobName?: string): Promise<T> {
+  #call<T>(what: string, fn: (options: CallOptions) => Promise<T>, created?: Created): Promise<T> {
     return retry(
       async () => {
         try {
           return await fn(withTimeout(AbortSignal.timeout(this.#options.timeoutMs)));
         } catch (error) {
-          throw this.#translate(what, error, jobName);
+          throw this.#translate(what, error, created);
         }
       },
       {
@@ -129,7 +164,7 @@ export class KubeJobScheduler implements JobScheduler {
     );
   }
 
-  #translate(what: string, error: unknown, jobName: string | undefined): Error {
+  #translate(what: string, error: unknown, created: Created | undefined): Error {
     if (!(error instanceof ApiException)) {
       return new UpstreamError(
         this.#host,
@@ -141,7 +176,10 @@ export class KubeJobScheduler implements JobScheduler {
     }
     const status = error.code;
     const reason = statusMessage(error.body) ?? `HTTP ${status}`;
-    if (status === 409 && jobName !== undefined) return new JobExistsError(jobName, { cause: error });
+    if (status === 409 && created?.job !== undefined)
+      return new JobExistsError(created.job, { cause: error });
+    if (status === 409 && created?.object !== undefined)
+      return new ObjectExistsError(created.object, { cause: error });
     if (status === 401 || status === 403)
       return new AuthError(
         this.#host,
@@ -155,6 +193,9 @@ export class KubeJobScheduler implements JobScheduler {
     return new UpstreamError(this.#host, `${what}: ${reason}`, { status, cause: error });
   }
 }
+
+/** What a create call makes, so a 409 becomes the matching "exists already" error. */
+type Created = { job?: string; object?: string };
 
 /** Per-call options of client-node's object API (its type is not exported under a stable name). */
 type CallOptions = never;

@@ -10,3 +10,13 @@ export class JobExistsError extends ImagewardenError {
     this.job = job;
   }
 }
+
+/** Thrown by JobScheduler.createConfigMap/createSecret when the object exists already (HTTP 409). */
+export class ObjectExistsError extends ImagewardenError {
+  override name = 'ObjectExistsError';
+  readonly object: string;
+  constructor(object: string, options?: { cause?: unknown }) {
+    super(`${object} already exists`, options);
+    this.object = object;
+  }
+}

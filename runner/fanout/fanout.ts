@@ -1,11 +1,17 @@
-// One fan-out tick: list nodes and node Jobs, delete stale Jobs, create one Job per eligible
-// node that has none active, within the cluster-wide limit. One failed Job is counted and
-// reported; only a failed list (no nodes, or no way to see active Jobs and so avoid
-// pile-ups) ends the tick early, and then with a clear message rather than a crash.
+// One fan-out tick: list nodes and node Jobs, delete stale Jobs, then for the nodes that get a
+// Job this tick compute every desired set from one cluster-wide list of workloads (and read
+// the pull secrets they need once), and create one Job per node with its set handed over in a
+// ConfigMap and Secret the Job owns, so node Jobs list nothing themselves. One failed Job is
+// counted and reported; only a failed list (no nodes, or no way to see active Jobs and so
+// avoid pile-ups) ends the tick early, and then with a clear message rather than a crash.
 import type { Clock } from '../../core/clock.ts';
 import { AuthError, errorMessage, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { JobExistsError } from './errors.ts';
+import type { ClusterReader } from '../cluster/ClusterReader.ts';
+import { KubeNode as ClusterNode } from '../cluster/types.ts';
+import { type NodeHandover, prepareDesiredSets, type TickDesired } from './desired-sets.ts';
+import { JobExistsError, ObjectExistsError } from './errors.ts';
+import { handedConfigMap, handedSecret, handedSetFile, MAX_HANDED_SET_BYTES } from './handover.ts';
 import type { JobScheduler } from './JobScheduler.ts';
 import { buildNodeJob, checkFanoutConfig, jobNameFor, type RunnerConfig, runIdFor } from './job-spec.ts';
 import { readJobs } from './jobs.ts';
@@ -15,6 +21,8 @@ import { NODE_JOB_SELECTOR } from './types.ts';
 
 export interface FanoutInput {
   scheduler: JobScheduler;
+  /** Reads the workloads (once per tick) and, with runner.readPullSecrets, their pull secrets. */
+  cluster: ClusterReader;
   runner: RunnerConfig;
   clock: Clock;
   logger: Logger;
@@ -45,6 +53,8 @@ export interface FanoutResult {
   deferredNodes: string[];
   deletedJobs: { name: string; reason: string }[];
   failures: { node?: string; job?: string; error: string }[];
+  /** The desired sets computed this tick (absent when no node got a Job). */
+  desired?: TickDesired['summary'] & { sets: number; withCredentials: number };
 }
 
 function emptyResult(runId: string, dryRun: boolean): FanoutResult {
@@ -117,12 +127,77 @@ async function deleteStale(
   }
 }
 
-async function createJobs(input: FanoutInput, nodes: readonly string[], runId: string, result: FanoutResult) {
-  const { scheduler, runner, logger } = input;
+/** Creates the Job, then its handed ConfigMap and Secret; a Job whose handover failed is deleted again. */
+async function createNodeJob(
+  input: FanoutInput,
+  node: string,
+  runId: string,
+  handover: NodeHandover,
+): Promise<{ name: string; existed: boolean }> {
+  const { scheduler, runner } = input;
+  const namespace = runner.fanout.namespace;
+  const file = handedSetFile(handover);
+  const size = Math.ceil(file.length / 3) * 4;
+  const job = buildNodeJob({
+    runner,
+    node,
+    runId,
+    containerRuntimeVersion: handover.set.containerRuntimeVersion,
+    handed: { credentials: handover.secrets !== undefined },
+  });
+  const name = job.metadata?.name ?? jobNameFor(node, runId);
+  if (size > MAX_HANDED_SET_BYTES) {
+    throw new Error(
+      `desired set of ${handover.set.images.length} images is ${size} bytes gzipped, over the ${MAX_HANDED_SET_BYTES} a ConfigMap holds; narrow it with runner.include/exclude`,
+    );
+  }
+  if (input.dryRun) return { name, existed: false };
+  let uid: string;
+  try {
+    ({ uid } = await scheduler.createJob(namespace, job));
+  } catch (error) {
+    // Same node and run: a retried tick. The existing Job has its own set; no duplicate.
+    if (error instanceof JobExistsError) return { name, existed: true };
+    throw error;
+  }
+  const owner = { name, namespace, uid, labels: (job.metadata?.labels ?? {}) as Record<string, string> };
+  try {
+    const secret = handedSecret(owner, handover);
+    for (const create of [
+      () => scheduler.createConfigMap(namespace, handedConfigMap(owner, file)),
+      ...(secret ? [() => scheduler.createSecret(namespace, secret)] : []),
+    ]) {
+      try {
+        await create();
+      } catch (error) {
+        // a create retried after a timeout that did reach the server
+        if (!(error instanceof ObjectExistsError)) throw error;
+      }
+    }
+  } catch (error) {
+    // Without its set the Job's pod would wait for a volume that never comes: remove it (the
+    // garbage collector takes whatever of the handover was made) and let the next tick retry.
+    await scheduler
+      .deleteJob(namespace, name)
+      .catch((cleanup: unknown) =>
+        input.logger.warn({ job: name, err: cleanup }, 'node Job without its desired set not deleted'),
+      );
+    throw error;
+  }
+  return { name, existed: false };
+}
+
+async function createJobs(
+  input: FanoutInput,
+  nodes: readonly string[],
+  runId: string,
+  result: FanoutResult,
+  tick: { desired: TickDesired; nodes: Map<string, ClusterNode> } | undefined,
+) {
+  const { logger } = input;
   let forbidden: string | undefined;
   for (const node of nodes) {
-    const job = buildNodeJob({ runner, node, runId });
-    const name = job.metadata?.name ?? jobNameFor(node, runId);
+    const name = jobNameFor(node, runId);
     if (forbidden !== undefined) {
       // The same RBAC answers every create: report the rest without asking again.
       result.jobs.failed++;
@@ -130,23 +205,58 @@ async function createJobs(input: FanoutInput, nodes: readonly string[], runId: s
       continue;
     }
     try {
-      if (!input.dryRun) await scheduler.createJob(runner.fanout.namespace, job);
-      result.jobs.created++;
-      result.createdJobs.push(name);
-      logger.info({ node, job: name, dryRun: input.dryRun }, 'node Job created');
-    } catch (error) {
-      if (error instanceof JobExistsError) {
-        // Same node and run: a retried tick. The existing Job does the work; no duplicate.
+      const object = tick?.nodes.get(node);
+      if (!tick || !object)
+        throw new Error('no desired set can be computed for this node (its Node object is malformed)');
+      const handover = await tick.desired.handoverFor(object);
+      result.desired = {
+        ...tick.desired.summary,
+        sets: (result.desired?.sets ?? 0) + 1,
+        withCredentials: (result.desired?.withCredentials ?? 0) + (handover.secrets ? 1 : 0),
+      };
+      const created = await createNodeJob(input, node, runId, handover);
+      if (created.existed) {
         result.jobs.alreadyExisted++;
-        logger.info({ node, job: name }, 'node Job exists already');
+        logger.info({ node, job: created.name }, 'node Job exists already');
         continue;
       }
+      result.jobs.created++;
+      result.createdJobs.push(created.name);
+      logger.info(
+        {
+          node,
+          job: created.name,
+          images: handover.set.images.length,
+          credentials: handover.secrets !== undefined,
+          dryRun: input.dryRun,
+        },
+        'node Job created with its desired set',
+      );
+    } catch (error) {
       result.jobs.failed++;
       result.failures.push({ node, job: name, error: errorMessage(error) });
       logger.warn({ node, job: name, err: error }, 'node Job not created');
       if (error instanceof AuthError) forbidden = errorMessage(error);
     }
   }
+}
+
+/** The tick's one list of workloads and the Node objects of the nodes that get a Job. */
+async function desiredFor(
+  input: FanoutInput,
+  rawNodes: readonly unknown[],
+  create: readonly string[],
+  runId: string,
+): Promise<{ desired: TickDesired; nodes: Map<string, ClusterNode> } | undefined> {
+  if (create.length === 0) return undefined;
+  const wanted = new Set(create);
+  const nodes = new Map<string, ClusterNode>();
+  for (const raw of rawNodes) {
+    const parsed = ClusterNode.safeParse(raw);
+    if (parsed.success && wanted.has(parsed.data.metadata.name))
+      nodes.set(parsed.data.metadata.name, parsed.data);
+  }
+  return { desired: await prepareDesiredSets(input.cluster, input.runner, runId, input.logger), nodes };
 }
 
 export async function runFanout(input: FanoutInput): Promise<FanoutResult> {
@@ -209,10 +319,17 @@ export async function runFanout(input: FanoutInput): Promise<FanoutResult> {
   result.jobs.skippedActive = plan.skippedActive.length;
   result.jobs.deferred = deferred.length;
   result.deferredNodes = deferred;
-  await createJobs(input, create, result.runId, result);
+  const tick = await desiredFor(input, rawNodes, create, result.runId);
+  await createJobs(input, create, result.runId, result, tick);
 
   logger.info(
-    { runId: result.runId, dryRun: result.dryRun, nodes: result.nodes, jobs: result.jobs },
+    {
+      runId: result.runId,
+      dryRun: result.dryRun,
+      nodes: result.nodes,
+      jobs: result.jobs,
+      desired: result.desired,
+    },
     'fan-out finished',
   );
   return result;

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import type { V1Job, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { Config } from '../../core/config/schema.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { DEFAULT_SOCKETS } from '../runtime/selection.ts';
+import { HANDED_SECRETS_FILE, HANDED_SET_FILE } from '../desired/handed-set.ts';
+import { type RuntimeSelection, selectRuntime } from '../runtime/selection.ts';
 import { LABELS, NODE_ANNOTATION, NODE_JOB_LABELS } from './types.ts';
 
 export type RunnerConfig = Config['runner'];
@@ -13,6 +14,8 @@ export type RunnerConfig = Config['runner'];
 /** Where the runner config ConfigMap is mounted inside node Jobs and the CronJob pod. */
 export const CONFIG_DIR = '/etc/imagewarden';
 export const JOB_NAME_PREFIX = 'imagewarden-node-';
+/** Where a node Job finds the desired set (and pull secrets) the fan-out handed it. */
+export const HANDED_DIR = '/run/imagewarden/desired';
 
 const hash = (text: string, length: number): string =>
   createHash('sha256').update(text).digest('hex').slice(0, length);
@@ -59,26 +62,53 @@ interface Mounts {
   mounts: V1VolumeMount[];
 }
 
-function mounts(runner: RunnerConfig): Mounts {
+function mounts(runner: RunnerConfig, runtime: RuntimeSelection, jobName: string, handed?: Handover): Mounts {
   const { fanout, selinux } = runner;
   const out: Mounts = {
     volumes: [
       { name: 'config', configMap: { name: fanout.configMap } },
-      { name: 'runtime-socket', hostPath: { path: runner.socket ?? DEFAULT_SOCKETS.docker, type: 'Socket' } },
+      { name: 'runtime-socket', hostPath: { path: runtime.socket, type: 'Socket' } },
       { name: 'state', hostPath: { path: runner.stateDir, type: 'DirectoryOrCreate' } },
-      { name: 'image-store', hostPath: { path: runner.imageStorePath, type: 'Directory' } },
       { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
     ],
     mounts: [
       { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-      // Read-only does not limit what the Engine API allows through the socket; it only
+      // Read-only does not limit what the runtime API allows through the socket; it only
       // keeps the socket file itself untouched. Socket access is root-equivalent on the node.
-      { name: 'runtime-socket', mountPath: runner.socket ?? DEFAULT_SOCKETS.docker, readOnly: true },
+      { name: 'runtime-socket', mountPath: runtime.socket, readOnly: true },
       { name: 'state', mountPath: runner.stateDir },
-      { name: 'image-store', mountPath: runner.imageStorePath, readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
     ],
   };
+  // The Docker Engine API says nothing about free space, so that adapter reads the image
+  // store's filesystem; the CRI reports it (ImageFsInfo) and needs no such mount.
+  if (runtime.adapter === 'docker') {
+    out.volumes.splice(3, 0, {
+      name: 'image-store',
+      hostPath: { path: runner.imageStorePath, type: 'Directory' },
+    });
+    out.mounts.splice(3, 0, { name: 'image-store', mountPath: runner.imageStorePath, readOnly: true });
+  }
+  if (handed) {
+    // One directory with the set (ConfigMap) and, when the set needs any, the pull secrets
+    // (Secret): both are this Job's own, made by the fan-out for this tick.
+    out.volumes.push({
+      name: 'desired-set',
+      projected: {
+        sources: [
+          { configMap: { name: jobName, items: [{ key: HANDED_SET_FILE, path: HANDED_SET_FILE }] } },
+          ...(handed.credentials
+            ? [
+                {
+                  secret: { name: jobName, items: [{ key: HANDED_SECRETS_FILE, path: HANDED_SECRETS_FILE }] },
+                },
+              ]
+            : []),
+        ],
+      },
+    });
+    out.mounts.push({ name: 'desired-set', mountPath: HANDED_DIR, readOnly: true });
+  }
   if (fanout.dockerConfigSecret && runner.dockerConfig) {
     out.volumes.push({
       name: 'pull-credentials',
@@ -117,23 +147,34 @@ function containerSecurity(runner: RunnerConfig): V1SecurityContext {
   };
 }
 
+/** What the fan-out hands a node Job besides its config: the set, and pull secrets if any. */
+export interface Handover {
+  credentials: boolean;
+}
+
 export interface NodeJobInput {
   runner: RunnerConfig;
   node: string;
   runId: string;
+  /** The node's status.nodeInfo.containerRuntimeVersion: picks the runtime and socket (runner.runtime auto). */
+  containerRuntimeVersion?: string | undefined;
+  /** Set when the fan-out hands the Job its desired set (a ConfigMap and Secret named like the Job). */
+  handed?: Handover | undefined;
 }
 
-export function buildNodeJob({ runner, node, runId }: NodeJobInput): V1Job {
+export function buildNodeJob({ runner, node, runId, containerRuntimeVersion, handed }: NodeJobInput): V1Job {
   const { fanout } = runner;
   const labels = { ...NODE_JOB_LABELS, [LABELS.node]: nodeLabelValue(node), [LABELS.run]: runId };
-  const { volumes, mounts: volumeMounts } = mounts(runner);
+  const name = jobNameFor(node, runId);
+  const runtime = selectRuntime(runner.runtime, runner.socket, containerRuntimeVersion);
+  const { volumes, mounts: volumeMounts } = mounts(runner, runtime, name, handed);
   const configPath = `${CONFIG_DIR}/${fanout.configKey}`;
   const nodeNameRef = { valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: {
-      name: jobNameFor(node, runId),
+      name,
       namespace: fanout.namespace,
       labels,
       annotations: { [NODE_ANNOTATION]: node },
@@ -168,6 +209,13 @@ export function buildNodeJob({ runner, node, runId }: NodeJobInput): V1Job {
                 { name: 'IMAGEWARDEN_CONFIG', value: configPath },
                 { name: 'NODE_NAME', ...nodeNameRef },
                 { name: 'IMAGEWARDEN_RUNNER__NODE_NAME', ...nodeNameRef },
+                // The fan-out's choice for this node, so the pass need not guess (a mixed
+                // cluster runs containerd, CRI-O and Docker nodes side by side).
+                { name: 'IMAGEWARDEN_RUNNER__RUNTIME', value: runtime.adapter },
+                { name: 'IMAGEWARDEN_RUNNER__SOCKET', value: runtime.socket },
+                ...(handed
+                  ? [{ name: 'IMAGEWARDEN_RUNNER__DESIRED_SET', value: `${HANDED_DIR}/${HANDED_SET_FILE}` }]
+                  : []),
                 // More of libuv's file-system threads than the default 4: a volume walk abandoned
                 // on a hung NFS mount leaves its readdir/lstat holding one until the mount answers.
                 { name: 'UV_THREADPOOL_SIZE', value: '16' },

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ManualClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/logger.ts';
+import { KubeClusterReader } from '../../runner/cluster/KubeClusterReader.ts';
 import { fanoutSucceeded, runFanout } from '../../runner/fanout/fanout.ts';
 import { KubeJobScheduler } from '../../runner/fanout/KubeJobScheduler.ts';
 import { runImagewarden } from '../support/cli.ts';
@@ -42,7 +43,9 @@ describe('runner fanout against the Kubernetes API fake', () => {
     for (const n of nodes) api.put(n as KubeObject);
   };
   const jobsInFake = () => api.list('Job', NS);
-  const tick = (runner = runnerConfig()) => runFanout({ scheduler, runner, clock, logger: silentLogger() });
+  const cluster = () => new KubeClusterReader({ kubeConfig: api.kubeConfig(), sleep: async () => {} });
+  const tick = (runner = runnerConfig()) =>
+    runFanout({ scheduler, cluster: cluster(), runner, clock, logger: silentLogger() });
   /** What the Job controller would do when a pod ends: mark the Job finished. */
   const finish = (name: string, at: string) => {
     const job = api.get('Job', name, NS);
@@ -96,7 +99,8 @@ describe('runner fanout against the Kubernetes API fake', () => {
     expect(pod.volumes).toEqual(
       expect.arrayContaining([
         { name: 'config', configMap: { name: 'imagewarden-runner' } },
-        { name: 'runtime-socket', hostPath: { path: '/var/run/docker.sock', type: 'Socket' } },
+        // the node reports no runtime: most likely containerd, reached through the CRI
+        { name: 'runtime-socket', hostPath: { path: '/run/containerd/containerd.sock', type: 'Socket' } },
       ]),
     );
     expect(job.metadata.labels).toMatchObject({
@@ -151,7 +155,11 @@ describe('runner fanout against the Kubernetes API fake', () => {
       'imagewarden-node-n3-202603011230',
       'imagewarden-node-n4-202603011230',
     ]);
-    expect(api.requests.filter((r) => r.method === 'POST')).toHaveLength(4);
+    // four Jobs, each with its handed ConfigMap (no Secret: no pull secrets in this cluster)
+    expect(api.requests.filter((r) => r.method === 'POST' && r.path === JOBS_PATH)).toHaveLength(4);
+    expect(
+      api.requests.filter((r) => r.method === 'POST' && r.path === `/api/v1/namespaces/${NS}/configmaps`),
+    ).toHaveLength(4);
   });
 
   it('deletes stale Jobs: finished past retention, and active past deadline on a vanished node', async () => {
@@ -275,6 +283,7 @@ describe('runner fanout against the Kubernetes API fake', () => {
     // Act
     const result = await runFanout({
       scheduler: impatient,
+      cluster: cluster(),
       runner: runnerConfig(),
       clock,
       logger: silentLogger(),

@@ -68,6 +68,8 @@ export interface RequestRecord {
   query: Record<string, string>;
   /** Status sent; 0 for a hung request. */
   status: number;
+  /** Bytes of the response body sent (what a client reads off the wire). */
+  bytes: number;
   fault?: Fault['kind'];
 }
 
@@ -187,6 +189,7 @@ export class KubeApiFake {
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       status: 0,
+      bytes: 0,
     };
     this.requests.push(record);
     const raw = await readBody(req);
@@ -200,7 +203,9 @@ export class KubeApiFake {
     record.status = answer.status;
     const text = JSON.stringify(answer.body);
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-    res.end(fault?.kind === 'truncated' ? text.slice(0, Math.floor(text.length / 2)) : text);
+    const sent = fault?.kind === 'truncated' ? text.slice(0, Math.floor(text.length / 2)) : text;
+    record.bytes = Buffer.byteLength(sent);
+    res.end(sent);
   }
 
   private takeFault(method: string, url: URL): Fault | undefined {

@@ -39,7 +39,9 @@ export const RunnerFanoutSection = z
     serviceAccount: z
       .string()
       .default('imagewarden-node')
-      .describe('ServiceAccount of the node Jobs (reads workloads, pods, namespaces, nodes, pull secrets).'),
+      .describe(
+        'ServiceAccount of the node Jobs (handed their desired set: only the SELinux reads and Events).',
+      ),
     configMap: z
       .string()
       .default('imagewarden-runner')

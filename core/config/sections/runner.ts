@@ -43,6 +43,18 @@ export const RunnerSection = z
         'Registry globs (no "/": `*.corp.example`) or repository globs (`registry.corp/team/**`); when set, a workload image must match one.',
       ),
     exclude: z.array(z.string()).default([]).describe('Registry or repository globs never pre-pulled.'),
+    includeSuspended: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Count suspended CronJobs and suspended unfinished Jobs as wanted, like apps scaled to zero (their pods start the moment they are resumed).',
+      ),
+    desiredSet: z
+      .string()
+      .optional()
+      .describe(
+        "This node's desired set as handed over by the fan-out (a file; its pull credentials in pull-secrets.json beside it). Set: the pass lists nothing and reads no Secret. Unset (a pass started by hand): the pass reads the workloads itself.",
+      ),
     dockerConfig: z
       .string()
       .optional()

@@ -12,7 +12,7 @@ import { kubeSchemaProblems } from './kube-schema.ts';
 import { kustomizeBuild, type Resource, readYamlDocuments } from './kustomize.ts';
 
 const INFRA = 'infra';
-const OVERLAYS = ['docker', 'openshift', 'relabel'] as const;
+const OVERLAYS = ['docker', 'openshift', 'relabel', 'read-pull-secrets'] as const;
 const builds = Object.fromEntries(
   OVERLAYS.map((o) => [o, kustomizeBuild(join(INFRA, 'overlays', o))]),
 ) as Record<(typeof OVERLAYS)[number], Resource[]>;
@@ -165,9 +165,42 @@ describe('infra manifests', () => {
     expect(role.metadata.namespace).toBe('imagewarden');
     expect(rulesOf(role)).toEqual([
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'list', 'delete'] },
+      // the handed desired set and pull secrets of each node Job
+      { apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['create'] },
     ]);
     for (const rule of clusterRules.filter((r) => r.resources?.includes('secrets')))
       expect(rule.verbs).toEqual(['get']);
+  });
+
+  it('gives node Jobs no Secret access and no workload list; only the opt-in overlay does', () => {
+    // Act
+    const nodeRules = (resources: Resource[]) => {
+      const names = find(resources, 'ClusterRoleBinding')
+        .filter((b) =>
+          (b as unknown as { subjects: { name: string }[] }).subjects.some(
+            (s) => s.name === 'imagewarden-node',
+          ),
+        )
+        .map((b) => (b as unknown as { roleRef: { name: string } }).roleRef.name);
+      return names.flatMap((name) => rulesOf(one(resources, 'ClusterRole', name)));
+    };
+    const grants = (rules: Rule[]) =>
+      rules.flatMap((r) => (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${v} ${res}`))).sort();
+    // Assess: the base node role is what a pass handed its set still does (SELinux reads, Events)
+    expect(grants(nodeRules(base))).toEqual(['create events', 'list namespaces', 'list pods']);
+    for (const overlay of ['docker', 'openshift', 'relabel'] as const)
+      expect(grants(nodeRules(builds[overlay])), overlay).toEqual(grants(nodeRules(base)));
+    expect(grants(nodeRules(builds['read-pull-secrets']))).toEqual(
+      [
+        ...grants(nodeRules(base)),
+        'get nodes',
+        'get secrets',
+        'get serviceaccounts',
+        ...['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs'].map(
+          (r) => `list ${r}`,
+        ),
+      ].sort(),
+    );
   });
 
   it('binds each ServiceAccount to its own roles', () => {
@@ -184,6 +217,9 @@ describe('infra manifests', () => {
     ]);
     expect(subjectsOf('ClusterRoleBinding', 'imagewarden-node')).toEqual([
       { kind: 'ServiceAccount', name: 'imagewarden-node', namespace: 'imagewarden' },
+    ]);
+    expect(subjectsOf('ClusterRoleBinding', 'imagewarden-fanout-pull-secrets')).toEqual([
+      { kind: 'ServiceAccount', name: 'imagewarden-fanout', namespace: 'imagewarden' },
     ]);
   });
 
@@ -267,10 +303,21 @@ describe('infra manifests', () => {
     });
     expect(docker?.containers[0]?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
     expect(docker?.securityContext?.supplementalGroups).toEqual([999]);
+    expect(docker?.containers[0]?.env).toContainEqual({
+      name: 'IMAGEWARDEN_RUNNER__RUNTIME',
+      value: 'docker',
+    });
+    // CRI-O through the CRI on its own socket; no image-store mount (the CRI reports its space)
     expect(openshift?.volumes).toContainEqual({
       name: 'runtime-socket',
-      hostPath: { path: '/run/podman/podman.sock', type: 'Socket' },
+      hostPath: { path: '/var/run/crio/crio.sock', type: 'Socket' },
     });
+    expect(openshift?.containers[0]?.env).toContainEqual({
+      name: 'IMAGEWARDEN_RUNNER__RUNTIME',
+      value: 'cri',
+    });
+    expect(openshift?.volumes?.map((v) => v.name)).not.toContain('image-store');
+    expect(docker?.volumes?.map((v) => v.name)).toContain('image-store');
     expect(openshift?.securityContext?.seLinuxOptions).toEqual({ type: 'spc_t' });
     // restricted-v2 picks the fan-out's UID on OpenShift
     expect(cronPod(builds.openshift).securityContext).toEqual({

@@ -1,61 +1,44 @@
-// The node runner's RBAC covers its pull-credential reads: the Secrets its workloads name and
-// the ServiceAccounts their pods run as (whose imagePullSecrets apply too), read through the
-// production adapter against the Kubernetes API fake and checked against the ClusterRole
-// bound to imagewarden-node in infra/base.
+// The node runner's RBAC, checked against what real node passes ask of the Kubernetes API fake
+// (production adapter, SELinux checks on): a pass handed its desired set by the fan-out needs
+// only what the base grants the node ServiceAccount (no Secret, no workload list, no Node read),
+// and uses all of it; a pass started by hand needs, and uses, the read-pull-secrets overlay.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { V1Job } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../core/clock.ts';
+import { Config } from '../../../core/config/schema.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { KubeClusterReader } from '../../../runner/cluster/KubeClusterReader.ts';
-import { loadPullCredentials } from '../../../runner/pull-credentials.ts';
-import { KubeApiFake } from '../../support/kube-api-fake.ts';
-import { desired } from '../runner/fakes.ts';
-import { kustomizeBuild, type Resource } from './kustomize.ts';
+import { runFanout } from '../../../runner/fanout/fanout.ts';
+import { KubeJobScheduler } from '../../../runner/fanout/KubeJobScheduler.ts';
+import { fixedRuntime, runNodePass } from '../../../runner/node-pass.ts';
+import { KubeApiFake, type KubeObject } from '../../support/kube-api-fake.ts';
+import { materializeVolume } from '../../support/kube-api-fake-volumes.ts';
+import { FakeRegistry, FakeRuntime } from '../runner/fakes.ts';
+import { node } from '../runner/fanout/helpers.ts';
+import { kustomizeBuild } from './kustomize.ts';
+import { checkAccess, grantedPairs, grantsFor } from './rbac-grants.ts';
 
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
+const NS = 'imagewarden';
 
-/** `get <resource>` for a core-API read of one named object, else undefined. */
-function coreGetOf(method: string, path: string): string | undefined {
-  const match = /^\/api\/v1\/namespaces\/[^/]+\/([^/]+)\/[^/]+$/.exec(path);
-  return method === 'GET' && match ? `get /${match[1]}` : undefined;
-}
-
-/** The `verb group/resource` pairs the ClusterRoles bound to the node ServiceAccount grant. */
-function nodeGrants(resources: Resource[]): Set<string> {
-  const granted = new Set<string>();
-  for (const binding of resources.filter((r) => r.kind === 'ClusterRoleBinding')) {
-    const { roleRef, subjects } = binding as unknown as {
-      roleRef: { name: string };
-      subjects: { kind: string; name: string }[];
-    };
-    if (!subjects.some((s) => s.kind === 'ServiceAccount' && s.name === 'imagewarden-node')) continue;
-    const role = resources.find((r) => r.kind === 'ClusterRole' && r.metadata.name === roleRef.name);
-    for (const rule of (role as unknown as { rules: Rule[] } | undefined)?.rules ?? [])
-      for (const group of rule.apiGroups)
-        for (const resource of rule.resources)
-          for (const verb of rule.verbs) granted.add(`${verb} ${group}/${resource}`);
-  }
-  return granted;
-}
-
-describe('node runner RBAC against its pull-credential reads', () => {
+describe('node runner RBAC against the requests of real node passes', () => {
   let api: KubeApiFake;
-  beforeEach(async () => {
-    api = await KubeApiFake.start();
-    api.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
-  });
-  afterEach(async () => {
-    const unhandled = api.unhandled;
-    await api.stop();
-    // every request of the pass was one the fake understands
-    expect(unhandled).toEqual([]);
-  });
+  let dir: string;
+  const clock = new ManualClock('2026-03-01T12:00:00Z');
 
-  it('grants get on the Secrets and ServiceAccounts a pass reads', async () => {
-    // Prepare: one image with a workload pull secret, one whose service account names one
+  beforeEach(async () => {
+    api = await KubeApiFake.start({ now: () => clock.now() });
+    dir = await mkdtemp(join(tmpdir(), 'iw-rbac-node-'));
+    api.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    api.put({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'shop', labels: { 'imagewarden.io/selinux-context': '593-693' } },
+    });
+    api.put(node('w1') as KubeObject);
+    // one image with a workload pull secret, one whose service account names one
     const auth = Buffer.from('alice:pw').toString('base64');
     const config = Buffer.from(JSON.stringify({ auths: { 'a.corp': { auth } } })).toString('base64');
     for (const name of ['regcred', 'sa-cred']) {
@@ -73,22 +56,96 @@ describe('node runner RBAC against its pull-credential reads', () => {
       metadata: { name: 'builder', namespace: 'shop' },
       imagePullSecrets: [{ name: 'sa-cred' }],
     });
-    const images = [
-      desired('a.corp/app:1', { pullSecrets: [{ namespace: 'shop', name: 'regcred' }] }),
-      desired('a.corp/job:1', { serviceAccounts: [{ namespace: 'shop', name: 'builder' }] }),
-    ];
-    const granted = nodeGrants(kustomizeBuild(join('infra', 'base')));
-    // Act
-    const credentials = await loadPullCredentials(
-      new KubeClusterReader({ kubeConfig: api.kubeConfig(), sleep: async () => {} }),
-      images,
-      {},
-      silentLogger(),
+    const deployment = (name: string, image: string, spec: Record<string, unknown>) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: 'shop' },
+      spec: { template: { spec: { containers: [{ name: 'c', image }], ...spec } } },
+    });
+    api.put(deployment('app', 'a.corp/app:1', { imagePullSecrets: [{ name: 'regcred' }] }));
+    api.put(deployment('job', 'a.corp/job:1', { serviceAccountName: 'builder' }));
+  });
+  afterEach(async () => {
+    const unhandled = api.unhandled;
+    await api.stop();
+    await rm(dir, { recursive: true, force: true });
+    // every request of the pass was one the fake understands
+    expect(unhandled).toEqual([]);
+  });
+
+  async function pass(desiredSet: string | undefined) {
+    const podsRoot = join(dir, 'pods');
+    await mkdir(podsRoot, { recursive: true });
+    const registry = new FakeRegistry();
+    for (const image of ['a.corp/app:1', 'a.corp/job:1', 'ghcr.io/imagewarden/runner:0.1.0'])
+      registry.digests.set(image, `sha256:${'a'.repeat(64)}`);
+    const from = api.requests.length;
+    const report = await runNodePass(
+      {
+        cluster: new KubeClusterReader({ kubeConfig: api.kubeConfig(), sleep: async () => {} }),
+        runtimeFor: fixedRuntime(new FakeRuntime()),
+        registryFor: () => registry,
+        logger: silentLogger(),
+        clock,
+        sleep: async () => {},
+      },
+      {
+        nodeName: 'w1',
+        config: Config.parse({
+          runner: {
+            stateDir: join(dir, 'state'),
+            minFreeBytes: 0,
+            selinux: { enabled: true, podsRoot },
+            ...(desiredSet ? { desiredSet } : {}),
+          },
+        }).runner,
+        dryRun: false,
+      },
     );
+    return { report, requests: api.requests.slice(from) };
+  }
+
+  it('a pass handed its set needs exactly the base grants: no Secret, no workload list, no Node', async () => {
+    // Prepare: the fan-out's tick hands w1 its set, as the pod would mount it
+    await runFanout({
+      scheduler: new KubeJobScheduler(api.kubeConfig(), { sleep: async () => {} }),
+      cluster: new KubeClusterReader({ kubeConfig: api.kubeConfig(), sleep: async () => {} }),
+      runner: Config.parse({}).runner,
+      clock,
+      logger: silentLogger(),
+    });
+    const job = api.list('Job', NS)[0] as unknown as V1Job;
+    const volume = job.spec?.template.spec?.volumes?.find((v) => v.name === 'desired-set');
+    if (!volume) throw new Error('the node Job has no desired-set volume');
+    await materializeVolume(api, NS, volume, join(dir, 'handed'));
+    const grants = grantsFor(kustomizeBuild(join('infra', 'base')), 'imagewarden-node');
+    // Act
+    const { report, requests } = await pass(join(dir, 'handed', 'desired-set.json.gz'));
     // Assess
-    expect(credentials.problems).toEqual([]);
-    const reads = api.requests.map((r) => coreGetOf(r.method, r.path));
-    expect(new Set(reads)).toEqual(new Set(['get /secrets', 'get /serviceaccounts']));
-    for (const read of reads) expect(granted, String(read)).toContain(read);
+    expect(report.secretProblems).toEqual([]);
+    expect(report.seed?.counts).toMatchObject({ desired: 2, pulled: 2 });
+    const { denied, used } = checkAccess(requests, grants);
+    expect(denied).toEqual([]);
+    expect(used).toEqual(grantedPairs(grants));
+    expect([...used].sort()).toEqual(['create /events', 'list /namespaces', 'list /pods']);
+  });
+
+  it('a pass started by hand needs, and uses, what the read-pull-secrets overlay adds', async () => {
+    // Prepare
+    const grants = grantsFor(
+      kustomizeBuild(join('infra', 'overlays', 'read-pull-secrets')),
+      'imagewarden-node',
+    );
+    // Act
+    const { report, requests } = await pass(undefined);
+    // Assess
+    expect(report.secretProblems).toEqual([]);
+    expect(report.seed?.counts).toMatchObject({ desired: 2, pulled: 2 });
+    const { denied, used } = checkAccess(requests, grants);
+    expect(denied).toEqual([]);
+    expect(used).toEqual(grantedPairs(grants));
+    // the base alone refuses it
+    const base = checkAccess(requests, grantsFor(kustomizeBuild(join('infra', 'base')), 'imagewarden-node'));
+    expect(base.denied).toEqual(expect.arrayContaining(['get /secrets in shop', 'get /nodes in (cluster)']));
   });
 });

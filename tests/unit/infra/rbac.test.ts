@@ -1,7 +1,8 @@
 // The fan-out's RBAC is enough and no more: every request a real tick makes (against the
 // Kubernetes API fake, through the production adapter) is allowed by the roles bound to
 // the fan-out ServiceAccount in infra/base, and nothing in those roles goes unused. A tick is
-// the Jobs step and the once-per-tick SELinux audit, as `runner fanout` runs them.
+// the Jobs step (with each node's desired set computed and handed over, pull secrets read
+// once) and the once-per-tick SELinux audit, as `runner fanout` runs them.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../core/clock.ts';
@@ -13,59 +14,8 @@ import { KubeEventSink } from '../../../runner/selinux/KubeEventSink.ts';
 import { runClusterAudit } from '../../../runner/selinux/run-audit.ts';
 import { KubeApiFake, type KubeObject } from '../../support/kube-api-fake.ts';
 import { node, nodeJob, runnerConfig } from '../runner/fanout/helpers.ts';
-import { kustomizeBuild, type Resource } from './kustomize.ts';
-
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
-interface Access {
-  verb: string;
-  group: string;
-  resource: string;
-  namespace: string | undefined;
-}
-
-/** The (verb, group, resource, namespace) a request needs, read from its path. */
-function accessOf(method: string, path: string): Access {
-  const match = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?$/.exec(
-    path,
-  );
-  if (!match) throw new Error(`unexpected path ${path}`);
-  const [, group = '', namespace, resource = '', name] = match;
-  const verb = {
-    GET: name ? 'get' : 'list',
-    POST: 'create',
-    DELETE: 'delete',
-    PUT: 'update',
-    PATCH: 'patch',
-  }[method];
-  if (!verb) throw new Error(`unexpected method ${method}`);
-  return { verb, group, resource, namespace };
-}
-
-/** The rules granted to a ServiceAccount: cluster-wide through ClusterRoleBindings, per namespace through RoleBindings. */
-function grantsFor(resources: Resource[], account: string) {
-  const bound = (binding: Resource) =>
-    (binding as unknown as { subjects: { kind: string; name: string }[] }).subjects.some(
-      (s) => s.kind === 'ServiceAccount' && s.name === account,
-    );
-  const roleOf = (binding: Resource) => {
-    const ref = (binding as unknown as { roleRef: { kind: string; name: string } }).roleRef;
-    const role = resources.find((r) => r.kind === ref.kind && r.metadata.name === ref.name);
-    if (!role) throw new Error(`${binding.metadata.name} binds missing ${ref.kind}/${ref.name}`);
-    return (role as unknown as { rules: Rule[] }).rules;
-  };
-  return [
-    ...resources
-      .filter((r) => r.kind === 'ClusterRoleBinding' && bound(r))
-      .flatMap((b) => roleOf(b).map((rule) => ({ rule, namespace: undefined as string | undefined }))),
-    ...resources
-      .filter((r) => r.kind === 'RoleBinding' && bound(r))
-      .flatMap((b) => roleOf(b).map((rule) => ({ rule, namespace: b.metadata.namespace }))),
-  ];
-}
+import { kustomizeBuild } from './kustomize.ts';
+import { accessOf, grantsFor } from './rbac-grants.ts';
 
 describe('fan-out RBAC against the requests of a real tick', () => {
   let api: KubeApiFake;
@@ -98,24 +48,48 @@ describe('fan-out RBAC against the requests of a real tick', () => {
         metadata: { name, labels: { 'imagewarden.io/selinux-context': '593-693' } },
       });
     }
+    // a workload whose pull secret and service account the tick reads to hand them over
+    api.put({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: {
+        template: {
+          spec: {
+            imagePullSecrets: [{ name: 'regcred' }],
+            containers: [{ name: 'w', image: 'r.corp/web:1' }],
+          },
+        },
+      },
+    });
+    api.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'regcred', namespace: 'shop' },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') },
+    });
     const grants = grantsFor(kustomizeBuild(join('infra', 'base')), 'imagewarden-fanout');
+    const cluster = new KubeClusterReader({ kubeConfig: api.kubeConfig(), logger: silentLogger() });
     // Act: the tick as `runner fanout` runs it — Jobs, then the cluster-wide SELinux audit
-    await runFanout({
+    const tick = await runFanout({
       scheduler: new KubeJobScheduler(api.kubeConfig(), { sleep: async () => {} }),
+      cluster,
       runner: runnerConfig(),
       clock,
       logger: silentLogger(),
     });
-    const cluster = new KubeClusterReader({ kubeConfig: api.kubeConfig(), logger: silentLogger() });
     const audit = await runClusterAudit(
       { cluster, sinks: [new KubeEventSink(cluster)], clock, logger: silentLogger() },
       { labelKey: 'imagewarden.io/selinux-context', systemNamespaces: ['kube-*', 'imagewarden'] },
     );
     // Assess
+    expect(tick.jobs).toMatchObject({ created: 2, failed: 0 });
+    expect(tick.desired).toMatchObject({ withCredentials: 2, secretsRead: 1 });
     expect(audit.result.collisions).toBeGreaterThan(0);
     expect(audit.undelivered).toBe(false);
     const accesses = api.requests.map((r) => accessOf(r.method, r.path));
-    expect(new Set(accesses.map((a) => a.verb))).toEqual(new Set(['list', 'create', 'delete']));
+    expect(new Set(accesses.map((a) => a.verb))).toEqual(new Set(['list', 'get', 'create', 'delete']));
     expect(accesses.some((a) => a.resource === 'events' && a.verb === 'create')).toBe(true);
     const used = new Set<string>();
     for (const access of accesses) {

@@ -49,6 +49,9 @@ describe('terraform runner', () => {
     );
     expect(tfRules('kubernetes_role_v1', 'fanout')).toEqual(rulesOf('Role', 'imagewarden-fanout'));
     expect(tfRules('kubernetes_cluster_role_v1', 'node')).toEqual(rulesOf('ClusterRole', 'imagewarden-node'));
+    expect(tfRules('kubernetes_cluster_role_v1', 'fanout_pull_secrets')).toEqual(
+      rulesOf('ClusterRole', 'imagewarden-fanout-pull-secrets'),
+    );
     expect(runnerType).toContain(`schedule         = optional(string, "${cronJob.spec.schedule}")`);
     expect(container.args).toEqual(cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.args);
   });

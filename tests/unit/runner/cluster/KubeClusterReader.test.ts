@@ -48,7 +48,7 @@ describe('KubeClusterReader', () => {
     ]);
   });
 
-  it('marks finished Jobs and suspended CronJobs inactive and reads CronJob job templates', async () => {
+  it('marks finished Jobs inactive, suspended CronJobs and unfinished Jobs suspended, and reads CronJob job templates', async () => {
     // Prepare
     const template = (image: string) => ({
       spec: { containers: [{ name: 'c', image }], restartPolicy: 'Never' },
@@ -69,6 +69,12 @@ describe('KubeClusterReader', () => {
     });
     api.put({
       apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'held', namespace: 'default' },
+      spec: { suspend: true, template: template('d:1') },
+    });
+    api.put({
+      apiVersion: 'batch/v1',
       kind: 'CronJob',
       metadata: { name: 'nightly', namespace: 'default' },
       spec: { schedule: '0 1 * * *', suspend: true, jobTemplate: { spec: { template: template('c:1') } } },
@@ -79,13 +85,14 @@ describe('KubeClusterReader', () => {
     const crons = await reader.listWorkloads('CronJob');
 
     // Assess
-    expect(jobs.items.map((w) => [w.name, w.inactive])).toEqual([
-      ['done', true],
-      ['running', false],
+    expect(jobs.items.map((w) => [w.name, w.inactive, w.suspended])).toEqual([
+      ['done', true, false],
+      ['held', false, true],
+      ['running', false, false],
     ]);
-    expect(crons.items.map((w) => [w.name, w.inactive, w.podSpec.containers[0]?.image])).toEqual([
-      ['nightly', true, 'c:1'],
-    ]);
+    expect(crons.items.map((w) => [w.name, w.inactive, w.suspended, w.podSpec.containers[0]?.image])).toEqual(
+      [['nightly', false, true, 'c:1']],
+    );
   });
 
   it('retries a 500 and a 429, then succeeds', async () => {

@@ -19,6 +19,7 @@ function workload(
     replicas: kind === 'Deployment' || kind === 'ReplicaSet' || kind === 'StatefulSet' ? 1 : undefined,
     podSpec: { containers: [], ...spec },
     inactive: false,
+    suspended: false,
     ...extra,
   };
 }
@@ -127,7 +128,7 @@ describe('buildDesiredSet', () => {
     expect(set.images.map((image) => image.reference)).toEqual(['docker.io/app/web:1']);
   });
 
-  it('skips finished Jobs and suspended CronJobs', () => {
+  it('skips finished Jobs', () => {
     const workloads = [
       workload('Job', 'done', { containers: containers('app/migrate:1') }, { inactive: true }),
       workload('CronJob', 'nightly', { containers: containers('app/report:1') }),
@@ -135,6 +136,27 @@ describe('buildDesiredSet', () => {
     const set = buildDesiredSet({ node, workloads });
     expect(set.images.map((image) => image.reference)).toEqual(['docker.io/app/report:1']);
     expect(set.counts.inactiveSkipped).toBe(1);
+  });
+
+  it('includes suspended CronJobs and unfinished Jobs by default, like apps scaled to zero', () => {
+    // Prepare
+    const workloads = [
+      workload('CronJob', 'paused', { containers: containers('app/report:1') }, { suspended: true }),
+      workload('Job', 'held', { containers: containers('app/batch:1') }, { suspended: true }),
+      workload('Deployment', 'web', { containers: containers('app/web:1') }),
+    ];
+    // Act
+    const byDefault = buildDesiredSet({ node, workloads });
+    const switchedOff = buildDesiredSet({ node, workloads, includeSuspended: false });
+    // Assess
+    expect(byDefault.images.map((image) => image.reference).sort()).toEqual([
+      'docker.io/app/batch:1',
+      'docker.io/app/report:1',
+      'docker.io/app/web:1',
+    ]);
+    expect(byDefault.counts.inactiveSkipped).toBe(0);
+    expect(switchedOff.images.map((image) => image.reference)).toEqual(['docker.io/app/web:1']);
+    expect(switchedOff.counts.inactiveSkipped).toBe(2);
   });
 
   it('reports malformed image strings with their workload and keeps the rest', () => {

@@ -101,4 +101,30 @@ describe('fitsNode', () => {
     expect(fitsNode(spec({}), cordoned, 'Deployment').fits).toBe(false);
     expect(fitsNode(spec({}), cordoned, 'DaemonSet').fits).toBe(true);
   });
+
+  it('checks a pod already bound to this node against NoExecute taints only, as the kubelet does', () => {
+    // Prepare: the node is tainted after the pod was bound to it
+    const tainted = node({}, [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]);
+    const evicting = node({}, [{ key: 'maintenance', effect: 'NoExecute' }]);
+    // Act
+    const boundHere = fitsNode(spec({ nodeName: 'n1' }), tainted);
+    const unbound = fitsNode(spec({}), tainted);
+    const boundEvicting = fitsNode(spec({ nodeName: 'n1' }), evicting);
+    const boundTolerating = fitsNode(
+      spec({
+        nodeName: 'n1',
+        tolerations: [{ key: 'maintenance', operator: 'Exists', effect: 'NoExecute' }],
+      }),
+      evicting,
+    );
+    // Assess
+    expect(boundHere).toEqual({ fits: true });
+    expect(unbound).toEqual({ fits: false, reason: 'untolerated taint dedicated=gpu:NoSchedule' });
+    expect(boundEvicting).toEqual({ fits: false, reason: 'untolerated taint maintenance:NoExecute' });
+    expect(boundTolerating).toEqual({ fits: true });
+  });
+
+  it('still applies nodeSelector to a pod bound to this node (the kubelet admits by it too)', () => {
+    expect(fitsNode(spec({ nodeName: 'n1', nodeSelector: { gpu: 'a100' } }), node({})).fits).toBe(false);
+  });
 });

@@ -1,19 +1,28 @@
-import type { V1Job } from '@kubernetes/client-node';
+import { gunzipSync } from 'node:zlib';
+import type { V1ConfigMap, V1Job, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../core/clock.ts';
 import { AuthError, NotFoundError, UpstreamError } from '../../../../core/errors.ts';
 import { silentLogger } from '../../../../core/logger.ts';
+import type { Workload } from '../../../../runner/cluster/types.ts';
 import { JobExistsError } from '../../../../runner/fanout/errors.ts';
 import { fanoutSucceeded, runFanout } from '../../../../runner/fanout/fanout.ts';
 import type { JobScheduler } from '../../../../runner/fanout/JobScheduler.ts';
-import { node, nodeJob, runnerConfig } from './helpers.ts';
+import { node, nodeJob, runnerConfig, staticCluster } from './helpers.ts';
 
 /** An in-memory JobScheduler: a Job store with 409 on duplicate names and per-call faults. */
 class MemoryScheduler implements JobScheduler {
   nodes: unknown[] = [];
   jobs = new Map<string, unknown>();
   calls: string[] = [];
-  faults: Partial<Record<'listNodes' | 'listJobs' | 'createJob' | 'deleteJob', () => Error>> = {};
+  configMaps = new Map<string, V1ConfigMap>();
+  secrets = new Map<string, V1Secret>();
+  faults: Partial<
+    Record<
+      'listNodes' | 'listJobs' | 'createJob' | 'deleteJob' | 'createConfigMap' | 'createSecret',
+      () => Error
+    >
+  > = {};
 
   async listNodes(): Promise<unknown[]> {
     this.calls.push('listNodes');
@@ -27,13 +36,26 @@ class MemoryScheduler implements JobScheduler {
     if (fault) throw fault();
     return [...this.jobs.values()];
   }
-  async createJob(namespace: string, job: V1Job): Promise<void> {
+  async createJob(namespace: string, job: V1Job): Promise<{ uid: string }> {
     const name = job.metadata?.name ?? '';
     this.calls.push(`create ${namespace}/${name}`);
     const fault = this.faults.createJob;
     if (fault) throw fault();
     if (this.jobs.has(name)) throw new JobExistsError(name);
     this.jobs.set(name, job);
+    return { uid: `uid-${name}` };
+  }
+  async createConfigMap(namespace: string, configMap: V1ConfigMap): Promise<void> {
+    this.calls.push(`create configmap ${namespace}/${configMap.metadata?.name}`);
+    const fault = this.faults.createConfigMap;
+    if (fault) throw fault();
+    this.configMaps.set(configMap.metadata?.name ?? '', configMap);
+  }
+  async createSecret(namespace: string, secret: V1Secret): Promise<void> {
+    this.calls.push(`create secret ${namespace}/${secret.metadata?.name}`);
+    const fault = this.faults.createSecret;
+    if (fault) throw fault();
+    this.secrets.set(secret.metadata?.name ?? '', secret);
   }
   async deleteJob(namespace: string, name: string): Promise<void> {
     this.calls.push(`delete ${namespace}/${name}`);
@@ -46,7 +68,7 @@ class MemoryScheduler implements JobScheduler {
 const clock = new ManualClock('2026-03-01T12:00:30Z');
 
 function run(scheduler: JobScheduler, runner = runnerConfig(), dryRun = false) {
-  return runFanout({ scheduler, runner, clock, logger: silentLogger(), dryRun });
+  return runFanout({ scheduler, cluster: staticCluster(), runner, clock, logger: silentLogger(), dryRun });
 }
 
 describe('runFanout', () => {
@@ -184,5 +206,72 @@ describe('runFanout', () => {
       expect.stringContaining('malformed Job at index 0: status.startTime'),
     ]);
     expect(fanoutSucceeded(result)).toBe(false);
+  });
+
+  it('hands each new Job its set in a ConfigMap it owns, with no Secret when no credentials are needed', async () => {
+    // Prepare
+    const scheduler = new MemoryScheduler();
+    scheduler.nodes = [node('a')];
+    const web: Workload = {
+      kind: 'Deployment',
+      namespace: 'shop',
+      name: 'web',
+      uid: 'u1',
+      ownerReferences: [],
+      replicas: 0,
+      podSpec: { containers: [{ name: 'w', image: 'r.corp/web:1' }] },
+      inactive: false,
+      suspended: false,
+    };
+    // Act
+    const result = await runFanout({
+      scheduler,
+      cluster: staticCluster([web]),
+      runner: runnerConfig(),
+      clock,
+      logger: silentLogger(),
+    });
+    // Assess
+    const name = 'imagewarden-node-a-202603011200';
+    const configMap = scheduler.configMaps.get(name);
+    expect(configMap?.metadata?.ownerReferences).toEqual([
+      { apiVersion: 'batch/v1', kind: 'Job', name, uid: `uid-${name}` },
+    ]);
+    const set = JSON.parse(
+      gunzipSync(Buffer.from(configMap?.binaryData?.['desired-set.json.gz'] ?? '', 'base64')).toString(),
+    );
+    expect(set).toMatchObject({
+      node: 'a',
+      credentials: false,
+      images: [{ reference: 'r.corp/web:1', scaledToZero: true }],
+    });
+    expect(scheduler.secrets.size).toBe(0);
+    expect(result.desired).toMatchObject({ workloads: 1, sets: 1, withCredentials: 0 });
+  });
+
+  it('deletes a Job whose ConfigMap could not be created and counts the node as failed', async () => {
+    // Prepare
+    const scheduler = new MemoryScheduler();
+    scheduler.nodes = [node('a')];
+    scheduler.faults.createConfigMap = () =>
+      new UpstreamError('https://k8s:6443', 'HTTP 500', { status: 500 });
+    // Act
+    const result = await run(scheduler);
+    // Assess
+    expect(result.jobs).toMatchObject({ created: 0, failed: 1 });
+    expect(scheduler.jobs.size).toBe(0);
+    expect(scheduler.calls).toContain('delete imagewarden/imagewarden-node-a-202603011200');
+    expect(fanoutSucceeded(result)).toBe(false);
+  });
+
+  it('computes the sets in a dry run but creates no ConfigMap', async () => {
+    // Prepare
+    const scheduler = new MemoryScheduler();
+    scheduler.nodes = [node('a')];
+    // Act
+    const result = await run(scheduler, runnerConfig(), true);
+    // Assess
+    expect(result.desired).toMatchObject({ sets: 1 });
+    expect(scheduler.configMaps.size).toBe(0);
   });
 });

@@ -1,5 +1,7 @@
 // Builders of Node and Job objects as the API returns them, for the fan-out's unit tests.
 import { Config } from '../../../../core/config/schema.ts';
+import type { ClusterReader } from '../../../../runner/cluster/ClusterReader.ts';
+import type { Workload } from '../../../../runner/cluster/types.ts';
 import type { RunnerConfig } from '../../../../runner/fanout/job-spec.ts';
 
 export interface NodeOptions {
@@ -68,4 +70,19 @@ export function nodeJob(name: string, nodeName: string, options: JobOptions): Re
 
 export function runnerConfig(runner: Record<string, unknown> = {}): RunnerConfig {
   return Config.parse({ runner }).runner;
+}
+
+/** A cluster whose workloads are the given ones (no Secrets, no ServiceAccounts): the fan-out's reads in unit tests. */
+export function staticCluster(workloads: Workload[] = []): ClusterReader {
+  const none = { items: [], invalid: [] };
+  return {
+    getNode: async () => undefined,
+    listNodes: async () => none,
+    listNamespaces: async () => none,
+    listPods: async () => none,
+    listWorkloads: async (kind) => ({ items: workloads.filter((w) => w.kind === kind), invalid: [] }),
+    getSecret: async () => undefined,
+    getServiceAccount: async () => undefined,
+    createEvent: async () => {},
+  };
 }

@@ -64,7 +64,12 @@ describe('buildNodeJob', () => {
 
   it('mounts the socket, state and image store, and the kubelet pod dirs read-only without relabel', () => {
     // Act
-    const job = buildNodeJob({ runner: runnerConfig(), node: 'n', runId: '1' });
+    const job = buildNodeJob({
+      runner: runnerConfig(),
+      node: 'n',
+      runId: '1',
+      containerRuntimeVersion: 'docker://24.0.7',
+    });
     // Assess
     const container = job.spec?.template.spec?.containers[0];
     const mounts = Object.fromEntries(
@@ -90,6 +95,107 @@ describe('buildNodeJob', () => {
       runAsUser: 0,
       runAsNonRoot: false,
     });
+  });
+
+  it.each([
+    ['containerd://1.7.13', 'cri', '/run/containerd/containerd.sock'],
+    ['cri-o://1.30.1', 'cri', '/var/run/crio/crio.sock'],
+    ['docker://24.0.7', 'docker', '/var/run/docker.sock'],
+    [undefined, 'cri', '/run/containerd/containerd.sock'],
+  ])('mounts the socket of the node runtime %s and tells the pass (%s on %s)', (version, adapter, socket) => {
+    // Act
+    const job = buildNodeJob({
+      runner: runnerConfig(),
+      node: 'n',
+      runId: '1',
+      containerRuntimeVersion: version,
+    });
+    // Assess
+    const pod = job.spec?.template.spec;
+    const container = pod?.containers[0];
+    expect(pod?.volumes).toContainEqual({
+      name: 'runtime-socket',
+      hostPath: { path: socket, type: 'Socket' },
+    });
+    expect(container?.volumeMounts).toContainEqual({
+      name: 'runtime-socket',
+      mountPath: socket,
+      readOnly: true,
+    });
+    expect(container?.env).toContainEqual({ name: 'IMAGEWARDEN_RUNNER__RUNTIME', value: adapter });
+    expect(container?.env).toContainEqual({ name: 'IMAGEWARDEN_RUNNER__SOCKET', value: socket });
+    // only the Docker adapter reads free space from the image store's filesystem
+    expect(pod?.volumes?.some((v) => v.name === 'image-store')).toBe(adapter === 'docker');
+  });
+
+  it('follows runner.runtime and runner.socket over the node when they are set', () => {
+    // Act
+    const forced = buildNodeJob({
+      runner: runnerConfig({ runtime: 'docker' }),
+      node: 'n',
+      runId: '1',
+      containerRuntimeVersion: 'containerd://1.7.13',
+    });
+    const ownSocket = buildNodeJob({
+      runner: runnerConfig({ socket: '/run/k3s/containerd/containerd.sock' }),
+      node: 'n',
+      runId: '1',
+      containerRuntimeVersion: 'containerd://1.7.13',
+    });
+    // Assess
+    expect(forced.spec?.template.spec?.containers[0]?.env).toContainEqual({
+      name: 'IMAGEWARDEN_RUNNER__SOCKET',
+      value: '/var/run/docker.sock',
+    });
+    expect(ownSocket.spec?.template.spec?.volumes).toContainEqual({
+      name: 'runtime-socket',
+      hostPath: { path: '/run/k3s/containerd/containerd.sock', type: 'Socket' },
+    });
+  });
+
+  it('mounts the handed set (ConfigMap) and pull secrets (Secret), both named like the Job', () => {
+    // Act
+    const withSecrets = buildNodeJob({
+      runner: runnerConfig(),
+      node: 'n',
+      runId: '1',
+      handed: { credentials: true },
+    });
+    const withoutSecrets = buildNodeJob({
+      runner: runnerConfig(),
+      node: 'n',
+      runId: '1',
+      handed: { credentials: false },
+    });
+    const byHand = buildNodeJob({ runner: runnerConfig(), node: 'n', runId: '1' });
+    // Assess
+    const name = 'imagewarden-node-n-1';
+    const pod = withSecrets.spec?.template.spec;
+    expect(pod?.volumes).toContainEqual({
+      name: 'desired-set',
+      projected: {
+        sources: [
+          { configMap: { name, items: [{ key: 'desired-set.json.gz', path: 'desired-set.json.gz' }] } },
+          { secret: { name, items: [{ key: 'pull-secrets.json', path: 'pull-secrets.json' }] } },
+        ],
+      },
+    });
+    expect(pod?.containers[0]?.volumeMounts).toContainEqual({
+      name: 'desired-set',
+      mountPath: '/run/imagewarden/desired',
+      readOnly: true,
+    });
+    expect(pod?.containers[0]?.env).toContainEqual({
+      name: 'IMAGEWARDEN_RUNNER__DESIRED_SET',
+      value: '/run/imagewarden/desired/desired-set.json.gz',
+    });
+    const sources = withoutSecrets.spec?.template.spec?.volumes?.find((v) => v.name === 'desired-set')
+      ?.projected?.sources;
+    expect(sources?.map((source) => Object.keys(source)[0])).toEqual(['configMap']);
+    expect(byHand.spec?.template.spec?.volumes?.map((v) => v.name)).not.toContain('desired-set');
+    expect(byHand.spec?.template.spec?.containers[0]?.env?.map((e) => e.name)).not.toContain(
+      'IMAGEWARDEN_RUNNER__DESIRED_SET',
+    );
   });
 
   it('is privileged with writable pod dirs only when relabel is on', () => {
@@ -120,6 +226,7 @@ describe('buildNodeJob', () => {
     // Act
     const job = buildNodeJob({
       runner: runnerConfig({
+        runtime: 'docker',
         socket: '/run/podman/podman.sock',
         fanout: {
           runAsUser: 65532,
