@@ -4,7 +4,7 @@
 // are cached. This and lib/environment.ts are the only handler code reading process.env.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretsManagerLookup } from '../../../core/aws/secretsManagerLookup.ts';
-import { type Clock, DAY_MS, systemClock } from '../../../core/clock.ts';
+import { type Clock, systemClock } from '../../../core/clock.ts';
 import { loadConfig } from '../../../core/config/load.ts';
 import type { Config } from '../../../core/config/schema.ts';
 import type { SecretSources } from '../../../core/config/secrets.ts';
