@@ -55,12 +55,15 @@ function registerUserinfo(userinfo: string): void {
   }
 }
 
-/** The text with every registered secret and every URL credential replaced. */
+/** Credentials in the form of an Authorization header value, wherever a server quoted one. */
+const AUTH_SCHEME = /\b(Bearer|Basic|ApiKey|APIKEY)\s+[A-Za-z0-9._~+/=-]{8,}/g;
+
+/** The text with every registered secret, URL credential and quoted Authorization value replaced. */
 export function redactText(text: string): string {
   let out = text;
   for (const secret of ordered) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   if (out.includes('@')) out = registerUrlCredentials(out);
-  return out;
+  return out.replace(AUTH_SCHEME, `$1 ${REDACTED}`);
 }
 
 /** Header names whose values are credentials; a `headers` object is dropped whole anyway. */

@@ -22,6 +22,8 @@ export interface SmtpFailures {
 export interface SmtpServerOptions {
   /** Require AUTH PLAIN/LOGIN with exactly this user and password (others get 535). */
   auth?: { user: string; pass: string };
+  /** A careless server: its 535 reply quotes the credentials it refused. */
+  quoteCredentials?: boolean;
 }
 
 export interface ReceivedMessage {
@@ -84,7 +86,8 @@ export async function startSmtpServer(
         callback(null, { user: auth.username });
         return;
       }
-      callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
+      const quoted = options.quoteCredentials ? ` (${auth.username}/${auth.password})` : '';
+      callback(smtpError(535, `5.7.8 Authentication credentials invalid${quoted}`));
     },
     onMailFrom(_address, session: SMTPServerSession, callback) {
       state.attempts++;
