@@ -12,6 +12,8 @@ import { silentLogger } from '../core/logger.ts';
 import { defaultSleep } from '../core/retry.ts';
 import type { Severity } from '../core/severity.ts';
 import { FileStateStore } from '../core/state/FileStateStore.ts';
+import type { Lease, LeaseRequest } from '../core/state/lease.ts';
+import { MemoryLeases } from '../core/state/MemoryLeases.ts';
 import type { StateRecord, StateStore } from '../core/state/StateStore.ts';
 import { type Finding, policyKey, vulnerabilityKey } from '../functions/findings/Finding.ts';
 import { type NotifyOptions, notify } from '../functions/notify/notify.ts';
@@ -25,6 +27,10 @@ const IMAGES = 1200;
 
 class MemoryStateStore implements StateStore {
   readonly #tables = new Map<string, Map<string, unknown>>();
+  readonly #leases = new MemoryLeases();
+  acquireLease = (request: LeaseRequest) => this.#leases.acquireLease(request);
+  renewLease = (lease: Lease, ttlMs: number) => this.#leases.renewLease(lease, ttlMs);
+  releaseLease = (lease: Lease) => this.#leases.releaseLease(lease);
   #table(collection: string): Map<string, unknown> {
     const table = this.#tables.get(collection) ?? new Map<string, unknown>();
     this.#tables.set(collection, table);

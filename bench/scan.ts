@@ -13,6 +13,8 @@ import { systemClock } from '../core/clock.ts';
 import { parseImageReference } from '../core/image-reference.ts';
 import { silentLogger } from '../core/logger.ts';
 import { FileStateStore } from '../core/state/FileStateStore.ts';
+import type { Lease, LeaseRequest } from '../core/state/lease.ts';
+import { MemoryLeases } from '../core/state/MemoryLeases.ts';
 import type { StateRecord, StateStore } from '../core/state/StateStore.ts';
 import type { InventoryItem } from '../functions/inventory/InventoryItem.ts';
 import { buildClairManifest } from '../functions/scan/buildClairManifest.ts';
@@ -82,6 +84,10 @@ const fresh = async (
 /** Parallel, in-process state: what the scan logic costs without a serialising store. */
 class MemoryStateStore implements StateStore {
   readonly #data = new Map<string, Map<string, string>>();
+  readonly #leases = new MemoryLeases();
+  acquireLease = (request: LeaseRequest) => this.#leases.acquireLease(request);
+  renewLease = (lease: Lease, ttlMs: number) => this.#leases.renewLease(lease, ttlMs);
+  releaseLease = (lease: Lease) => this.#leases.releaseLease(lease);
   #table(collection: string): Map<string, string> {
     const table = this.#data.get(collection) ?? new Map<string, string>();
     this.#data.set(collection, table);

@@ -14,6 +14,7 @@ import { registerRunnerFanoutCommand } from './commands/runner-fanout.ts';
 import { registerRunnerSelinuxCommand } from './commands/runner-selinux.ts';
 import { registerScanCommands } from './commands/scan.ts';
 import { type CliContext, EXIT } from './context.ts';
+import { inertOutput } from './output.ts';
 
 export const VERSION = '0.1.0';
 
@@ -49,7 +50,14 @@ export function buildProgram(ctx: CliContext): Command {
 }
 
 /** Runs the CLI with argv (without node and script), returning the exit status. */
-export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
+export async function runCli(argv: string[], outer: CliContext): Promise<number> {
+  const ctx: CliContext = { ...outer, stdout: inertOutput(outer.stdout), stderr: inertOutput(outer.stderr) };
+  const code = await runCommand(argv, ctx);
+  outer.exitCode = ctx.exitCode;
+  return code;
+}
+
+async function runCommand(argv: string[], ctx: CliContext): Promise<number> {
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });

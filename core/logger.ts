@@ -1,10 +1,20 @@
 // The one structured logger: pino JSON lines with persistent keys (component, run id) and
-// redaction of credentials, so callers never have to remember to mask secrets themselves.
+// redaction of credentials, so callers never have to remember to mask secrets themselves:
+// by value (every secret registered in core/redact.ts is replaced in each finished line), by
+// field name (below), and errors through one serializer that drops request headers. Lines
+// are also made inert for a terminal (core/terminal-text.ts).
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
+import { redactText, registerSecret, registerUrlCredentials, serializeError } from './redact.ts';
+import { escapeTerminal } from './terminal-text.ts';
+
+export { registerSecret, registerUrlCredentials };
 
 export type Logger = PinoLogger;
 
-/** Keys whose values are replaced by "[redacted]" wherever they appear (two levels deep). */
+/**
+ * Keys whose values are replaced by "[redacted]" wherever they appear (two levels deep). Not
+ * `key`: record keys are what many warnings exist to report.
+ */
 export const REDACTED_KEYS = [
   'password',
   'pass',
@@ -18,7 +28,6 @@ export const REDACTED_KEYS = [
   'Authorization',
   'auth',
   'psk',
-  'key',
   'cookie',
   'credentials',
   'hmacKey',
@@ -34,8 +43,13 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/** Wraps a destination so every line leaves with secrets replaced and nothing a terminal obeys. */
+function sanitizing(inner: DestinationStream): DestinationStream {
+  return { write: (line: string) => inner.write(escapeTerminal(redactText(line))) };
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
+  const destination = sanitizing(options.destination ?? pino.destination({ fd: 2, sync: true }));
   const logger = pino(
     {
       level: options.level ?? 'info',
@@ -43,7 +57,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      serializers: { err: pino.stdSerializers.err },
+      serializers: { err: serializeError, error: serializeError, cause: serializeError },
     },
     destination,
   );
@@ -55,7 +69,10 @@ export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
 
-/** Masks credentials embedded in URLs (`https://user:pass@host`) before they reach a log or report. */
+/**
+ * Masks credentials embedded in URLs (`https://user:pass@host`) before they reach a log or
+ * report, and registers them so they are redacted wherever else they show up.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^/@\s]+)@/, '//[redacted]@');
+  return registerUrlCredentials(url);
 }

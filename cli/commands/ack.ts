@@ -9,6 +9,7 @@ import { listStoredAcks, recordAck, revokeAck } from '../../functions/acks/AckSt
 import { newTokenId } from '../../functions/acks/token.ts';
 import { expiryPolicy, fileAcksFromConfig } from '../../functions/notify/fromConfig.ts';
 import type { CliContext } from '../context.ts';
+import { tsvLine } from '../output.ts';
 
 interface AddOptions {
   config?: string;
@@ -117,7 +118,15 @@ export function registerAckCommands(program: Command, ctx: CliContext): void {
       }
       for (const a of options.json ? [] : acks) {
         ctx.stdout.write(
-          `${a.id}\t${stateOf(a, now)}\t${a.expiresAt.slice(0, 10)}\t${a.source}\t${describeScope(a.scope)}\t${a.author}\t${a.reason}\n`,
+          tsvLine([
+            a.id,
+            stateOf(a, now),
+            a.expiresAt.slice(0, 10),
+            a.source,
+            describeScope(a.scope),
+            a.author,
+            a.reason,
+          ]),
         );
       }
       ctx.stderr.write(
@@ -138,6 +147,6 @@ export function registerAckCommands(program: Command, ctx: CliContext): void {
         options.by ?? ctx.env.USER ?? 'cli',
         systemClock.now(),
       );
-      ctx.stdout.write(`${revoked.id}\trevoked ${describeScope(revoked.scope)}\n`);
+      ctx.stdout.write(tsvLine([revoked.id, `revoked ${describeScope(revoked.scope)}`]));
     });
 }

@@ -11,6 +11,7 @@ import type { InventoryItem } from '../../functions/inventory/InventoryItem.ts';
 import { inventoryStep } from '../../functions/inventory/inventoryStep.ts';
 import type { PolicyResult } from '../../functions/policy/checkPolicy.ts';
 import { type CliContext, EXIT } from '../context.ts';
+import { table } from '../output.ts';
 
 interface InventoryFlags {
   config?: string;
@@ -30,18 +31,6 @@ function parseAsOf(value: string | undefined): Date | undefined {
     );
   }
   return date;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, col) => cell.padEnd(widths[col] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 function age(item: InventoryItem, now: Date): string {

@@ -78,6 +78,10 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
           },
           { ...(await notifyOptionsFromConfig(config, runId, secrets)), dryRun: options.dryRun === true },
         );
+        if (summary.skipped) {
+          ctx.stderr.write('notify: another notify run holds the run lease; this run did nothing\n');
+          return;
+        }
         if (options.dryRun) {
           for (const message of summary.messages) {
             ctx.stdout.write(`${message.to}\t${message.findings.length} findings\t${message.subject}\n`);
@@ -93,6 +97,7 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
             `${plan.byReason['ack-expired']} ack ended, ${plan.byReason.reminder} reminders), ${plan.acknowledged} acknowledged, ` +
             `${plan.unchanged} unchanged; ${summary.composed} messages composed, ${summary.carriedOver} carried over; ` +
             `sent ${summary.sent}, pending ${summary.pending}, refused ${summary.permanentFailures.length}` +
+            `${summary.busy > 0 ? `, ${summary.busy} being sent by another run` : ''}` +
             `${summary.invalidFindings > 0 ? `, ${summary.invalidFindings} invalid stored findings` : ''}\n`,
         );
         for (const failure of summary.permanentFailures) {

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { type Clock, systemClock } from '../clock.ts';
 import { AuthError, NotFoundError, UpstreamError, ValidationError } from '../errors.ts';
+import { registerSecret } from '../redact.ts';
 
 /** The one method of SecretsManagerClient used here; tests pass a fake. */
 export type SecretsManagerSender = Pick<SecretsManagerClient, 'send'>;
@@ -50,12 +51,33 @@ async function fetchSecret(client: SecretsManagerSender, arn: string): Promise<s
     }
     throw new UpstreamError('secretsmanager', `reading ${arn} failed: ${name}`, details);
   }
-  if (typeof out.SecretString === 'string') return out.SecretString;
-  if (out.SecretBinary instanceof Uint8Array) return Buffer.from(out.SecretBinary).toString('utf8');
+  const text =
+    typeof out.SecretString === 'string'
+      ? out.SecretString
+      : out.SecretBinary instanceof Uint8Array
+        ? Buffer.from(out.SecretBinary).toString('utf8')
+        : undefined;
+  if (text !== undefined) {
+    registerSecretText(text);
+    return text;
+  }
   throw new ValidationError(
     `secret ${arn}`,
     'has no value yet: set one with `aws secretsmanager put-secret-value`',
   );
+}
+
+/** Registers a secret for redaction: the whole text and, for a JSON object, each string in it. */
+function registerSecretText(text: string): void {
+  registerSecret(text);
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed !== null && typeof parsed === 'object') {
+      for (const value of Object.values(parsed)) if (typeof value === 'string') registerSecret(value);
+    }
+  } catch {
+    // not JSON: the whole text is the secret
+  }
 }
 
 export function createSecretsManagerLookup(options: SecretsManagerLookupOptions): SecretsManagerLookup {

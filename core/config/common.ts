@@ -1,24 +1,55 @@
 // Field types shared by the config sections, each with an error message that names the
-// expected form and shows the bad value.
+// expected form and shows the bad value (never a credential: URLs are shown with their user
+// info masked, secret fields not at all).
 import { z } from 'zod';
+import { registerUrlCredentials } from '../redact.ts';
 
-const show = (input: unknown): string => JSON.stringify(input) ?? String(input);
+const show = (input: unknown): string => {
+  const text = JSON.stringify(input) ?? String(input);
+  return typeof input === 'string' ? registerUrlCredentials(text) : text;
+};
 
-/** An http(s) URL. */
-export const HttpUrl = z
-  .string()
-  .refine(
-    (value) => {
-      try {
-        const url = new URL(value);
-        return url.protocol === 'http:' || url.protocol === 'https:';
-      } catch {
-        return false;
+function parseHttpUrl(value: string): URL | undefined {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An http(s) URL without credentials in it: `http://user:pass@clair:6060` never authenticates
+ * (the clients send their own Authorization) and would be printed wherever the URL is.
+ * `secretField` names the field beside it that takes the credential instead.
+ */
+export function httpUrl(secretField?: string) {
+  return z
+    .string()
+    .superRefine((value, ctx) => {
+      const url = parseHttpUrl(value);
+      if (!url) {
+        ctx.addIssue({ code: 'custom', message: `expected an http(s) URL, got ${show(value)}` });
+        return;
       }
-    },
-    { error: (issue) => `expected an http(s) URL, got ${show(issue.input)}` },
-  )
-  .meta({ title: 'http(s) URL' });
+      if (url.username !== '' || url.password !== '') {
+        // registered so the value is redacted even where it was already echoed (a log line)
+        registerUrlCredentials(value);
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'credentials inside the URL are not accepted (the value is not shown); ' +
+            (secretField
+              ? `give them as a secret reference in ${secretField} beside this key instead`
+              : 'this service takes no credentials in its URL'),
+        });
+      }
+    })
+    .meta({ title: 'http(s) URL' });
+}
+
+/** An http(s) URL without credentials, for a service that takes none. */
+export const HttpUrl = httpUrl();
 
 /**
  * A reference to a secret, never the secret itself: `env:NAME`, `file:/path`, or an AWS

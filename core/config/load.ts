@@ -90,10 +90,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv): PlainObject {
   return out;
 }
 
+/** Keys of secret fields (secret references): what is given there is never shown back. */
+const SECRET_KEY = /(password|apikey|psk|hmackey|secret|token)$/i;
+
 /** Formats zod issues as `path.to.key: message` lines. */
 export function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.map(String).join('.') || '(top level)';
+    const last = issue.path.at(-1);
+    if (typeof last === 'string' && SECRET_KEY.test(last)) {
+      // an inline secret, or a number or object where a reference belongs: none of it is echoed
+      return `${path}: expected a secret reference (env:NAME, file:/absolute/path or a Secrets Manager ARN); the value given is not shown`;
+    }
     let message = issue.message;
     if (issue.code === 'unrecognized_keys')
       message = `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;

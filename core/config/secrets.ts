@@ -1,8 +1,11 @@
 // Resolving secret references (`env:NAME`, `file:/path`, Secrets Manager ARN[#jsonKey]) at
 // the moment a credential is needed. Values are never logged; errors name the reference only.
+// Every value resolved here is registered with the logger, which redacts it by value wherever
+// it shows up later (an upstream error quoting it, a URL built with it).
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.ts';
 import { redactUrl } from '../logger.ts';
+import { registerSecret } from '../redact.ts';
 
 export interface SecretSources {
   env?: NodeJS.ProcessEnv;
@@ -12,6 +15,12 @@ export interface SecretSources {
 }
 
 export async function resolveSecret(ref: string, sources: SecretSources = {}): Promise<string> {
+  const value = await resolveUnregistered(ref, sources);
+  registerSecret(value);
+  return value;
+}
+
+async function resolveUnregistered(ref: string, sources: SecretSources): Promise<string> {
   if (ref.startsWith('env:')) {
     const name = ref.slice(4);
     const value = (sources.env ?? process.env)[name];
@@ -36,6 +45,8 @@ export async function resolveSecret(ref: string, sources: SecretSources = {}): P
     } catch (error) {
       throw new ConfigError(`secret ${arn}: Secrets Manager lookup failed`, [], { cause: error });
     }
+    // the whole secret, even when one key of it is used: its other keys are secrets too
+    registerSecret(text);
     if (jsonKey === undefined) return text;
     let parsed: unknown;
     try {

@@ -7,6 +7,8 @@
 // bytes go to chunk items in the partition `<collection>#chunks` under a fresh version id,
 // then the record item is written pointing at that version, then the old version's chunks
 // are deleted. A reader therefore always finds a complete set.
+// Leases are items in the partition `leases` (sort key = lease name) written with conditional
+// puts: taken when absent or past `leaseUntil`, renewed and released only with their token.
 import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
@@ -20,6 +22,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { type Clock, systemClock } from '../clock.ts';
 import { ConfigError, UpstreamError, ValidationError } from '../errors.ts';
+import { assertRecordKey, COLLECTION_TTL_MS, LEASES_COLLECTION } from './collections.ts';
+import { assertLeaseRequest, type Lease, type LeaseRequest } from './lease.ts';
 import { assertCollectionName, type StateRecord, type StateStore } from './StateStore.ts';
 
 /** The table's attribute names; terraform/dynamodb.tf declares the same. */
@@ -38,8 +42,8 @@ export type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
 export interface DynamoStateStoreOptions {
   table: string;
   client: DocumentSender;
-  /** Time to live per collection in milliseconds; records of other collections never expire. */
-  ttlMs?: Record<string, number>;
+  /** Time to live per collection in ms (default: the registry's); records of others never expire. */
+  ttlMs?: Readonly<Record<string, number>>;
   clock?: Clock;
   /** Bytes per chunk of a split value (tests lower it). */
   chunkBytes?: number;
@@ -76,14 +80,14 @@ const chunkKey = (key: string, version: string, index: number): string =>
 export class DynamoStateStore implements StateStore {
   readonly #table: string;
   readonly #client: DocumentSender;
-  readonly #ttlMs: Record<string, number>;
+  readonly #ttlMs: Readonly<Record<string, number>>;
   readonly #clock: Clock;
   readonly #chunkBytes: number;
 
   constructor(options: DynamoStateStoreOptions) {
     this.#table = options.table;
     this.#client = options.client;
-    this.#ttlMs = options.ttlMs ?? {};
+    this.#ttlMs = options.ttlMs ?? COLLECTION_TTL_MS;
     this.#clock = options.clock ?? systemClock;
     this.#chunkBytes = Math.min(options.chunkBytes ?? MAX_VALUE_BYTES, MAX_VALUE_BYTES);
   }
@@ -117,6 +121,7 @@ export class DynamoStateStore implements StateStore {
   #encode(collection: string, key: string, value: unknown): Encoded {
     assertCollectionName(collection);
     if (key.length === 0) throw new ValidationError(`state ${collection}`, 'record keys must not be empty');
+    assertRecordKey(collection, key);
     const json = JSON.stringify(value);
     if (json === undefined) throw new ValidationError(`state ${collection}/${key}`, 'value is not JSON');
     const ttl = this.#ttlMs[collection];
@@ -258,6 +263,80 @@ export class DynamoStateStore implements StateStore {
       ),
     );
     await this.#dropChunks(out.Attributes as Item | undefined);
+  }
+
+  /** A conditional write: false when its condition failed, other errors as #send maps them. */
+  async #conditional(what: string, command: PutCommand | DeleteCommand): Promise<boolean> {
+    try {
+      await this.#client.send(command as PutCommand);
+      return true;
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return false;
+      return this.#send(what, () => Promise.reject(error));
+    }
+  }
+
+  #leaseItem(lease: Lease, ms: number) {
+    return {
+      pk: LEASES_COLLECTION,
+      sk: lease.name,
+      holder: lease.holder,
+      token: lease.token,
+      leaseUntil: ms,
+      // TTL deletes forgotten leases a day after they ran out; reads compare leaseUntil
+      expiresAt: Math.ceil(ms / 1000) + 86_400,
+    };
+  }
+
+  async acquireLease(request: LeaseRequest): Promise<Lease | undefined> {
+    assertLeaseRequest(request);
+    const now = this.#clock.now().getTime();
+    const until = now + request.ttlMs;
+    const lease: Lease = {
+      name: request.name,
+      holder: request.holder,
+      token: randomUUID(),
+      expiresAt: new Date(until).toISOString(),
+    };
+    const taken = await this.#conditional(
+      'acquireLease',
+      new PutCommand({
+        TableName: this.#table,
+        Item: this.#leaseItem(lease, until),
+        ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil <= :now',
+        ExpressionAttributeValues: { ':now': now },
+      }),
+    );
+    return taken ? lease : undefined;
+  }
+
+  async renewLease(lease: Lease, ttlMs: number): Promise<Lease | undefined> {
+    const until = this.#clock.now().getTime() + ttlMs;
+    const renewed = { ...lease, expiresAt: new Date(until).toISOString() };
+    const ok = await this.#conditional(
+      'renewLease',
+      new PutCommand({
+        TableName: this.#table,
+        Item: this.#leaseItem(renewed, until),
+        ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#token': 'token' },
+        ExpressionAttributeValues: { ':token': lease.token },
+      }),
+    );
+    return ok ? renewed : undefined;
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    await this.#conditional(
+      'releaseLease',
+      new DeleteCommand({
+        TableName: this.#table,
+        Key: { pk: LEASES_COLLECTION, sk: lease.name },
+        ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#token': 'token' },
+        ExpressionAttributeValues: { ':token': lease.token },
+      }),
+    );
   }
 
   async list<T>(collection: string, prefix = ''): Promise<StateRecord<T>[]> {

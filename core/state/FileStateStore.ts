@@ -3,35 +3,52 @@
 // line. A put appends one line and fsyncs, so its cost does not grow with the collection (the
 // notify step writes one record per finding). The log is compacted — rewritten atomically
 // (temp file + rename) with only live records — once it holds twice as many lines as records.
-// A crash can leave at most a torn last line, which is ignored. Another process appending to
-// the same log is noticed by size and re-read; operations within this process are serialised
-// per collection.
+// A crash can leave at most a torn last line, which is ignored. Operations within this process
+// are serialised per collection; across processes, every write (read-check-append, and the
+// compaction that rewrites the log) holds the collection's lock, a short lease under
+// `<dir>/.locks` that a killed process does not keep. Reads take no lock: they notice another
+// writer's appends (size) and compactions (inode) and re-read.
+// Leases asked for through the port live under `<dir>/leases` (see FileLeases.ts).
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
+import type { Clock } from '../clock.ts';
 import { ValidationError } from '../errors.ts';
+import { assertRecordKey } from './collections.ts';
+import { FileLeases } from './FileLeases.ts';
+import { type Lease, type LeaseRequest, processHolder, withLease } from './lease.ts';
 import { assertCollectionName, type StateRecord, type StateStore } from './StateStore.ts';
 
 interface Table {
   records: Map<string, unknown>;
   /** Lines in the log, live or not; drives compaction. */
   lines: number;
-  /** Bytes of the log this table reflects, and its inode, to notice other writers. */
+  /** Bytes of the log this table reflects, its inode and mtime, to notice other writers. */
   size: number;
   ino: number;
+  mtimeMs: number;
   /** The log ends in a torn line (a crash mid-append): rewrite before appending after it. */
   torn: boolean;
 }
 
 const COMPACT_MIN_LINES = 256;
 
+/** A write holds its collection's lock for milliseconds; a holder this slow is presumed hung. */
+const WRITE_LOCK_TTL_MS = 120_000;
+/** How long a write waits for another process's write to the same collection. */
+const WRITE_LOCK_WAIT_MS = 60_000;
+
 export class FileStateStore implements StateStore {
   readonly #dir: string;
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #tables = new Map<string, Table>();
+  readonly #writeLocks: FileLeases;
+  readonly #leases: FileLeases;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: { clock?: Clock } = {}) {
     this.#dir = dir;
+    this.#writeLocks = new FileLeases(join(dir, '.locks'), options.clock);
+    this.#leases = new FileLeases(join(dir, 'leases'), options.clock);
   }
 
   #path(collection: string): string {
@@ -42,17 +59,18 @@ export class FileStateStore implements StateStore {
   /** The collection as it is on disk now, re-read only when the file changed under us. */
   async #table(collection: string): Promise<Table> {
     const path = this.#path(collection);
-    let info: { size: number; ino: number };
+    let info: { size: number; ino: number; mtimeMs: number };
     try {
       info = await stat(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      const empty = { records: new Map(), lines: 0, size: 0, ino: 0, torn: false };
+      const empty = { records: new Map(), lines: 0, size: 0, ino: 0, mtimeMs: 0, torn: false };
       this.#tables.set(collection, empty);
       return empty;
     }
     const cached = this.#tables.get(collection);
-    if (cached && cached.size === info.size && cached.ino === info.ino) return cached;
+    if (cached && cached.size === info.size && cached.ino === info.ino && cached.mtimeMs === info.mtimeMs)
+      return cached;
     const table = parseLog(path, await readFile(path, 'utf8'), info);
     this.#tables.set(collection, table);
     return table;
@@ -69,6 +87,7 @@ export class FileStateStore implements StateStore {
       const info = await handle.stat();
       table.size = info.size;
       table.ino = info.ino;
+      table.mtimeMs = info.mtimeMs;
     } finally {
       await handle.close();
     }
@@ -85,7 +104,23 @@ export class FileStateStore implements StateStore {
     table.lines = table.records.size;
     table.size = info.size;
     table.ino = info.ino;
+    table.mtimeMs = info.mtimeMs;
     table.torn = false;
+  }
+
+  /**
+   * Runs a write holding the collection's cross-process lock, after re-reading the log if
+   * another process changed it: no write is lost and no compaction drops another's record.
+   */
+  async #exclusive<R>(collection: string, key: string, fn: (table: Table) => Promise<R>): Promise<R> {
+    assertCollectionName(collection);
+    assertRecordKey(collection, key);
+    return withLease(
+      this.#writeLocks,
+      { name: `collection:${collection}`, holder: processHolder(), ttlMs: WRITE_LOCK_TTL_MS },
+      async () => fn(await this.#table(collection)),
+      { waitMs: WRITE_LOCK_WAIT_MS, pollMs: 5 },
+    );
   }
 
   /** Runs operations on one collection one at a time within this process. */
@@ -108,31 +143,46 @@ export class FileStateStore implements StateStore {
   }
 
   async put<T>(collection: string, key: string, value: T): Promise<void> {
-    await this.#withLock(collection, async () => {
-      const table = await this.#table(collection);
-      const line = `${JSON.stringify({ k: key, v: value })}\n`;
-      table.records.set(key, JSON.parse(JSON.stringify(value ?? null)));
-      await this.#append(collection, table, line);
-    });
+    await this.#withLock(collection, () =>
+      this.#exclusive(collection, key, async (table) => {
+        const line = `${JSON.stringify({ k: key, v: value })}\n`;
+        table.records.set(key, JSON.parse(JSON.stringify(value ?? null)));
+        await this.#append(collection, table, line);
+      }),
+    );
   }
 
   async putIfAbsent<T>(collection: string, key: string, value: T): Promise<boolean> {
-    return this.#withLock(collection, async () => {
-      const table = await this.#table(collection);
-      if (table.records.has(key)) return false;
-      table.records.set(key, JSON.parse(JSON.stringify(value ?? null)));
-      await this.#append(collection, table, `${JSON.stringify({ k: key, v: value })}\n`);
-      return true;
-    });
+    return this.#withLock(collection, () =>
+      this.#exclusive(collection, key, async (table) => {
+        if (table.records.has(key)) return false;
+        table.records.set(key, JSON.parse(JSON.stringify(value ?? null)));
+        await this.#append(collection, table, `${JSON.stringify({ k: key, v: value })}\n`);
+        return true;
+      }),
+    );
   }
 
   async delete(collection: string, key: string): Promise<void> {
-    await this.#withLock(collection, async () => {
-      const table = await this.#table(collection);
-      if (!table.records.has(key)) return;
-      table.records.delete(key);
-      await this.#append(collection, table, `${JSON.stringify({ k: key, d: 1 })}\n`);
-    });
+    await this.#withLock(collection, () =>
+      this.#exclusive(collection, key, async (table) => {
+        if (!table.records.has(key)) return;
+        table.records.delete(key);
+        await this.#append(collection, table, `${JSON.stringify({ k: key, d: 1 })}\n`);
+      }),
+    );
+  }
+
+  acquireLease(request: LeaseRequest): Promise<Lease | undefined> {
+    return this.#leases.acquireLease(request);
+  }
+
+  renewLease(lease: Lease, ttlMs: number): Promise<Lease | undefined> {
+    return this.#leases.renewLease(lease, ttlMs);
+  }
+
+  releaseLease(lease: Lease): Promise<void> {
+    return this.#leases.releaseLease(lease);
   }
 
   async list<T>(collection: string, prefix = ''): Promise<StateRecord<T>[]> {
@@ -147,7 +197,7 @@ export class FileStateStore implements StateStore {
 }
 
 /** Replays a log. A torn last line (a crash mid-append) is ignored; damage elsewhere is an error. */
-function parseLog(path: string, text: string, info: { size: number; ino: number }): Table {
+function parseLog(path: string, text: string, info: { size: number; ino: number; mtimeMs: number }): Table {
   const records = new Map<string, unknown>();
   // The last element is '' after a final newline, or a torn fragment: either way not a record.
   const complete = text.split('\n').slice(0, -1);
@@ -174,5 +224,5 @@ function parseLog(path: string, text: string, info: { size: number; ino: number 
     if (entry.d !== undefined) records.delete(entry.k);
     else records.set(entry.k, entry.v);
   });
-  return { records, lines: complete.length, size: info.size, ino: info.ino, torn };
+  return { records, lines: complete.length, size: info.size, ino: info.ino, mtimeMs: info.mtimeMs, torn };
 }

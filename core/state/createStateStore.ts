@@ -11,7 +11,7 @@ import type { StateStore } from './StateStore.ts';
 export interface CreateStateStoreOptions {
   clock?: Clock;
   /** Time to live per collection (ms), DynamoDB only. */
-  ttlMs?: Record<string, number>;
+  ttlMs?: Readonly<Record<string, number>>;
   /** Extra SDK client settings (credentials for dynalite in tests, a custom request handler). */
   dynamodb?: DynamoDBClientConfig;
   /** A ready client; replaces the one built from config (tests). */

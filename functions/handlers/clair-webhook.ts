@@ -1,8 +1,8 @@
-// Lambda entry point behind a function URL: Clair's notifier webhook. Verifies the
-// notifier's JWT when a PSK is configured, dedupes on notification_id, answers at once, and
+// Lambda entry point behind a function URL: Clair's notifier webhook. Refuses to work without
+// a PSK (the URL is public), verifies the notifier's JWT, dedupes on notification_id, answers at once, and
 // records the notification for the hourly inventory function to page through and delete (see
 // lib/pendingNotifications.ts for why not here).
-import { errorMessage } from '../../core/errors.ts';
+import { ConfigError, errorMessage } from '../../core/errors.ts';
 import { clairPsk } from '../scan/fromConfig.ts';
 import { receiveNotification } from '../scan/notifications.ts';
 import { bodyText, FunctionUrlEvent, type FunctionUrlResult, lowerHeaders } from './lib/events.ts';
@@ -28,20 +28,28 @@ export function createClairWebhookHandler(deps: ClairWebhookDeps) {
     const runtime = await deps.runtime();
     const { store, clock, config } = runtime;
     const logger = invocationLogger(runtime, context);
+    const psk = await deps.psk(runtime);
+    if (!psk || psk.byteLength === 0) {
+      // a public URL that would store anonymous notifications: fail every invocation, loudly
+      throw new ConfigError(
+        'scan.clair.psk is required: the Clair webhook does not accept unsigned notifications',
+      );
+    }
     const request = FunctionUrlEvent.safeParse(event);
     if (!request.success)
       return json(400, JSON.stringify({ code: 'bad-request', message: 'not an HTTP request' }));
     if (request.data.requestContext.http.method.toUpperCase() !== 'POST') {
       return { statusCode: 405, headers: { allow: 'POST' }, body: '' };
     }
+    // checked before decoding: base64 is 4/3 of the bytes it carries
+    if ((request.data.body?.length ?? 0) > Math.ceil((MAX_BODY * 4) / 3) + 4) return json(413, '');
     const body = bodyText(request.data);
     if (Buffer.byteLength(body) > MAX_BODY) return json(413, '');
     try {
-      const psk = await deps.psk(runtime);
       const { response, notification } = await receiveNotification(
         { headers: lowerHeaders(request.data.headers), body },
         { store, clock, logger },
-        { ...(psk ? { psk } : {}), issuers: config.scan.webhook.issuers },
+        { psk, issuers: config.scan.webhook.issuers },
       );
       if (notification) {
         await recordPendingNotification(store, notification);

@@ -42,6 +42,8 @@ export interface NotifyRunSummary {
   sent: number;
   pending: number;
   refused: number;
+  /** Another notify run held the run lease: this invocation did nothing. */
+  skipped?: 'another-run';
 }
 
 export function createNotifyHandler(deps: NotifyHandlerDeps) {
@@ -82,6 +84,7 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
         sent: summary.sent,
         pending: summary.pending,
         refused: summary.permanentFailures.length,
+        ...(summary.skipped ? { skipped: summary.skipped } : {}),
       };
       const degraded = result.pending > 0 || result.refused > 0 || selinux === 'unread';
       logger[degraded ? 'warn' : 'info'](

@@ -4,6 +4,7 @@
 // are returned in `batchItemFailures`: SQS delivers only those again (after the visibility
 // timeout) and, after maxReceiveCount deliveries, moves them to the dead-letter queue.
 import { errorMessage, ValidationError } from '../../core/errors.ts';
+import { processHolder, withLease } from '../../core/state/lease.ts';
 import type { InventorySnapshot } from '../inventory/InventoryItem.ts';
 import { loadInventory } from '../inventory/inventoryStore.ts';
 import { scanPortsFromConfig } from '../scan/fromConfig.ts';
@@ -93,8 +94,17 @@ export function createScanWorkerHandler(deps: ScanWorkerDeps) {
         const status = scan.result.status;
         counts[status]++;
         if (RETRY.has(status)) failures.push(record.messageId);
-        if (snapshot && status !== 'pending')
-          await refreshRepositoryFindings(store, snapshot, repository, clock);
+        if (snapshot && status !== 'pending') {
+          const inventory = snapshot;
+          // one rebuild of a repository at a time, so a slower one cannot overwrite a newer one;
+          // a rebuild held elsewhere past the wait fails this message and SQS delivers it again
+          await withLease(
+            store,
+            { name: `findings/${repository}`, holder: processHolder(context?.awsRequestId), ttlMs: 60_000 },
+            () => refreshRepositoryFindings(store, inventory, repository, clock),
+            { waitMs: 20_000, pollMs: 200 },
+          );
+        }
       } catch (error) {
         // scanDigest reports digest problems in its result; this is the state store failing
         counts.failed++;

@@ -71,7 +71,15 @@ export class SesMailer implements Mailer {
 
   async send(message: ComposedMessage): Promise<SendReceipt> {
     try {
-      const mail: SESTransport.MailOptions = { ...toMailOptions(message), ses: this.#ses };
+      const options = toMailOptions(message);
+      // SES replaces the Message-ID with its own, so a copy resent after a crash would not fold
+      // with the first: both carry ours here, and References makes clients thread them together
+      const mail: SESTransport.MailOptions = {
+        ...options,
+        headers: { ...options.headers, 'X-Imagewarden-Message-ID': message.messageId },
+        references: message.messageId,
+        ses: this.#ses,
+      };
       const info = await this.#transport.sendMail(mail);
       return { response: info.response };
     } catch (error) {

@@ -1,10 +1,15 @@
 // Sends queued messages through a Mailer at the configured rate and moves each through the
 // outbox state machine. A transient failure leaves the message pending for the next run;
 // after a few in a row (the server is down or throttling) the rest of the batch waits too.
+// Each message is claimed (a lease) before it goes to the transport and marked sent as soon as
+// the transport accepted it: the only message a crash can leave to be sent again is the one in
+// flight, and it goes again with the same outbox record (same Message-ID).
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { processHolder } from '../../core/state/lease.ts';
 import type { StateStore } from '../../core/state/StateStore.ts';
+import { claimMessage } from './claims.ts';
 import { DeliveryError, type Mailer } from './Mailer.ts';
 import { applyNotified, saveRecord } from './outbox.ts';
 import type { RateLimiter } from './RateLimiter.ts';
@@ -19,6 +24,9 @@ export interface DeliverOptions {
   signal?: AbortSignal;
   /** Messages in flight at once (the SMTP pool's connections); default 1. */
   concurrency?: number;
+  /** Who claims the messages (the run id); default this process. */
+  holder?: string;
+  claimTtlMs?: number;
 }
 
 export interface PermanentFailure {
@@ -31,6 +39,8 @@ export interface DeliverResult {
   sent: number;
   failed: number;
   pending: number;
+  /** Messages another run had claimed (it is sending them): left to it. */
+  busy: number;
   permanentFailures: PermanentFailure[];
   sentRecords: OutboxRecord[];
 }
@@ -41,17 +51,39 @@ export async function deliver(
   store: StateStore,
   options: DeliverOptions,
 ): Promise<DeliverResult> {
-  const result: DeliverResult = { sent: 0, failed: 0, pending: 0, permanentFailures: [], sentRecords: [] };
+  const result: DeliverResult = {
+    sent: 0,
+    failed: 0,
+    pending: 0,
+    busy: 0,
+    permanentFailures: [],
+    sentRecords: [],
+  };
+  const holder = options.holder ?? processHolder();
   const maxTransient = options.maxConsecutiveTransient ?? 3;
   let transientInARow = 0;
   let stopped: string | undefined;
   const queue = records.filter((r) => r.status === 'pending');
   let next = 0;
-  const sendOne = async (record: OutboxRecord): Promise<void> => {
+  const sendOne = async (listed: OutboxRecord): Promise<void> => {
     if (stopped !== undefined || options.signal?.aborted) {
       result.pending++;
       return;
     }
+    const claim = await claimMessage(store, listed, holder, options.claimTtlMs);
+    if (claim.kind === 'busy') {
+      result.busy++;
+      options.logger.info({ id: listed.message.id }, 'message claimed by another run, left to it');
+      return;
+    }
+    if (claim.kind === 'settled') return;
+    try {
+      await sendClaimed(claim.record);
+    } finally {
+      await store.releaseLease(claim.lease);
+    }
+  };
+  const sendClaimed = async (record: OutboxRecord): Promise<void> => {
     await options.limiter.take();
     const attempt: OutboxRecord = { ...record, attempts: record.attempts + 1 };
     const log = { id: record.message.id, to: record.message.to, attempt: attempt.attempts };

@@ -1,16 +1,20 @@
 // The notify step, composed from the plain steps: repair, plan, compose, queue, deliver, route
-// bounces. Used by `imagewarden notify`, `imagewarden run` and the notify Lambda.
+// bounces. Used by `imagewarden notify`, `imagewarden run` and the notify Lambda. A run holds
+// the `notify-run` lease from planning to the last send, so two overlapping runs never plan
+// (and mail) the same findings; the one that finds the lease held does nothing.
 import type { Clock } from '../../core/clock.ts';
 import { DAY_MS } from '../../core/clock.ts';
 import { EmailAddress } from '../../core/config/common.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Severity } from '../../core/severity.ts';
+import { keepLease, processHolder } from '../../core/state/lease.ts';
 import type { StateStore } from '../../core/state/StateStore.ts';
 import type { Ack } from '../acks/Ack.ts';
 import { listStoredAcks } from '../acks/AckStore.ts';
 import type { Finding } from '../findings/Finding.ts';
 import { filterForAlerting } from '../scan/filterForAlerting.ts';
+import { RUN_LEASE, RUN_LEASE_TTL_MS } from './claims.ts';
 import { type ComposeOptions, composeMessages } from './compose.ts';
 import { deliver, type PermanentFailure } from './deliver.ts';
 import { loadOpenFindings } from './loadFindings.ts';
@@ -50,6 +54,8 @@ export interface NotifyOptions {
   concurrency?: number;
   /** How long sent and failed outbox records are kept (default 30 days). */
   keepOutboxMs?: number;
+  /** Time to live of the run lease, renewed while the run lasts (default 3 minutes). */
+  runLeaseTtlMs?: number;
 }
 
 export interface NotifySummary {
@@ -64,6 +70,10 @@ export interface NotifySummary {
   sent: number;
   failed: number;
   pending: number;
+  /** Pending messages another run had claimed when this one came to them. */
+  busy: number;
+  /** Set when another notify run held the run lease: this run did nothing. */
+  skipped?: 'another-run';
   permanentFailures: { to: string; id: string; error: string; responseCode?: number; routedTo?: string }[];
   repaired: number;
   pruned: number;
@@ -108,6 +118,61 @@ function rerouteInvalid(plan: Plan, securityContact: string, logger: Logger): Pl
 }
 
 export async function notify(ports: NotifyPorts, options: NotifyOptions): Promise<NotifySummary> {
+  // a dry run changes nothing, so it needs no lease
+  if (options.dryRun) return notifyHoldingRun(ports, options);
+  const ttlMs = options.runLeaseTtlMs ?? RUN_LEASE_TTL_MS;
+  const holder = processHolder(options.runId);
+  const lease = await ports.store.acquireLease({ name: RUN_LEASE, holder, ttlMs });
+  if (!lease) {
+    ports.logger.warn(
+      { runId: options.runId },
+      'another notify run holds the run lease; this run does nothing',
+    );
+    return { ...emptySummary(), skipped: 'another-run' };
+  }
+  const kept = keepLease(ports.store, lease, ttlMs, (error) =>
+    ports.logger.warn({ err: errorMessage(error) }, 'renewing the notify run lease failed; trying again'),
+  );
+  // losing the lease (the store unreachable past its time) stops sending: another run may start
+  const signal = ports.signal ? AbortSignal.any([ports.signal, kept.lost]) : kept.lost;
+  try {
+    return await notifyHoldingRun({ ...ports, signal }, options, holder);
+  } finally {
+    await kept.release();
+  }
+}
+
+function emptySummary(): NotifySummary {
+  return {
+    findings: 0,
+    filtered: { belowSeverity: 0, unfixable: 0 },
+    invalidFindings: 0,
+    plan: {
+      findings: 0,
+      acknowledged: 0,
+      unchanged: 0,
+      pending: 0,
+      planned: 0,
+      byReason: { new: 0, fixable: 0, escalated: 0, 'ack-expired': 0, reminder: 0 },
+    },
+    composed: 0,
+    carriedOver: 0,
+    sent: 0,
+    failed: 0,
+    pending: 0,
+    busy: 0,
+    permanentFailures: [],
+    repaired: 0,
+    pruned: 0,
+    messages: [],
+  };
+}
+
+async function notifyHoldingRun(
+  ports: NotifyPorts,
+  options: NotifyOptions,
+  holder?: string,
+): Promise<NotifySummary> {
   const { store, logger, clock } = ports;
   const now = clock.now();
   const outbox = await listOutbox(store, logger);
@@ -162,6 +227,7 @@ export async function notify(ports: NotifyPorts, options: NotifyOptions): Promis
     sent: 0,
     failed: composed.invalid.length,
     pending: 0,
+    busy: 0,
     permanentFailures: [],
     repaired,
     pruned: 0,
@@ -178,14 +244,16 @@ export async function notify(ports: NotifyPorts, options: NotifyOptions): Promis
     logger,
     concurrency: options.concurrency ?? 1,
     ...(ports.signal ? { signal: ports.signal } : {}),
+    ...(holder ? { holder } : {}),
   };
   const first = await deliver([...carried, ...queued], ports.mailer, store, deliverOptions);
   summary.sent += first.sent;
   summary.failed += first.failed;
   summary.pending += first.pending;
+  summary.busy += first.busy;
 
   // 4. route refused digests to the security contact
-  const routed = await routeFailures(first.permanentFailures, ports, options, limiter);
+  const routed = await routeFailures(first.permanentFailures, ports, options, limiter, holder);
   summary.sent += routed.sent;
   summary.pending += routed.pending;
   summary.permanentFailures = routed.reports;
@@ -199,6 +267,7 @@ async function routeFailures(
   ports: NotifyPorts,
   options: NotifyOptions,
   limiter: RateLimiter,
+  holder?: string,
 ): Promise<{ sent: number; pending: number; reports: NotifySummary['permanentFailures'] }> {
   const reports: NotifySummary['permanentFailures'] = [];
   const contact = options.securityContact.toLowerCase();
@@ -232,6 +301,7 @@ async function routeFailures(
     limiter,
     clock: ports.clock,
     logger: ports.logger,
+    ...(holder ? { holder } : {}),
   });
   return { sent: result.sent, pending: result.pending, reports };
 }

@@ -213,8 +213,11 @@ export const NotificationPage = z.object({
 export type NotificationPage = z.infer<typeof NotificationPage>;
 
 /** The notifier's webhook body. */
+/** Clair's notifier issues UUIDs; anything else must not reach a notifier URL path (`..`). */
+const NOTIFICATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const NotifierWebhookBody = z.object({
-  notification_id: z.string().min(1),
+  notification_id: z.string().regex(NOTIFICATION_ID, 'notification_id is not a UUID'),
   callback: z.string().url(),
 });
 export type NotifierWebhookBody = z.infer<typeof NotifierWebhookBody>;

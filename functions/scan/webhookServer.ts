@@ -1,9 +1,12 @@
 // `imagewarden serve-webhook`: a small HTTP server for Clair's notifier. It answers each POST
 // as receiveNotification decides and, once the response is sent, processes the notification
-// in the background (Clair's delivery receipt is written only after our 200).
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+// in the background (Clair's delivery receipt is written only after our 200). It does not
+// start without the PSK (anyone reaching the port could otherwise post notifications), and a
+// body over the limit is refused from its Content-Length or, without one, as soon as the
+// bytes read pass the limit: it is never buffered whole.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { errorMessage } from '../../core/errors.ts';
+import { ConfigError, errorMessage } from '../../core/errors.ts';
 import {
   type NotificationProcessed,
   processNotification,
@@ -13,7 +16,7 @@ import {
 } from './notifications.ts';
 
 /** Larger bodies are not notifier webhooks. */
-const MAX_BODY = 64 * 1024;
+export const MAX_BODY = 64 * 1024;
 
 export interface WebhookServer {
   url: string;
@@ -23,23 +26,43 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
+/** The body, or undefined once it is known to be over the limit (reading then stops). */
 function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_BODY) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY) chunks.push(chunk);
-    });
+      if (size <= MAX_BODY) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.pause();
+      resolve(undefined);
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** 413, then the connection is closed: the rest of the body is never read. */
+function refuseTooLarge(res: ServerResponse): void {
+  res.writeHead(413, { connection: 'close' }).end(() => res.socket?.destroy());
 }
 
 export async function startWebhookServer(
   ports: WebhookPorts,
   options: WebhookOptions & { port?: number; host?: string } = {},
 ): Promise<WebhookServer> {
+  if (!options.psk || options.psk.byteLength === 0) {
+    throw new ConfigError(
+      'scan.clair.psk is required to serve the Clair webhook: without it anyone who reaches the port could post notifications',
+    );
+  }
   const work = new Set<Promise<NotificationProcessed>>();
   const done: NotificationProcessed[] = [];
   const server: Server = createServer((req, res) => {
@@ -50,7 +73,7 @@ export async function startWebhookServer(
       }
       const body = await readBody(req);
       if (body === undefined) {
-        res.writeHead(413).end();
+        refuseTooLarge(res);
         return;
       }
       const headers = Object.fromEntries(

@@ -65,7 +65,8 @@ export interface ClairFake {
     target: string,
     id: string,
     items: Array<{ manifest: string; vulnerability: string; severity?: string; reason?: string }>,
-    options?: { receiptDelayMs?: number; psk?: Uint8Array },
+    /** `now`: the notifier's clock when it signs (tests on a manual clock). */
+    options?: { receiptDelayMs?: number; psk?: Uint8Array; now?: Date },
   ): Promise<number>;
   notifications: Map<string, { items: unknown[]; receipt: boolean; deleted: boolean }>;
   /** Requests the fake does not understand (no such Clair route) and crashes of the fake. */

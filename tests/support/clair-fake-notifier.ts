@@ -40,7 +40,9 @@ export function createNotifier(fake: ClairFake, options: ClairFakeOptions): Noti
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...(psk ? { authorization: `Bearer ${shortLivedToken('clair-notifier', psk)}` } : {}),
+          ...(psk
+            ? { authorization: `Bearer ${shortLivedToken('clair-notifier', psk, notifyOptions.now)}` }
+            : {}),
         },
         body: JSON.stringify({
           notification_id: id,

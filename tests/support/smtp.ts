@@ -12,6 +12,18 @@ export interface SmtpFailures {
   dropAfter?: number;
   /** Recipients refused at RCPT TO with 550 (mailbox unavailable). */
   rejectRecipients?: string[];
+  /**
+   * After this many accepted messages, read the next message's DATA in full and never answer
+   * (a server that hangs after the final dot): the client cannot know whether it was accepted.
+   */
+  stallAfter?: number;
+}
+
+export interface SmtpServerOptions {
+  /** Require AUTH PLAIN/LOGIN with exactly this user and password (others get 535). */
+  auth?: { user: string; pass: string };
+  /** A careless server: its 535 reply quotes the credentials it refused. */
+  quoteCredentials?: boolean;
 }
 
 export interface ReceivedMessage {
@@ -23,6 +35,10 @@ export interface SmtpTestServer {
   host: string;
   port: number;
   received: ReceivedMessage[];
+  /** Messages whose DATA arrived complete but were never answered (stallAfter). */
+  stalled: ReceivedMessage[];
+  /** Resolves when the first message stalls. */
+  firstStall: Promise<void>;
   /** Every MAIL FROM the server saw, refused or not. */
   attempts: number;
   setFailures(failures: SmtpFailures): void;
@@ -34,26 +50,45 @@ function smtpError(code: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode: code });
 }
 
-export async function startSmtpServer(initial: SmtpFailures = {}): Promise<SmtpTestServer> {
+export async function startSmtpServer(
+  initial: SmtpFailures = {},
+  options: SmtpServerOptions = {},
+): Promise<SmtpTestServer> {
   let failures = initial;
+  let stalledOnce: () => void = () => undefined;
   const state: SmtpTestServer = {
     host: '127.0.0.1',
     port: 0,
     received: [],
+    stalled: [],
+    firstStall: new Promise<void>((resolve) => {
+      stalledOnce = resolve;
+    }),
     attempts: 0,
     setFailures: (next) => {
       failures = next;
     },
     parsed: () => Promise.all(state.received.map((m) => simpleParser(m.raw))),
     stop: async () => {
+      // stalled sessions would keep close() waiting
+      for (const connection of server.connections) connection._socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
   const server: SMTPServer = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    authOptional: options.auth === undefined,
+    disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    allowInsecureAuth: true,
     logger: false,
     size: 10 * 1024 * 1024,
+    onAuth(auth, _session, callback) {
+      if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) {
+        callback(null, { user: auth.username });
+        return;
+      }
+      const quoted = options.quoteCredentials ? ` (${auth.username}/${auth.password})` : '';
+      callback(smtpError(535, `5.7.8 Authentication credentials invalid${quoted}`));
+    },
     onMailFrom(_address, session: SMTPServerSession, callback) {
       state.attempts++;
       const accepted = state.received.length;
@@ -83,10 +118,17 @@ export async function startSmtpServer(initial: SmtpFailures = {}): Promise<SmtpT
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-        state.received.push({
+        const message = {
           envelope: { from, to: session.envelope.rcptTo.map((r) => r.address) },
           raw: Buffer.concat(chunks),
-        });
+        };
+        if (failures.stallAfter !== undefined && state.received.length >= failures.stallAfter) {
+          // never answered: the client waits for a reply that does not come
+          state.stalled.push(message);
+          stalledOnce();
+          return;
+        }
+        state.received.push(message);
         callback(null, 'queued');
       });
     },

@@ -1,10 +1,12 @@
 // Settings of the inventory step (where container metadata comes from).
 import { z } from 'zod';
-import { Duration, HttpUrl, SecretRef } from '../common.ts';
+import { Duration, httpUrl, SecretRef } from '../common.ts';
 
 export const ElasticsearchSource = z
   .object({
-    node: HttpUrl.optional().describe('Elasticsearch URL (8.x servers), e.g. https://es.example.org:9200.'),
+    node: httpUrl('`apiKey` (or `username` + `password`)')
+      .optional()
+      .describe('Elasticsearch URL (8.x servers), e.g. https://es.example.org:9200.'),
     cloudId: z.string().optional().describe('Elastic Cloud id, instead of `node`.'),
     apiKey: SecretRef.optional().describe('API key (secret reference), the preferred auth.'),
     username: z.string().optional().describe('Basic auth user (with `password`).'),

@@ -1,6 +1,6 @@
 // Settings of owner resolution: label keys, host owners, Nivlheim, the security contact.
 import { z } from 'zod';
-import { Duration, EmailAddress, HttpUrl, SecretRef } from '../common.ts';
+import { Duration, EmailAddress, httpUrl, SecretRef } from '../common.ts';
 
 export const OwnersSection = z
   .object({
@@ -16,7 +16,7 @@ export const OwnersSection = z
       .describe('Host name globs (`*`, `?`) mapped to the host owner; first match in file order wins.'),
     nivlheim: z
       .object({
-        url: HttpUrl.describe('Nivlheim base URL; `/api/v2/hostlist` is read once per run.'),
+        url: httpUrl('`apiKey`').describe('Nivlheim base URL; `/api/v2/hostlist` is read once per run.'),
         apiKey: SecretRef.describe('Nivlheim API key (secret reference), sent as `Authorization: APIKEY`.'),
         groups: z
           .record(z.string(), EmailAddress)

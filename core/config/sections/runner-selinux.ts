@@ -1,10 +1,12 @@
 // Settings of the runner's SELinux MCS checks and relabelling.
 import { z } from 'zod';
-import { Duration, HttpUrl, SecretRef } from '../common.ts';
+import { Duration, httpUrl, SecretRef } from '../common.ts';
 
 export const SelinuxElasticsearch = z
   .object({
-    node: HttpUrl.describe('Elasticsearch URL the findings are indexed into.'),
+    node: httpUrl('`apiKey` (or `username` + `password`)').describe(
+      'Elasticsearch URL the findings are indexed into.',
+    ),
     index: z
       .string()
       .min(1)

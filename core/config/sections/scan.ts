@@ -1,13 +1,13 @@
 // Settings of the scan step (Clair v4), the notifier webhook and the alerting filters.
 import { z } from 'zod';
 import { Severity } from '../../severity.ts';
-import { Duration, HttpUrl, SecretRef } from '../common.ts';
+import { Duration, httpUrl, SecretRef } from '../common.ts';
 
 export const ScanSection = z
   .object({
     clair: z
       .object({
-        url: HttpUrl.describe(
+        url: httpUrl('`psk`').describe(
           'Base URL of Clair (combined mode, or a proxy routing /indexer, /matcher, /notifier).',
         ),
         psk: SecretRef.optional().describe(

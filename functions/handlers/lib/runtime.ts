@@ -4,23 +4,17 @@
 // are cached. This and lib/environment.ts are the only handler code reading process.env.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretsManagerLookup } from '../../../core/aws/secretsManagerLookup.ts';
-import { type Clock, DAY_MS, systemClock } from '../../../core/clock.ts';
+import { type Clock, systemClock } from '../../../core/clock.ts';
 import { loadConfig } from '../../../core/config/load.ts';
 import type { Config } from '../../../core/config/schema.ts';
 import type { SecretSources } from '../../../core/config/secrets.ts';
 import { createLogger, type Logger } from '../../../core/logger.ts';
+import { COLLECTION_TTL_MS } from '../../../core/state/collections.ts';
 import { createStateStore } from '../../../core/state/createStateStore.ts';
 import type { StateStore } from '../../../core/state/StateStore.ts';
 
-/**
- * Records DynamoDB may expire (its TTL deletes them): Clair notification ids kept for
- * deduplication, and received notifications nobody processed within a month (Clair has
- * long given up on them by then). Other collections prune themselves.
- */
-export const STATE_TTL_MS: Record<string, number> = {
-  'clair-notifications': 30 * DAY_MS,
-  'clair-webhook-pending': 30 * DAY_MS,
-};
+/** Records DynamoDB may expire (its TTL deletes them): see the registry in core/state. */
+export const STATE_TTL_MS: Readonly<Record<string, number>> = COLLECTION_TTL_MS;
 
 export interface Runtime {
   config: Config;

@@ -45,3 +45,50 @@ describe('createLogger', () => {
     expect(redactUrl('https://registry.example/v2/')).toBe('https://registry.example/v2/');
   });
 });
+
+describe('redaction by value', () => {
+  it('keeps record keys, and replaces a registered secret wherever it appears, nested causes too', async () => {
+    // Prepare
+    const { registerSecret, clearSecrets } = await import('../../../core/redact.ts');
+    const { lines, destination } = capture();
+    const log = createLogger({ destination });
+    registerSecret('s3cr3t-value-42');
+
+    // Act
+    log.warn({ key: 'vuln|repo|pkg', note: 'value s3cr3t-value-42 seen' }, 'record s3cr3t-value-42');
+    log.error(
+      {
+        err: new Error('outer', {
+          cause: Object.assign(new Error('inner s3cr3t-value-42'), {
+            meta: { headers: { authorization: 'ApiKey abc' }, statusCode: 401 },
+          }),
+        }),
+      },
+      'failed',
+    );
+    clearSecrets();
+
+    // Assess
+    const text = JSON.stringify(lines);
+    expect(lines[0]).toMatchObject({ key: 'vuln|repo|pkg' });
+    expect(text).not.toContain('s3cr3t-value-42');
+    expect(text).not.toContain('ApiKey abc');
+    expect(text).toContain('"statusCode":401');
+    expect(text).toContain('outer');
+  });
+
+  it('masks URL credentials in any line and redacts the password where it appears alone later', () => {
+    // Prepare
+    const { lines, destination } = capture();
+    const log = createLogger({ destination });
+
+    // Act
+    log.info({ target: 'http://clair:pw-in-url-77@clair:6060/' }, 'calling');
+    log.info('server said pw-in-url-77 is wrong');
+
+    // Assess
+    const text = JSON.stringify(lines);
+    expect(text).toContain('http://[redacted]@clair:6060/');
+    expect(text).not.toContain('pw-in-url-77');
+  });
+});

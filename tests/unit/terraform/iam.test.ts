@@ -1,6 +1,7 @@
 // IAM in terraform/: every function role and the scheduler role grant named actions on named
 // resources; the only "*" resources are the two AWS requires, each documented where granted.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { COLLECTION_NAMES } from '../../../core/state/collections.ts';
 import { ACKS_COLLECTION } from '../../../functions/acks/AckStore.ts';
 import { PENDING_NOTIFICATIONS } from '../../../functions/handlers/lib/pendingNotifications.ts';
 import { INVENTORY_COLLECTION } from '../../../functions/inventory/inventoryStore.ts';
@@ -94,7 +95,9 @@ describe('terraform IAM', () => {
       ...Object.keys(l.worker_functions as Record<string, Json>),
       ...Object.keys(l.url_functions as Record<string, Json>),
     ];
-    const known = new Set<string>([
+    // the one registry of collections (core/state/collections.ts); each owner's constant is in it
+    const known = new Set<string>(COLLECTION_NAMES);
+    for (const name of [
       ACKS_COLLECTION,
       INVENTORY_COLLECTION,
       POLICY_COLLECTION,
@@ -107,7 +110,8 @@ describe('terraform IAM', () => {
       NOTIFIED_COLLECTION,
       SELINUX_FINDINGS_COLLECTION,
       ...FINDING_COLLECTIONS,
-    ]);
+    ])
+      expect(known, 'registered in core/state/collections.ts').toContain(name);
     const all = text(mod);
     const condition = objectsWith(first(blocks(mod, 'data').aws_iam_policy_document?.function), ['variable']);
 

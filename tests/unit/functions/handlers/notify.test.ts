@@ -27,6 +27,9 @@ import {
   writeFleet,
 } from './support.ts';
 
+/** The webhook function refuses to work without a PSK; Clair's notifier signs with it. */
+const WEBHOOK_PSK = Buffer.from('webhook-psk-for-the-cycle-tests');
+
 let world: ScanWorld | undefined;
 let server: Server | undefined;
 let dir: string | undefined;
@@ -103,7 +106,7 @@ async function setup() {
   });
   const webhook = createClairWebhookHandler({
     runtime: () => asFunction('clair-webhook', runtime),
-    psk: async () => undefined,
+    psk: async () => WEBHOOK_PSK,
   });
   const scanCycle = async () => {
     const taken = sqs.bodies.length;
@@ -128,11 +131,14 @@ describe('Clair notification through the scheduled cycle', () => {
 
     // Act: Clair learns of a new vulnerability and notifies the webhook; its receipt follows our 200
     vulnerabilities.openssl?.push({ name: 'CVE-2026-0042', normalizedSeverity: 'High', fixedIn: '3.0.10' });
-    const status = await w.fake.notify(await serve(webhook), 'n-1', [
-      { manifest: digest, vulnerability: 'CVE-2026-0042', severity: 'High' },
-    ]);
+    const status = await w.fake.notify(
+      await serve(webhook),
+      '00000000-0000-4000-8000-000000000001',
+      [{ manifest: digest, vulnerability: 'CVE-2026-0042', severity: 'High' }],
+      { psk: WEBHOOK_PSK, now: w.clock.now() },
+    );
     const pending = (await runtime.store.list(PENDING_NOTIFICATIONS)).map((p) => p.key);
-    const record = w.fake.notifications.get('n-1');
+    const record = w.fake.notifications.get('00000000-0000-4000-8000-000000000001');
     if (record) record.receipt = true;
     const second = await cycle();
     const third = await cycle();
@@ -140,9 +146,9 @@ describe('Clair notification through the scheduled cycle', () => {
     // Assess
     expect(first.mail.sent).toBe(1);
     expect(status).toBe(200);
-    expect(pending).toEqual(['n-1']);
+    expect(pending).toEqual(['00000000-0000-4000-8000-000000000001']);
     expect(second.inv.notifications).toEqual({ processed: 1, marked: 1, failed: 0 });
-    expect(w.fake.notifications.get('n-1')?.deleted).toBe(true);
+    expect(w.fake.notifications.get('00000000-0000-4000-8000-000000000001')?.deleted).toBe(true);
     expect(await runtime.store.list(PENDING_NOTIFICATIONS)).toEqual([]);
     expect(second.mail.sent).toBe(1);
     expect(mailer.sent[1]?.to).toBe('team@example.org');
@@ -154,20 +160,27 @@ describe('Clair notification through the scheduled cycle', () => {
   it('keeps a notification pending while Clair has no delivery receipt, and finishes it next run', async () => {
     // Prepare
     const { w, runtime, digest, webhook, cycle } = await setup();
-    await w.fake.notify(await serve(webhook), 'n-2', [{ manifest: digest, vulnerability: 'CVE-2026-0001' }], {
-      receiptDelayMs: 3_600_000,
-    });
+    await w.fake.notify(
+      await serve(webhook),
+      '00000000-0000-4000-8000-000000000002',
+      [{ manifest: digest, vulnerability: 'CVE-2026-0001' }],
+      {
+        receiptDelayMs: 3_600_000,
+        psk: WEBHOOK_PSK,
+        now: w.clock.now(),
+      },
+    );
 
     // Act
     const early = await cycle();
-    const record = w.fake.notifications.get('n-2');
+    const record = w.fake.notifications.get('00000000-0000-4000-8000-000000000002');
     if (record) record.receipt = true;
     const later = await cycle();
 
     // Assess
     expect(early.inv.notifications.failed).toBe(1);
     expect(later.inv.notifications.processed).toBe(1);
-    expect(w.fake.notifications.get('n-2')?.deleted).toBe(true);
+    expect(w.fake.notifications.get('00000000-0000-4000-8000-000000000002')?.deleted).toBe(true);
     expect(await runtime.store.list(PENDING_NOTIFICATIONS)).toEqual([]);
   });
 

@@ -85,7 +85,7 @@ describe('scan-worker handler', () => {
       manifest: a1,
       digest: a1,
       repository: repoA,
-      notificationId: 'n-1',
+      notificationId: '00000000-0000-4000-8000-000000000001',
       vulnerabilities: [{ name: 'CVE-2026-0001', reason: 'added' }],
       markedAt: new Date(w.clock.now().getTime() - 60_000).toISOString(),
     };

@@ -56,6 +56,11 @@ export function grantedStore(inner: StateStore, fn: FunctionName, grant: StateGr
       allow('write', collection);
       return inner.delete(collection, key);
     },
+    // Leases (collection `leases`) pass unchecked until terraform grants that partition to
+    // the notify and scan-worker functions; then check allow('write', LEASES_COLLECTION) here.
+    acquireLease: (request) => inner.acquireLease(request),
+    renewLease: (lease, ttlMs) => inner.renewLease(lease, ttlMs),
+    releaseLease: (lease) => inner.releaseLease(lease),
   };
 }
 

@@ -33,16 +33,19 @@ const request = (body: string, authorization?: string) => ({
   body,
 });
 const valid = JSON.stringify({
-  notification_id: 'n-1',
-  callback: 'http://clair/notifier/api/v1/notification/n-1',
+  notification_id: '00000000-0000-4000-8000-000000000001',
+  callback: 'http://clair/notifier/api/v1/notification/00000000-0000-4000-8000-000000000001',
 });
 
 describe('receiveNotification', () => {
   it.each([
     ['not JSON', 'not json {'],
     ['an empty object', '{}'],
-    ['no callback', JSON.stringify({ notification_id: 'n-1' })],
-    ['a callback that is not a URL', JSON.stringify({ notification_id: 'n-1', callback: 'x' })],
+    ['no callback', JSON.stringify({ notification_id: '00000000-0000-4000-8000-000000000001' })],
+    [
+      'a callback that is not a URL',
+      JSON.stringify({ notification_id: '00000000-0000-4000-8000-000000000001', callback: 'x' }),
+    ],
     ['JSON null', 'null'],
   ])('answers 400 to %s and does nothing else', async (_what, body) => {
     // Prepare
@@ -61,7 +64,7 @@ describe('receiveNotification', () => {
     const first = await receiveNotification(request(valid), world.ports);
     const second = await receiveNotification(request(valid), world.ports);
     expect(first.response.status).toBe(200);
-    expect(first.notification?.notification_id).toBe('n-1');
+    expect(first.notification?.notification_id).toBe('00000000-0000-4000-8000-000000000001');
     expect(second.response.status).toBe(200);
     expect(second.notification).toBeUndefined();
   });
@@ -117,7 +120,7 @@ describe('notifier webhook end to end with the Clair fake', () => {
         clock: { now: () => new Date() },
         // time passing between DELETE attempts: Clair writes its delivery receipt meanwhile
         sleep: async () => {
-          const n = w.fake.notifications.get('n-42');
+          const n = w.fake.notifications.get('00000000-0000-4000-8000-000000000042');
           if (n) n.receipt = true;
         },
       },
@@ -126,7 +129,7 @@ describe('notifier webhook end to end with the Clair fake', () => {
     // Act
     const status = await world.fake.notify(
       server.url,
-      'n-42',
+      '00000000-0000-4000-8000-000000000042',
       [
         { manifest: digest, vulnerability: 'CVE-2026-9999', severity: 'Critical' },
         { manifest: `sha256:${'e'.repeat(64)}`, vulnerability: 'CVE-2026-1111' },
@@ -138,45 +141,55 @@ describe('notifier webhook end to end with the Clair fake', () => {
     // Assess
     expect(status).toBe(200);
     expect(processed).toEqual({
-      notificationId: 'n-42',
+      notificationId: '00000000-0000-4000-8000-000000000042',
       pages: 2,
       notifications: 3,
       marked: 1,
       deleted: true,
     });
     expect(world.fake.calls.notification_delete).toBe(2); // the first DELETE came before the receipt
-    expect(world.fake.notifications.get('n-42')?.deleted).toBe(true);
+    expect(world.fake.notifications.get('00000000-0000-4000-8000-000000000042')?.deleted).toBe(true);
     const mark = await world.store.get<RenotifyMark>(RENOTIFY, digest);
     expect(mark).toMatchObject({
       digest,
       repository: `${world.registry}/team/app`,
-      notificationId: 'n-42',
+      notificationId: '00000000-0000-4000-8000-000000000042',
       vulnerabilities: [
         { name: 'CVE-2026-9999', reason: 'added', severity: 'Critical' },
         { name: 'CVE-2026-8888', reason: 'added', severity: 'High' },
       ],
     });
     expect(await world.store.get(RENOTIFY, `sha256:${'e'.repeat(64)}`)).toBeUndefined();
-    expect(await world.store.get(CLAIR_NOTIFICATIONS, 'n-42')).toMatchObject({
+    expect(await world.store.get(CLAIR_NOTIFICATIONS, '00000000-0000-4000-8000-000000000042')).toMatchObject({
       status: 'done',
       deleted: true,
     });
   });
 
   it('records a DELETE that keeps failing, and a redelivered notification is not processed twice', async () => {
-    world = await scanWorld();
+    world = await scanWorld({ psk: PSK, issuers: ['imagewarden'] });
     const digest = await scannedImage(world);
-    server = await startWebhookServer({ ...world.ports, sleep: async () => {} }, { deleteAttempts: 3 });
-    await world.fake.notify(server.url, 'n-7', [{ manifest: digest, vulnerability: 'CVE-1' }], {
-      receiptDelayMs: 3_600_000,
-    });
-    await server.drain();
-    const redelivered = await world.fake.notify(
+    server = await startWebhookServer(
+      { ...world.ports, sleep: async () => {} },
+      { psk: PSK, deleteAttempts: 3 },
+    );
+    await world.fake.notify(
       server.url,
-      'n-7',
+      '00000000-0000-4000-8000-000000000007',
       [{ manifest: digest, vulnerability: 'CVE-1' }],
       {
         receiptDelayMs: 3_600_000,
+        now: world.clock.now(),
+      },
+    );
+    await server.drain();
+    const redelivered = await world.fake.notify(
+      server.url,
+      '00000000-0000-4000-8000-000000000007',
+      [{ manifest: digest, vulnerability: 'CVE-1' }],
+      {
+        receiptDelayMs: 3_600_000,
+        now: world.clock.now(),
       },
     );
     const processed = await server.drain();
@@ -188,36 +201,57 @@ describe('notifier webhook end to end with the Clair fake', () => {
       error: expect.stringMatching(/delete failed.*500/),
     });
     expect(world.fake.calls.notification_get).toBe(1);
-    expect(await world.store.get(CLAIR_NOTIFICATIONS, 'n-7')).toMatchObject({ status: 'failed' });
+    expect(await world.store.get(CLAIR_NOTIFICATIONS, '00000000-0000-4000-8000-000000000007')).toMatchObject({
+      status: 'failed',
+    });
   });
 
   it('a second notification for the same manifest adds to a mark not yet consumed', async () => {
-    world = await scanWorld();
+    world = await scanWorld({ psk: PSK, issuers: ['imagewarden'] });
     const digest = await scannedImage(world);
     const w = world;
-    server = await startWebhookServer({
-      ...w.ports,
-      sleep: async () => {
-        for (const n of w.fake.notifications.values()) n.receipt = true;
+    server = await startWebhookServer(
+      {
+        ...w.ports,
+        sleep: async () => {
+          for (const n of w.fake.notifications.values()) n.receipt = true;
+        },
       },
-    });
-    await world.fake.notify(server.url, 'n-1', [{ manifest: digest, vulnerability: 'CVE-A' }], {
-      receiptDelayMs: 3_600_000,
-    });
+      { psk: PSK },
+    );
+    await world.fake.notify(
+      server.url,
+      '00000000-0000-4000-8000-000000000001',
+      [{ manifest: digest, vulnerability: 'CVE-A' }],
+      {
+        receiptDelayMs: 3_600_000,
+        now: world.clock.now(),
+      },
+    );
     await server.drain();
-    await world.fake.notify(server.url, 'n-2', [{ manifest: digest, vulnerability: 'CVE-B' }], {
-      receiptDelayMs: 3_600_000,
-    });
+    await world.fake.notify(
+      server.url,
+      '00000000-0000-4000-8000-000000000002',
+      [{ manifest: digest, vulnerability: 'CVE-B' }],
+      {
+        receiptDelayMs: 3_600_000,
+        now: world.clock.now(),
+      },
+    );
     await server.drain();
     const mark = await world.store.get<RenotifyMark>(RENOTIFY, digest);
     expect(mark?.vulnerabilities.map((v) => v.name)).toEqual(['CVE-A', 'CVE-B']);
-    expect(mark?.notificationId).toBe('n-2');
+    expect(mark?.notificationId).toBe('00000000-0000-4000-8000-000000000002');
   });
 
   it('a request that is not JSON gets 400 and the fake sees no callback traffic', async () => {
-    world = await scanWorld();
-    server = await startWebhookServer(world.ports);
-    const res = await fetch(server.url, { method: 'POST', body: 'garbage' });
+    world = await scanWorld({ psk: PSK, issuers: ['imagewarden'] });
+    server = await startWebhookServer(world.ports, { psk: PSK });
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${shortLivedToken('clair-notifier', PSK, world.clock.now())}` },
+      body: 'garbage',
+    });
     expect(res.status).toBe(400);
     expect(await server.drain()).toEqual([]);
     expect(world.fake.calls.notification_get).toBe(0);
