@@ -3,12 +3,12 @@
 import type { Command } from 'commander';
 import { type Clock, DAY_MS, systemClock } from '../../core/clock.ts';
 import { ConfigError } from '../../core/errors.ts';
+import type { PolicyFinding } from '../../core/findings/Finding.ts';
 import { createStateStore } from '../../core/state/createStateStore.ts';
-import type { PolicyFinding } from '../../functions/findings/Finding.ts';
+import { inventoryStep } from '../../functions/cycle/inventoryStep.ts';
 import type { InventoryResult } from '../../functions/inventory/buildInventory.ts';
 import { inventoryFromConfig, parseSourceChoice } from '../../functions/inventory/fromConfig.ts';
 import type { InventoryItem } from '../../functions/inventory/InventoryItem.ts';
-import { inventoryStep } from '../../functions/inventory/inventoryStep.ts';
 import type { PolicyResult } from '../../functions/policy/checkPolicy.ts';
 import { type CliContext, EXIT } from '../context.ts';
 

@@ -5,10 +5,10 @@
 // Exit 0: no finding; 1: findings (or a sink failed); 2: bad config.
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
+import type { SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 import { createStateStore } from '../../core/state/createStateStore.ts';
 import { KubeClusterReader } from '../../runner/cluster/KubeClusterReader.ts';
 import { loadKubeConfig } from '../../runner/production-ports.ts';
-import type { SelinuxIssue } from '../../runner/selinux/findings.ts';
 import { auditSummary, runClusterAudit } from '../../runner/selinux/run-audit.ts';
 import { StateStoreFindingSink } from '../../runner/selinux/StateStoreFindingSink.ts';
 import { sinksFromConfig } from '../../runner/selinux/sinks.ts';

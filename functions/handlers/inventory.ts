@@ -14,14 +14,14 @@ import { saveInventory } from '../inventory/inventoryStore.ts';
 import { checkPolicy } from '../policy/checkPolicy.ts';
 import { savePolicyFindings } from '../policy/policyStore.ts';
 import { clairPsk, clairScannerFromConfig } from '../scan/fromConfig.ts';
+import { type PendingResult, processPendingNotifications } from '../scan/pendingNotifications.ts';
+import { retireUnusedFindings } from '../scan/repositoryFindings.ts';
+import type { ScanMessage } from '../scan/ScanMessage.ts';
 import type { Scanner } from '../scan/Scanner.ts';
 import { scanQueueUrl } from './lib/environment.ts';
 import { ScheduleEvent } from './lib/events.ts';
-import { type PendingResult, processPendingNotifications } from './lib/pendingNotifications.ts';
 import { withRegistryCredentials } from './lib/registryCredentials.ts';
-import { retireUnusedFindings } from './lib/repositoryFindings.ts';
 import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';
-import type { ScanMessage } from './lib/scanMessage.ts';
 
 export interface InventoryHandlerDeps {
   runtime: () => Promise<Runtime>;

@@ -7,13 +7,13 @@ import { errorMessage, ValidationError } from '../../core/errors.ts';
 import type { InventorySnapshot } from '../inventory/InventoryItem.ts';
 import { loadInventory } from '../inventory/inventoryStore.ts';
 import { scanPortsFromConfig } from '../scan/fromConfig.ts';
+import { refreshRepositoryFindings } from '../scan/repositoryFindings.ts';
+import { ScanMessage } from '../scan/ScanMessage.ts';
 import type { ScanStatus } from '../scan/ScanResult.ts';
 import { type ScanPorts, scanDigest } from '../scan/scanDigest.ts';
 import { type SqsBatchResponse, SqsEvent } from './lib/events.ts';
 import { withRegistryCredentials } from './lib/registryCredentials.ts';
-import { refreshRepositoryFindings } from './lib/repositoryFindings.ts';
 import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';
-import { ScanMessage } from './lib/scanMessage.ts';
 
 export interface ScanWorkerDeps {
   runtime: () => Promise<Runtime>;

@@ -8,12 +8,12 @@ import type { Client } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage, UpstreamError } from '../../core/errors.ts';
+import type { SelinuxFinding } from '../../core/findings/Finding.ts';
+import { SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
+import { SELINUX_FINDINGS_COLLECTION, toSelinuxFinding } from '../../core/findings/toSelinuxFinding.ts';
 import type { Logger } from '../../core/logger.ts';
 import { retry } from '../../core/retry.ts';
 import type { StateStore } from '../../core/state/StateStore.ts';
-import { SelinuxIssue } from '../../runner/selinux/findings.ts';
-import { SELINUX_FINDINGS_COLLECTION, toSelinuxFinding } from '../../runner/selinux/to-finding.ts';
-import type { SelinuxFinding } from '../findings/Finding.ts';
 
 /** A finding document as ElasticsearchFindingSink writes it. */
 export const SelinuxFindingDocument = SelinuxIssue.extend({

@@ -5,8 +5,8 @@
 // findings no in-use digest carries any more are removed at the end. In AWS the same
 // scanDigest runs in a worker Lambda per SQS message instead.
 import { errorMessage } from '../../core/errors.ts';
+import type { VulnerabilityFinding } from '../../core/findings/Finding.ts';
 import { backoffDelay, defaultSleep } from '../../core/retry.ts';
-import type { VulnerabilityFinding } from '../findings/Finding.ts';
 import type { InventorySnapshot } from '../inventory/InventoryItem.ts';
 import { AdaptiveLimit } from './AdaptiveLimit.ts';
 import { FindingsCollector, VULN_FINDINGS } from './findings.ts';

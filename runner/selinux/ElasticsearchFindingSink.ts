@@ -4,9 +4,9 @@
 // 429 and 5xx are retried with backoff; per-item errors in the bulk response are counted.
 import { z } from 'zod';
 import { errorMessage, UpstreamError } from '../../core/errors.ts';
+import type { SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 import { retry } from '../../core/retry.ts';
 import type { FindingSink, SinkResult } from './FindingSink.ts';
-import type { SelinuxIssue } from './findings.ts';
 
 export interface ElasticsearchSinkOptions {
   node: string;

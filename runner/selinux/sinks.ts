@@ -4,11 +4,11 @@ import type { z } from 'zod';
 import { resolveSecret, type SecretSources } from '../../core/config/secrets.ts';
 import type { RunnerSelinuxSection } from '../../core/config/sections/runner-selinux.ts';
 import { errorMessage } from '../../core/errors.ts';
+import type { SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ClusterReader } from '../cluster/ClusterReader.ts';
 import { ElasticsearchFindingSink } from './ElasticsearchFindingSink.ts';
 import type { FindingSink, SinkResult } from './FindingSink.ts';
-import type { SelinuxIssue } from './findings.ts';
 import { KubeEventSink } from './KubeEventSink.ts';
 
 type SelinuxConfig = z.infer<typeof RunnerSelinuxSection>;

@@ -2,7 +2,7 @@
 // received for the inventory run to process, refuses bad requests and unsigned ones.
 import { describe, expect, it } from 'vitest';
 import { createClairWebhookHandler } from '../../../../functions/handlers/clair-webhook.ts';
-import { PENDING_NOTIFICATIONS } from '../../../../functions/handlers/lib/pendingNotifications.ts';
+import { PENDING_NOTIFICATIONS } from '../../../../functions/scan/pendingNotifications.ts';
 import { asFunction } from './state-grants.ts';
 import { testRuntime, urlEvent } from './support.ts';
 

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOUR_MS, ManualClock } from '../../../../core/clock.ts';
+import { createElasticsearchClient } from '../../../../core/elasticsearch/client.ts';
+import type { SelinuxFinding } from '../../../../core/findings/Finding.ts';
 import { silentLogger } from '../../../../core/logger.ts';
 import { FileStateStore } from '../../../../core/state/FileStateStore.ts';
-import type { SelinuxFinding } from '../../../../functions/findings/Finding.ts';
-import { createElasticsearchClient } from '../../../../functions/inventory/elasticsearchClient.ts';
 import {
   ElasticsearchSelinuxSource,
   importSelinuxFindings,

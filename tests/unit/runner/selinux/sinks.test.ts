@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeIssue, type SelinuxIssue } from '../../../../core/findings/SelinuxIssue.ts';
 import type { ClusterEvent } from '../../../../runner/cluster/types.ts';
 import { ElasticsearchFindingSink } from '../../../../runner/selinux/ElasticsearchFindingSink.ts';
-import { makeIssue, type SelinuxIssue } from '../../../../runner/selinux/findings.ts';
 import { KubeEventSink } from '../../../../runner/selinux/KubeEventSink.ts';
 
 const issues: SelinuxIssue[] = [

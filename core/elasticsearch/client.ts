@@ -9,7 +9,7 @@
 // more peak RSS for the inventory step (memory a Lambda is billed for), with no gain for a
 // handful of sequential searches.
 import { Client, type ClientOptions, HttpConnection } from '@elastic/elasticsearch';
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError } from '../errors.ts';
 
 export interface ElasticsearchSettings {
   node?: string;

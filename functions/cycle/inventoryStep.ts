@@ -2,15 +2,15 @@
 // the scheduled Lambda: build the inventory, check the policy, store both (unless told not to,
 // e.g. for an --as-of audit), and say whether the run was degraded.
 import type { StateStore } from '../../core/state/StateStore.ts';
-import { checkPolicy, type PolicyConfig, type PolicyResult } from '../policy/checkPolicy.ts';
-import { savePolicyFindings } from '../policy/policyStore.ts';
 import {
   buildInventory,
   type InventoryOptions,
   type InventoryPorts,
   type InventoryResult,
-} from './buildInventory.ts';
-import { saveInventory } from './inventoryStore.ts';
+} from '../inventory/buildInventory.ts';
+import { saveInventory } from '../inventory/inventoryStore.ts';
+import { checkPolicy, type PolicyConfig, type PolicyResult } from '../policy/checkPolicy.ts';
+import { savePolicyFindings } from '../policy/policyStore.ts';
 
 export interface InventoryStepResult {
   inventory: InventoryResult;

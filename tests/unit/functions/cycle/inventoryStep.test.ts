@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../core/clock.ts';
 import { FileStateStore } from '../../../../core/state/FileStateStore.ts';
+import { inventoryStep } from '../../../../functions/cycle/inventoryStep.ts';
 import { offlineImageMetadata } from '../../../../functions/inventory/ImageMetadata.ts';
 import type { InventorySource } from '../../../../functions/inventory/InventorySource.ts';
-import { inventoryStep } from '../../../../functions/inventory/inventoryStep.ts';
 import { loadInventory } from '../../../../functions/inventory/inventoryStore.ts';
 import { POLICY_COLLECTION } from '../../../../functions/policy/policyStore.ts';
 
