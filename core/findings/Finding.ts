@@ -5,8 +5,8 @@
 //   policy:        policy|<repository>|<rule>
 //   selinux:       selinux|<cluster/namespace or node>|<check>
 import { z } from 'zod';
-import { ResolvedOwner } from '../../functions/inventory/InventoryItem.ts';
 import { Severity } from '../severity.ts';
+import { ResolvedOwner } from './ResolvedOwner.ts';
 
 export const PolicyRule = z.enum(['unapproved-registry', 'stale-image', 'no-owner']);
 export type PolicyRule = z.infer<typeof PolicyRule>;

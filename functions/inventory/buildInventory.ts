@@ -6,13 +6,14 @@
 import type { Clock } from '../../core/clock.ts';
 import { mapBounded } from '../../core/concurrency.ts';
 import { errorMessage } from '../../core/errors.ts';
+import type { OwnerRule } from '../../core/findings/ResolvedOwner.ts';
 import { formatImageReference, type ImageReference } from '../../core/image-reference.ts';
 import type { Logger } from '../../core/logger.ts';
 import { type HostOwnerDirectory, lookupHostOwners } from '../owners/HostOwnerDirectory.ts';
 import { labelKeyVariants } from '../owners/labelKeys.ts';
 import { ownerFromHosts, resolveOwner } from '../owners/resolveOwner.ts';
 import type { ImageMetadata } from './ImageMetadata.ts';
-import type { InventoryItem, InventorySnapshot, OwnerRule } from './InventoryItem.ts';
+import type { InventoryItem, InventorySnapshot } from './InventoryItem.ts';
 import type { InventorySource, ShardFailures, SkippedDocuments } from './InventorySource.ts';
 import {
   type ImagePartial,

@@ -2,8 +2,8 @@
 // grouped per image, changed ones first, reminders after.
 
 import type { Finding, Where } from '../../core/findings/Finding.ts';
+import type { OwnerRule } from '../../core/findings/ResolvedOwner.ts';
 import { SEVERITY_RANK, type Severity } from '../../core/severity.ts';
-import type { OwnerRule } from '../inventory/InventoryItem.ts';
 import type { PlannedItem, Reason } from './types.ts';
 
 export interface ItemView {

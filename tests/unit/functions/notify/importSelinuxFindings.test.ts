@@ -20,6 +20,7 @@ import { arrayDocuments } from '../../../support/fleet-generator.ts';
 
 const clock = new ManualClock('2026-11-24T12:00:00Z');
 const doc = (key: string, lastSeen: string, extra: Record<string, unknown> = {}) => ({
+  kind: 'selinux',
   key,
   check: 'volume-drift',
   severity: 'Critical',

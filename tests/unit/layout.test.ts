@@ -1,0 +1,53 @@
+// The two halves share only core/: runner/ (the node runner) and functions/ (the scheduled
+// pipeline) never import each other, so each can be built, deployed and changed alone and the
+// findings they exchange have one home (core/findings). This scans every source file's imports,
+// static and dynamic, and fails naming the file and the import that crosses.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && /\.(ts|mts|mjs|js)$/.test(entry.name))
+    .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)));
+}
+
+/** Every module specifier a file imports or re-exports, statically or with import(). */
+export function importsOf(text: string): string[] {
+  const specifiers: string[] = [];
+  const pattern = /(?:\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"]+)\1/g;
+  for (const match of text.matchAll(pattern)) specifiers.push(match[2] as string);
+  return specifiers;
+}
+
+function crossings(from: 'runner' | 'functions', to: 'runner' | 'functions'): string[] {
+  const found: string[] = [];
+  for (const file of sources(from)) {
+    for (const specifier of importsOf(readFileSync(join(ROOT, file), 'utf8'))) {
+      if (!specifier.startsWith('.')) continue;
+      const target = relative(ROOT, resolve(ROOT, dirname(file), specifier));
+      if (target === to || target.startsWith(`${to}/`)) found.push(`${file} imports ${specifier}`);
+    }
+  }
+  return found;
+}
+
+describe('layout', () => {
+  it('finds static, type-only, re-export and dynamic imports', () => {
+    expect(
+      importsOf(
+        "import a from '../x.ts';\nimport type { B } from \"./b.ts\";\nexport * from './c.ts';\nconst d = await import('../d.ts');",
+      ),
+    ).toEqual(['../x.ts', './b.ts', './c.ts', '../d.ts']);
+  });
+
+  it('runner/ imports nothing from functions/', () => {
+    expect(crossings('runner', 'functions')).toEqual([]);
+  });
+
+  it('functions/ imports nothing from runner/', () => {
+    expect(crossings('functions', 'runner')).toEqual([]);
+  });
+});
