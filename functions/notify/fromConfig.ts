@@ -96,3 +96,11 @@ export async function selinuxSourceFromConfig(
     maxFindings: settings.maxFindings,
   });
 }
+
+/** What the SELinux findings import needs besides its source (notify.selinuxFindings, owners). */
+export function selinuxImportOptions(config: Config): { lookbackMs: number; securityContact: string } {
+  return {
+    lookbackMs: config.notify.selinuxFindings?.lookback ?? 0,
+    securityContact: config.owners.securityContact,
+  };
+}

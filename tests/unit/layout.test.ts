@@ -15,7 +15,7 @@ function sources(dir: string): string[] {
 }
 
 /** Every module specifier a file imports or re-exports, statically or with import(). */
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   const specifiers: string[] = [];
   const pattern = /(?:\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"]+)\1/g;
   for (const match of text.matchAll(pattern)) specifiers.push(match[2] as string);

@@ -62,7 +62,7 @@ describe('inventoryStep', () => {
       );
       // Assess
       expect(result.degraded).toBe(false);
-      expect(result.stored).toEqual({ findingsWritten: 2, findingsCleared: 0 });
+      expect(result.stored).toEqual({ findingsWritten: 2, findingsCleared: 0, findingsRetired: 0 });
       expect((await loadInventory(store))?.items.map((i) => i.repository)).toEqual(['quay.io/x/y']);
       expect((await store.list(POLICY_COLLECTION)).map((r) => r.key)).toEqual([
         'policy|quay.io/x/y|no-owner',
