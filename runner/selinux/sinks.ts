@@ -1,6 +1,5 @@
 // Builds the finding sinks from config (Events on namespaces; Elasticsearch when configured)
 // and publishes findings to each, collecting per-sink counts for the report.
-import type { z } from 'zod';
 import type { SecretSources } from '../../core/config/secrets.ts';
 import type { RunnerSelinuxSection } from '../../core/config/sections/runner-selinux.ts';
 import { elasticsearchFromConfig } from '../../core/elasticsearch/client.ts';
@@ -12,7 +11,7 @@ import { ElasticsearchFindingSink } from './ElasticsearchFindingSink.ts';
 import type { FindingSink, SinkResult } from './FindingSink.ts';
 import { KubeEventSink } from './KubeEventSink.ts';
 
-type SelinuxConfig = z.infer<typeof RunnerSelinuxSection>;
+type SelinuxConfig = RunnerSelinuxSection;
 
 export async function sinksFromConfig(
   config: SelinuxConfig,

@@ -74,3 +74,4 @@ export const InventorySection = z
     ),
   })
   .strict();
+export type InventorySection = z.infer<typeof InventorySection>;

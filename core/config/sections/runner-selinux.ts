@@ -61,3 +61,4 @@ export const RunnerSelinuxSection = z
     ),
   })
   .strict();
+export type RunnerSelinuxSection = z.infer<typeof RunnerSelinuxSection>;
