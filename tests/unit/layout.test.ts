@@ -1,7 +1,8 @@
 // The two halves share only core/: runner/ (the node runner) and functions/ (the scheduled
 // pipeline) never import each other, so each can be built, deployed and changed alone and the
 // findings they exchange have one home (core/findings). This scans every source file's imports,
-// static and dynamic, and fails naming the file and the import that crosses.
+// static and dynamic, and fails naming the file and the import that crosses. It also holds the
+// Lambda handlers to the cycle steps (functions/cycle), which the CLI calls too.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,5 +50,25 @@ describe('layout', () => {
 
   it('functions/ imports nothing from runner/', () => {
     expect(crossings('functions', 'runner')).toEqual([]);
+  });
+
+  it('Lambda handlers call the cycle steps, never the inner steps they compose', () => {
+    // a handler that re-composes inner steps drifts from the CLI (it did once: partial shards)
+    const inner =
+      /\/(buildInventory|checkPolicy|scanInventory|notify|importSelinuxFindings|policyStore|inventoryStore)\.ts$/;
+    const found = readdirSync(join(ROOT, 'functions/handlers'))
+      .filter((name) => name.endsWith('.ts'))
+      .flatMap((name) =>
+        // port types (import type) are fine: what a handler must not do is call the inner step
+        [
+          ...readFileSync(join(ROOT, 'functions/handlers', name), 'utf8').matchAll(
+            /^import (?!type )[^;]*?from '([^']+)'/gm,
+          ),
+        ]
+          .map((match) => match[1] as string)
+          .filter((specifier) => inner.test(specifier))
+          .map((specifier) => `functions/handlers/${name} imports ${specifier}`),
+      );
+    expect(found).toEqual([]);
   });
 });
