@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       },
     });
     const pass = async (): Promise<RunReport> => {
-      const report = await runNodePass(productionPorts(config, silentLogger()), {
+      const report = await runNodePass(productionPorts(config, silentLogger(), {}), {
         nodeName: NODE,
         config: config.runner,
         dryRun: false,

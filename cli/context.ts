@@ -1,6 +1,7 @@
 // What every command gets: where to write, the environment, and how to load config and a
 // logger. Tests build a context with captured streams and call the program in-process.
 
+import { type Clock, systemClock } from '../core/clock.ts';
 import { type LoadedConfig, loadConfig } from '../core/config/load.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 
@@ -19,6 +20,8 @@ export interface CliContext {
   logger(bindings: Record<string, unknown>, level?: string): Logger;
   /** Aborted on SIGTERM/SIGINT so long steps can finish cleanly and still report. */
   signal: AbortSignal;
+  /** The steps' time (tests run the CLI and the handlers on one manual clock). */
+  clock: Clock;
 }
 
 export function processContext(signal: AbortSignal): CliContext {
@@ -32,6 +35,7 @@ export function processContext(signal: AbortSignal): CliContext {
     logger: (bindings, level) =>
       createLogger({ bindings, level: level ?? process.env.IMAGEWARDEN_LOG__LEVEL ?? 'info' }),
     signal,
+    clock: systemClock,
   };
 }
 

@@ -1,10 +1,11 @@
 // One pull with a timeout per attempt and retries (exponential backoff, full jitter) for
 // transient failures. Auth and not-found failures are final. The run's signal (SIGTERM)
 // aborts the pull in flight; the daemon cancels it when the API connection closes.
-import { AuthError, NotFoundError, UpstreamError } from '../core/errors.ts';
+import { UpstreamError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RegistryCredentials } from '../core/registry/credentials.ts';
 import { retry } from '../core/retry.ts';
+import { retryable } from '../core/retryable.ts';
 import type { ImageRuntime, ManifestLayer, PullOutcome } from './runtime/ImageRuntime.ts';
 
 export interface PullImageOptions {
@@ -58,8 +59,7 @@ export async function pullWithRetry(
       attempts: options.retries + 1,
       baseMs: 1000,
       maxMs: 30_000,
-      retryable: (error) =>
-        error instanceof UpstreamError && !(error instanceof AuthError) && !(error instanceof NotFoundError),
+      retryable,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
       ...(options.random ? { random: options.random } : {}),

@@ -4,9 +4,9 @@
 // JSON array on stdout and nothing else (the summary line goes to stderr), for scripts.
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
+import type { Finding } from '../../core/findings/Finding.ts';
 import { SEVERITY_RANK, Severity } from '../../core/severity.ts';
 import { createStateStore } from '../../core/state/createStateStore.ts';
-import type { Finding } from '../../functions/findings/Finding.ts';
 import { loadOpenFindings } from '../../functions/notify/loadFindings.ts';
 import { extractEmail } from '../../functions/owners/email.ts';
 import { fixedVersion } from '../../functions/scan/fixedVersion.ts';

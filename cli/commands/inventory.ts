@@ -1,14 +1,14 @@
 // `imagewarden inventory`: build the in-use image inventory from Elasticsearch or an NDJSON
 // export, run the policy checks, store both for the next steps, and print them.
 import type { Command } from 'commander';
-import { type Clock, DAY_MS, systemClock } from '../../core/clock.ts';
+import { DAY_MS } from '../../core/clock.ts';
 import { ConfigError } from '../../core/errors.ts';
+import type { PolicyFinding } from '../../core/findings/Finding.ts';
 import { createStateStore } from '../../core/state/createStateStore.ts';
-import type { PolicyFinding } from '../../functions/findings/Finding.ts';
+import { inventoryStep } from '../../functions/cycle/inventoryStep.ts';
 import type { InventoryResult } from '../../functions/inventory/buildInventory.ts';
 import { inventoryFromConfig, parseSourceChoice } from '../../functions/inventory/fromConfig.ts';
 import type { InventoryItem } from '../../functions/inventory/InventoryItem.ts';
-import { inventoryStep } from '../../functions/inventory/inventoryStep.ts';
 import type { PolicyResult } from '../../functions/policy/checkPolicy.ts';
 import { type CliContext, EXIT } from '../context.ts';
 import { table } from '../output.ts';
@@ -108,11 +108,7 @@ function summaryLine(inv: InventoryResult, policy: PolicyResult, stored: boolean
   );
 }
 
-export function registerInventoryCommand(
-  program: Command,
-  ctx: CliContext,
-  clock: Clock = systemClock,
-): void {
+export function registerInventoryCommand(program: Command, ctx: CliContext): void {
   program
     .command('inventory')
     .description(
@@ -133,6 +129,7 @@ export function registerInventoryCommand(
     .option('--no-store', 'do not write the snapshot and findings to the state store')
     .action(async (flags: InventoryFlags) => {
       const { config } = ctx.loadConfig(flags.config);
+      const { clock } = ctx;
       const logger = ctx.logger({ component: 'inventory' }, config.log.level);
       const asOf = parseAsOf(flags.asOf);
       const source = parseSourceChoice(flags.source, config);

@@ -1,22 +1,21 @@
 // `imagewarden notify [--dry-run]` (mail owners what is new for them) and `imagewarden
 // serve-ack` (the acknowledgement link handler on a local port).
 import type { Command } from 'commander';
-import { systemClock } from '../../core/clock.ts';
-import { ConfigError, errorMessage } from '../../core/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { defaultSleep } from '../../core/retry.ts';
 import { createStateStore } from '../../core/state/createStateStore.ts';
 import { storedRecipientCheck } from '../../functions/acks/recipients.ts';
 import { startAckServer } from '../../functions/acks/server.ts';
+import { notifyStep } from '../../functions/cycle/notifyStep.ts';
 import {
   expiryPolicy,
   fileAcksFromConfig,
   hmacKeyFromConfig,
   mailerFromConfig,
   notifyOptionsFromConfig,
+  selinuxImportOptions,
   selinuxSourceFromConfig,
 } from '../../functions/notify/fromConfig.ts';
-import { importSelinuxFindings } from '../../functions/notify/importSelinuxFindings.ts';
-import { notify } from '../../functions/notify/notify.ts';
 import { type CliContext, EXIT } from '../context.ts';
 
 export function registerNotifyCommands(program: Command, ctx: CliContext): void {
@@ -37,50 +36,43 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
     .action(async (options: { config?: string; dryRun?: boolean; printText?: boolean; runId?: string }) => {
       const { config } = ctx.loadConfig(options.config);
       const logger = ctx.logger({ component: 'notify' }, config.log.level);
-      const now = systemClock.now();
+      const now = ctx.clock.now();
       const runId = options.runId ?? `notify-${now.toISOString().slice(0, 16)}`;
       const secrets = { env: ctx.env };
       const store = createStateStore(config.state);
       const mailer = await mailerFromConfig(config, secrets);
       try {
-        // The runners' SELinux findings join the others first; an unreachable index costs only them.
-        let selinuxUnread = false;
-        const selinux = await selinuxSourceFromConfig(config, secrets);
-        if (selinux && !options.dryRun) {
-          try {
-            const imported = await importSelinuxFindings(
-              { source: selinux, store, clock: systemClock, logger },
-              {
-                lookbackMs: config.notify.selinuxFindings?.lookback ?? 0,
-                securityContact: config.owners.securityContact,
-              },
-            );
-            ctx.stdout.write(
-              `selinux findings: ${imported.read} read, ${imported.stored} open, ${imported.removed} resolved` +
-                `${imported.invalid > 0 ? `, ${imported.invalid} invalid documents` : ''}` +
-                `${imported.complete ? '' : ' (incomplete read: none resolved)'}\n`,
-            );
-            if (imported.invalid > 0 || !imported.complete) selinuxUnread = true;
-          } catch (error) {
-            selinuxUnread = true;
-            ctx.stderr.write(`imagewarden: selinux findings not read: ${errorMessage(error)}\n`);
-          }
-        }
-        const summary = await notify(
+        const step = await notifyStep(
           {
             store,
             mailer,
-            clock: systemClock,
+            clock: ctx.clock,
             logger,
             sleep: defaultSleep,
             fileAcks: await fileAcksFromConfig(config, now),
             signal: ctx.signal,
+            selinux: () => selinuxSourceFromConfig(config, secrets),
           },
-          { ...(await notifyOptionsFromConfig(config, runId, secrets)), dryRun: options.dryRun === true },
+          {
+            ...(await notifyOptionsFromConfig(config, runId, secrets)),
+            dryRun: options.dryRun === true,
+            selinux: selinuxImportOptions(config),
+          },
         );
+        const { summary, selinux } = step;
         if (summary.skipped) {
           ctx.stderr.write('notify: another notify run holds the run lease; this run did nothing\n');
           return;
+        }
+        if (selinux.status === 'imported') {
+          const imported = selinux.result;
+          ctx.stdout.write(
+            `selinux findings: ${imported.read} read, ${imported.stored} open, ${imported.removed} resolved` +
+              `${imported.invalid > 0 ? `, ${imported.invalid} invalid documents` : ''}` +
+              `${imported.complete ? '' : ' (incomplete read: none resolved)'}\n`,
+          );
+        } else if (selinux.status === 'unread') {
+          ctx.stderr.write(`imagewarden: selinux findings not read: ${selinux.error}\n`);
         }
         if (options.dryRun) {
           for (const message of summary.messages) {
@@ -105,13 +97,7 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
             `refused: ${failure.to}: ${failure.error}${failure.routedTo ? ` (routed to ${failure.routedTo})` : ''}\n`,
           );
         }
-        if (
-          selinuxUnread ||
-          summary.pending > 0 ||
-          summary.failed > 0 ||
-          summary.permanentFailures.length > 0
-        )
-          ctx.exitCode = EXIT.partial;
+        if (step.degraded) ctx.exitCode = EXIT.partial;
       } finally {
         await mailer.close();
       }
@@ -139,7 +125,7 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
         {
           store,
           hmacKey,
-          clock: systemClock,
+          clock: ctx.clock,
           policy: expiryPolicy(config),
           isRecipient: storedRecipientCheck(store, config.owners.securityContact),
           logger,

@@ -1,25 +1,17 @@
 // `imagewarden runner fanout`: what the CronJob's pod runs. One tick: create one runner Job
 // per eligible node (pinned with nodeName), skip nodes whose Job is still active, keep the
 // cluster-wide limit, clean up stale Jobs. Ends with one summary line and a truthful exit.
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { KubeClusterReader } from '../../runner/cluster/KubeClusterReader.ts';
+import { loadKubeConfig } from '../../runner/cluster/kubeconfig.ts';
 import { type FanoutResult, fanoutSucceeded, runFanout } from '../../runner/fanout/fanout.ts';
 import { KubeJobScheduler } from '../../runner/fanout/KubeJobScheduler.ts';
 import { auditSummary, type ClusterAuditRun, runClusterAudit } from '../../runner/selinux/run-audit.ts';
 import { sinksFromConfig } from '../../runner/selinux/sinks.ts';
 import { type CliContext, EXIT } from '../context.ts';
 import { runnerGroup } from './runner-group.ts';
-
-/** A kubeconfig file when configured; otherwise client-node's order: $KUBECONFIG, ~/.kube/config, in-cluster. */
-export function loadKubeConfig(file: string | undefined): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (file) kubeConfig.loadFromFile(file);
-  else kubeConfig.loadFromDefault();
-  return kubeConfig;
-}
 
 export function summarize(result: FanoutResult): string {
   const { nodes, jobs } = result;
@@ -57,7 +49,10 @@ export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): 
     .action(async (options: { config?: string; dryRun?: boolean; json?: boolean }) => {
       const { config } = ctx.loadConfig(options.config);
       const logger = ctx.logger({ component: 'runner-fanout' }, config.log.level);
-      const kubeConfig = loadKubeConfig(config.runner.fanout.kubeconfig);
+      const kubeConfig = loadKubeConfig(
+        { key: 'runner.fanout.kubeconfig', file: config.runner.fanout.kubeconfig },
+        { env: ctx.env },
+      );
       const scheduler = new KubeJobScheduler(kubeConfig, { logger });
       const cluster = new KubeClusterReader({ kubeConfig, logger });
       const result = await runFanout({

@@ -5,10 +5,10 @@
 // Exit 0: no finding; 1: findings (or a sink failed); 2: bad config.
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
+import type { SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 import { createStateStore } from '../../core/state/createStateStore.ts';
 import { KubeClusterReader } from '../../runner/cluster/KubeClusterReader.ts';
-import { loadKubeConfig } from '../../runner/production-ports.ts';
-import type { SelinuxIssue } from '../../runner/selinux/findings.ts';
+import { loadKubeConfig } from '../../runner/cluster/kubeconfig.ts';
 import { auditSummary, runClusterAudit } from '../../runner/selinux/run-audit.ts';
 import { StateStoreFindingSink } from '../../runner/selinux/StateStoreFindingSink.ts';
 import { sinksFromConfig } from '../../runner/selinux/sinks.ts';
@@ -51,7 +51,11 @@ export function registerRunnerSelinuxCommand(program: Command, ctx: CliContext):
     .action(async (options: AuditOptions) => {
       const { config } = ctx.loadConfig(options.config);
       const logger = ctx.logger({ component: 'selinux-audit' }, config.log.level);
-      const cluster = new KubeClusterReader({ kubeConfig: loadKubeConfig(config.runner.kubeconfig), logger });
+      const kubeConfig = loadKubeConfig(
+        { key: 'runner.kubeconfig', file: config.runner.kubeconfig },
+        { env: ctx.env },
+      );
+      const cluster = new KubeClusterReader({ kubeConfig, logger });
       const selinux = config.runner.selinux;
       const sinks = options.dryRun ? [] : await sinksFromConfig(selinux, cluster, { env: ctx.env });
       if (options.storeFindings && !options.dryRun) {

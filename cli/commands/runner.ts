@@ -90,7 +90,7 @@ export function registerRunnerCommands(program: Command, ctx: CliContext): void 
         );
       }
       const logger = ctx.logger({ component: 'runner', node: nodeName }, config.log.level);
-      const report = await runNodePass(productionPorts(config, logger), {
+      const report = await runNodePass(productionPorts(config, logger, ctx.env), {
         nodeName,
         config: config.runner,
         dryRun: options.dryRun === true,

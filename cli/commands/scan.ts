@@ -1,16 +1,14 @@
 // `imagewarden scan [--json]`: scan every in-use digest of the latest inventory with Clair v4;
 // `imagewarden serve-webhook [--port]`: receive Clair notifier webhooks locally.
 import type { Command } from 'commander';
-import { systemClock } from '../../core/clock.ts';
 import { createStateStore } from '../../core/state/createStateStore.ts';
-import { loadInventory } from '../../functions/inventory/inventoryStore.ts';
+import { scanStep } from '../../functions/cycle/scanStep.ts';
 import {
   clairPsk,
   clairScannerFromConfig,
   scanOptionsFromConfig,
   scanPortsFromConfig,
 } from '../../functions/scan/fromConfig.ts';
-import { scanInventory } from '../../functions/scan/scanInventory.ts';
 import { startWebhookServer } from '../../functions/scan/webhookServer.ts';
 import { type CliContext, EXIT } from '../context.ts';
 
@@ -33,20 +31,17 @@ export function registerScanCommands(program: Command, ctx: CliContext): void {
         secrets: { env: ctx.env },
         logger,
         store,
-        clock: systemClock,
+        clock: ctx.clock,
       });
-      const snapshot = await loadInventory(store);
-      if (!snapshot) {
+      const step = await scanStep(ports, { ...scanOptionsFromConfig(config), signal: ctx.signal });
+      if (step.status === 'no-inventory') {
         ctx.stderr.write(
           'imagewarden scan: no inventory snapshot in the state store; run the inventory step first\n',
         );
         ctx.exitCode = EXIT.partial;
         return;
       }
-      const result = await scanInventory(snapshot, ports, {
-        ...scanOptionsFromConfig(config),
-        signal: ctx.signal,
-      });
+      const { result } = step;
       const summary =
         `scan: ${result.digests} digests (${result.unresolved} unresolved items skipped): ${result.scanned} scanned ` +
         `(${result.indexed} indexed, ${result.cached} reports still fresh), ${result.pending} not ready, ` +
@@ -62,7 +57,7 @@ export function registerScanCommands(program: Command, ctx: CliContext): void {
         for (const p of result.problems)
           ctx.stdout.write(`${p.status}\t${p.repository}@${p.digest}\t${p.reason}\n`);
       }
-      if (result.failed > 0 || result.throttled > 0) ctx.exitCode = EXIT.partial;
+      if (step.degraded) ctx.exitCode = EXIT.partial;
     });
 
   program
@@ -86,7 +81,7 @@ export function registerScanCommands(program: Command, ctx: CliContext): void {
         {
           scanner: await clairScannerFromConfig(config, { secrets, logger }),
           store: createStateStore(config.state),
-          clock: systemClock,
+          clock: ctx.clock,
           logger,
         },
         {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DAY_MS } from '../../core/clock.ts';
-import { PolicyRule } from '../findings/Finding.ts';
+import { PolicyRule } from '../../core/findings/Finding.ts';
 
 const Digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, { error: 'expected a digest sha256:<64 hex>' });
 

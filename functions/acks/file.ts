@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../../core/errors.ts';
-import { PolicyRule } from '../findings/Finding.ts';
+import { PolicyRule } from '../../core/findings/Finding.ts';
 import { Ack, AckScope, ackExpiry, type ExpiryPolicy, scopeId } from './Ack.ts';
 
 const DateLike = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {

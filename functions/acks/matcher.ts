@@ -1,7 +1,7 @@
 // "Is this finding acknowledged right now?" Used by the scan step's alert filter and by the
 // notify step. Expired and revoked acks do not match, and an ack made while a vulnerability
 // had no fix stops matching once a fix exists, so the owner hears about the fix.
-import type { Finding } from '../findings/Finding.ts';
+import type { Finding } from '../../core/findings/Finding.ts';
 import type { Ack, AckScope } from './Ack.ts';
 
 /** Whether an ack's scope covers a finding, ignoring expiry, revocation and fixes. */
@@ -81,7 +81,7 @@ export function lastAckEnd(acks: readonly Ack[], finding: Finding, now: Date): D
 
 /**
  * The `(finding, now) => boolean` shape the scan step's alert filter takes
- * (functions/scan/filterForAlerting.ts `AckMatcher`); the index is rebuilt only when `now` changes.
+ * (functions/notify/filterForAlerting.ts `AckMatcher`); the index is rebuilt only when `now` changes.
  */
 export function ackPredicate(acks: readonly Ack[]): (finding: Finding, now: Date) => boolean {
   let cached: { at: number; match: (finding: Finding) => Ack | undefined } | undefined;

@@ -1,6 +1,6 @@
 // Lambda entry point behind a function URL: the acknowledgement links in the emails. GET
 // shows a confirmation page, the page's button POSTs and records the ack (the same handler
-// as `imagewarden serve-ack`, adapted by functions/acks/lambda-url.ts). The signed token is
+// as `imagewarden serve-ack`, adapted by functions/acks/lambdaUrl.ts). The signed token is
 // the only credential, so the URL uses authorization NONE.
 import { errorMessage } from '../../core/errors.ts';
 import { handleAckRequest } from '../acks/handler.ts';
@@ -9,7 +9,7 @@ import {
   type FunctionUrlResult,
   toAckRequest,
   toFunctionUrlResult,
-} from '../acks/lambda-url.ts';
+} from '../acks/lambdaUrl.ts';
 import { storedRecipientCheck } from '../acks/recipients.ts';
 import { expiryPolicy, hmacKeyFromConfig } from '../notify/fromConfig.ts';
 import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';

@@ -5,8 +5,8 @@
 import { ConfigError, errorMessage } from '../../core/errors.ts';
 import { clairPsk } from '../scan/fromConfig.ts';
 import { receiveNotification } from '../scan/notifications.ts';
+import { recordPendingNotification } from '../scan/pendingNotifications.ts';
 import { bodyText, FunctionUrlEvent, type FunctionUrlResult, lowerHeaders } from './lib/events.ts';
-import { recordPendingNotification } from './lib/pendingNotifications.ts';
 import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';
 
 /** Larger bodies are not notifier webhooks. */

@@ -4,24 +4,18 @@
 // then reads again), then put one SQS message per unique in-use digest on the scan queue
 // (the scan-worker function takes them).
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { enqueueMessages, type SqsSender } from '../../core/aws/sqsEnqueue.ts';
-import { errorMessage, UpstreamError } from '../../core/errors.ts';
-import type { Logger } from '../../core/logger.ts';
+import type { SqsSender } from '../../core/aws/sqsEnqueue.ts';
 import { defaultSleep } from '../../core/retry.ts';
-import { buildInventory } from '../inventory/buildInventory.ts';
+import { dispatchScansStep } from '../cycle/dispatchScansStep.ts';
+import { inventoryStep } from '../cycle/inventoryStep.ts';
 import { type InventorySetup, inventoryFromConfig } from '../inventory/fromConfig.ts';
-import { saveInventory } from '../inventory/inventoryStore.ts';
-import { checkPolicy } from '../policy/checkPolicy.ts';
-import { savePolicyFindings } from '../policy/policyStore.ts';
 import { clairPsk, clairScannerFromConfig } from '../scan/fromConfig.ts';
+import type { PendingResult } from '../scan/pendingNotifications.ts';
 import type { Scanner } from '../scan/Scanner.ts';
 import { scanQueueUrl } from './lib/environment.ts';
 import { ScheduleEvent } from './lib/events.ts';
-import { type PendingResult, processPendingNotifications } from './lib/pendingNotifications.ts';
 import { withRegistryCredentials } from './lib/registryCredentials.ts';
-import { retireUnusedFindings } from './lib/repositoryFindings.ts';
 import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';
-import type { ScanMessage } from './lib/scanMessage.ts';
 
 export interface InventoryHandlerDeps {
   runtime: () => Promise<Runtime>;
@@ -59,85 +53,38 @@ export function createInventoryHandler(deps: InventoryHandlerDeps) {
     // An inventory that cannot be read (Elasticsearch down) throws: the invocation fails,
     // Lambda retries it, and CloudWatch counts the error.
     const setup = await deps.setup(runtime);
-    const inventory = await buildInventory(setup.ports, setup.options);
-    const policy = checkPolicy(inventory.snapshot, config.policy, clock);
-    await saveInventory(store, inventory.snapshot);
-    const saved = await savePolicyFindings(store, policy.findings);
-    // With shards missing the snapshot may lack images that still run: keep their findings.
-    const findingsRetired = inventory.partialShards
-      ? 0
-      : await retireUnusedFindings(store, inventory.snapshot);
+    const step = await inventoryStep({ ...setup.ports, store }, { ...setup.options, policy: config.policy });
+    const dispatch = await dispatchScansStep(
+      {
+        store,
+        clock,
+        logger,
+        queue: deps.queue(runtime),
+        clair: () => deps.scanner(runtime),
+        sleep: deps.sleep ?? defaultSleep,
+      },
+      step.inventory.snapshot,
+      { pageSize: config.scan.webhook.pageSize },
+    );
 
-    const notifications = await processNotifications(deps, runtime, logger);
-
-    const targets = new Map<string, ScanMessage>();
-    for (const item of inventory.snapshot.items) {
-      if (item.digest && !targets.has(item.digest)) {
-        targets.set(item.digest, { v: 1, digest: item.digest, repository: item.repository });
-      }
-    }
-    const messages = [...targets.values()];
-    const queue = deps.queue(runtime);
-    const enqueued = await enqueueMessages(messages, (m) => m, {
-      client: queue.client,
-      queueUrl: queue.queueUrl,
-    });
-    for (const failure of enqueued.failed.slice(0, 10)) {
-      logger.warn({ digest: failure.item.digest, reason: failure.reason }, 'scan message not enqueued');
-    }
-
+    const { inventory, policy, stored } = step;
     const summary: InventoryRunSummary = {
       job,
       images: inventory.counts.items,
-      digests: messages.length,
-      enqueued: enqueued.sent,
-      enqueueFailed: enqueued.failed.length,
+      digests: dispatch.digests,
+      enqueued: dispatch.enqueued,
+      enqueueFailed: dispatch.enqueueFailed,
       unresolved: inventory.counts.unresolved,
       invalid: inventory.counts.invalid,
       skippedDocuments: inventory.counts.skippedDocuments,
       partialShards: inventory.partialShards !== undefined,
-      policy: { findings: policy.findings.length, cleared: saved.cleared },
-      findingsRetired,
-      notifications,
+      policy: { findings: policy.findings.length, cleared: stored?.findingsCleared ?? 0 },
+      findingsRetired: stored?.findingsRetired ?? 0,
+      notifications: dispatch.notifications,
     };
-    const degraded =
-      summary.enqueueFailed > 0 || summary.partialShards || summary.invalid > 0 || notifications.failed > 0;
-    logger[degraded ? 'warn' : 'info'](summary, 'inventory run finished');
-    if (messages.length > 0 && enqueued.sent === 0) {
-      // Nothing reached the queue: no scan happens this cycle. Fail loudly so Lambda retries.
-      throw new UpstreamError(
-        'sqs',
-        `no scan message could be enqueued (${enqueued.failed[0]?.reason ?? 'unknown reason'})`,
-      );
-    }
+    logger[step.degraded || dispatch.degraded ? 'warn' : 'info'](summary, 'inventory run finished');
     return summary;
   };
-}
-
-/** Pending Clair notifications; a Clair problem leaves them pending and does not stop the run. */
-async function processNotifications(
-  deps: InventoryHandlerDeps,
-  runtime: Runtime,
-  logger: Logger,
-): Promise<PendingResult> {
-  const { store, clock, config } = runtime;
-  try {
-    const clair = await deps.scanner(runtime);
-    if (!clair) return { processed: 0, marked: 0, failed: 0 };
-    return await processPendingNotifications(
-      { scanner: clair.scanner, store, clock, logger, sleep: deps.sleep ?? defaultSleep },
-      {
-        ...(clair.psk ? { psk: clair.psk } : {}),
-        pageSize: config.scan.webhook.pageSize,
-        // a notification Clair has no receipt for yet is simply tried again next hour
-        deleteAttempts: 2,
-        deleteDelayMs: 1000,
-      },
-    );
-  } catch (error) {
-    logger.warn({ err: errorMessage(error) }, 'Clair notifications left pending');
-    return { processed: 0, marked: 0, failed: 1 };
-  }
 }
 
 const runtime = once(() => withRegistryCredentials(createRuntime(process.env, 'inventory')));

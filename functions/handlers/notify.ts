@@ -2,18 +2,17 @@
 // findings (when notify.selinuxFindings is set), then the notify step: one digest email per
 // recipient through SES, queued in the state store before sending so a timeout or throttle
 // leaves the rest pending for the next run.
-import { errorMessage } from '../../core/errors.ts';
-import type { Logger } from '../../core/logger.ts';
 import { defaultSleep } from '../../core/retry.ts';
+import { notifyStep } from '../cycle/notifyStep.ts';
 import {
   fileAcksFromConfig,
   mailerFromConfig,
   notifyOptionsFromConfig,
+  selinuxImportOptions,
   selinuxSourceFromConfig,
 } from '../notify/fromConfig.ts';
-import { importSelinuxFindings, type SelinuxFindingSource } from '../notify/importSelinuxFindings.ts';
+import type { SelinuxFindingSource } from '../notify/importSelinuxFindings.ts';
 import type { Mailer } from '../notify/Mailer.ts';
-import { notify } from '../notify/notify.ts';
 import { ScheduleEvent } from './lib/events.ts';
 import {
   createRuntime,
@@ -56,28 +55,35 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
     // Message-IDs are stable per (recipient, run id): a retried invocation in the same
     // minute reuses them.
     const runId = `notify-${now.toISOString().slice(0, 16)}`;
-    const sleep = deps.sleep ?? defaultSleep;
-
-    const selinux = await importSelinux(deps, runtime, logger);
     const mailer = await deps.mailer(runtime);
     // unsent messages stay pending in the state store for the next run
     const deadline = deadlineSignal(context, 20_000);
     try {
-      const summary = await notify(
+      const step = await notifyStep(
         {
           store,
           mailer,
           clock,
           logger,
-          sleep,
+          sleep: deps.sleep ?? defaultSleep,
           fileAcks: await fileAcksFromConfig(config, now),
+          selinux: () => deps.selinux(runtime),
           ...(deadline.signal ? { signal: deadline.signal } : {}),
         },
-        await notifyOptionsFromConfig(config, runId, secrets),
+        {
+          ...(await notifyOptionsFromConfig(config, runId, secrets)),
+          selinux: selinuxImportOptions(config),
+        },
       );
+      const { summary, selinux } = step;
       const result: NotifyRunSummary = {
         runId,
-        selinux,
+        selinux:
+          selinux.status === 'imported'
+            ? { read: selinux.result.read, stored: selinux.result.stored, removed: selinux.result.removed }
+            : selinux.status === 'unread'
+              ? 'unread'
+              : 'off',
         findings: summary.findings,
         composed: summary.composed,
         carriedOver: summary.carriedOver,
@@ -86,8 +92,7 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
         refused: summary.permanentFailures.length,
         ...(summary.skipped ? { skipped: summary.skipped } : {}),
       };
-      const degraded = result.pending > 0 || result.refused > 0 || selinux === 'unread';
-      logger[degraded ? 'warn' : 'info'](
+      logger[step.degraded ? 'warn' : 'info'](
         { ...result, job: input.success ? input.data.job : undefined },
         'notify run finished',
       );
@@ -97,30 +102,6 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
       await mailer.close();
     }
   };
-}
-
-/** An unreadable index costs only the SELinux findings, never the other mail. */
-async function importSelinux(
-  deps: NotifyHandlerDeps,
-  runtime: Runtime,
-  logger: Logger,
-): Promise<NotifyRunSummary['selinux']> {
-  const { config, store, clock } = runtime;
-  try {
-    const source = await deps.selinux(runtime);
-    if (!source) return 'off';
-    const imported = await importSelinuxFindings(
-      { source, store, clock, logger },
-      {
-        lookbackMs: config.notify.selinuxFindings?.lookback ?? 0,
-        securityContact: config.owners.securityContact,
-      },
-    );
-    return { read: imported.read, stored: imported.stored, removed: imported.removed };
-  } catch (error) {
-    logger.warn({ err: errorMessage(error) }, 'selinux findings not read');
-    return 'unread';
-  }
 }
 
 const runtime = once(() => createRuntime(process.env, 'notify'));

@@ -10,6 +10,7 @@ import type { Clock } from '../../core/clock.ts';
 import { AuthError, NotFoundError, UpstreamError, ValidationError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { retry } from '../../core/retry.ts';
+import { retryable } from '../../core/retryable.ts';
 import { DigestBucketFolder, type DigestImage } from './DigestBucketFolder.ts';
 import {
   type CompositeBucket,
@@ -47,14 +48,6 @@ export interface ElasticsearchSourceOptions {
   logger?: Logger;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
-}
-
-function isRetryable(error: unknown): boolean {
-  if (error instanceof errors.ResponseError) {
-    const status = error.statusCode ?? 0;
-    return status === 429 || status >= 500;
-  }
-  return error instanceof errors.TimeoutError || error instanceof errors.ConnectionError;
 }
 
 /** Turns a client error into ours, naming the host and what Elasticsearch said. */
@@ -208,7 +201,7 @@ export class ElasticsearchSource implements InventorySource {
       attempts: this.#o.maxRetries + 1,
       baseMs: 500,
       maxMs: 10_000,
-      retryable: isRetryable,
+      retryable,
       ...(this.#o.sleep ? { sleep: this.#o.sleep } : {}),
       ...(this.#o.random ? { random: this.#o.random } : {}),
       ...(signal ? { signal } : {}),

@@ -1,18 +1,7 @@
 // The in-use image inventory: one item per unique image (by digest when known), built from
 // container metadata and shared by the policy, scan and notify steps.
 import { z } from 'zod';
-
-/** How the recipient of an image's alerts was chosen, first match wins. */
-export const OwnerRule = z.enum(['label', 'host-owner', 'security-contact']);
-export type OwnerRule = z.infer<typeof OwnerRule>;
-
-export const ResolvedOwner = z.object({
-  address: z.string(),
-  rule: OwnerRule,
-  /** What matched, e.g. the label key `org.opencontainers.image.authors` or the host glob. */
-  detail: z.string(),
-});
-export type ResolvedOwner = z.infer<typeof ResolvedOwner>;
+import { ResolvedOwner } from '../../core/findings/ResolvedOwner.ts';
 
 export const InventoryItem = z.object({
   /** Stable id: the digest when known, else `unresolved:<reference>`. */

@@ -6,14 +6,15 @@
 import type { Clock } from '../../core/clock.ts';
 import { mapBounded } from '../../core/concurrency.ts';
 import { errorMessage } from '../../core/errors.ts';
+import type { OwnerRule } from '../../core/findings/ResolvedOwner.ts';
 import { formatImageReference, type ImageReference } from '../../core/image-reference.ts';
 import type { Logger } from '../../core/logger.ts';
 import { type HostOwnerDirectory, lookupHostOwners } from '../owners/HostOwnerDirectory.ts';
 import { labelKeyVariants } from '../owners/labelKeys.ts';
 import { ownerFromHosts, resolveOwner } from '../owners/resolveOwner.ts';
 import type { ImageMetadata } from './ImageMetadata.ts';
-import type { InventoryItem, InventorySnapshot, OwnerRule } from './InventoryItem.ts';
-import type { InventorySource, ShardFailures, SkippedDocuments } from './InventorySource.ts';
+import type { InventoryItem, InventorySnapshot } from './InventoryItem.ts';
+import type { InventoryQuery, InventorySource, ShardFailures, SkippedDocuments } from './InventorySource.ts';
 import {
   type ImagePartial,
   merge,
@@ -95,6 +96,66 @@ export async function buildInventory(
   const unresolved: InventoryResult['unresolved'] = { count: 0, sample: [] };
   const ownerLabelsRejected: InventoryResult['ownerLabelsRejected'] = { count: 0, sample: [] };
   const problems: string[] = [];
+  const { pages, bucketCount, documents, partialShards, partials } = await readPages(source, query, invalid);
+  if (partialShards) logger?.warn({ partialShards }, 'inventory built from partial shard results');
+
+  const { up, registriesDown } = await pingRegistries(partials, metadata, options);
+  const { byId, merged } = mergeByDigest(
+    partials,
+    await resolveTags(partials, metadata, up, options),
+    unresolved,
+  );
+  const created = await readAges(byId, metadata, up, options, logger);
+  const { items, ownerCounts } = await toItems({ byId, created, window, labelKeys }, ports, options, {
+    ownerLabelsRejected,
+    problems,
+  });
+
+  const skippedDocuments = source.skipped();
+  const ageUnknown = items.filter((i) => i.created === undefined).length;
+  return {
+    snapshot: {
+      takenAt: clock.now().toISOString(),
+      window: { from: window.from.toISOString(), to: window.to.toISOString() },
+      items,
+    },
+    counts: {
+      pages,
+      buckets: bucketCount,
+      documents,
+      items: items.length,
+      merged,
+      invalid: invalid.count,
+      skippedDocuments: skippedDocuments.count,
+      outsideWindow: source.outsideWindow?.(),
+      unresolved: unresolved.count,
+      ageUnknown,
+      registriesDown: registriesDown.length,
+      ownerLabelsRejected: ownerLabelsRejected.count,
+      owners: ownerCounts,
+    },
+    invalid,
+    skippedDocuments,
+    unresolved,
+    registriesDown,
+    ownerLabelsRejected,
+    partialShards,
+    problems,
+  };
+}
+
+/** Every page of the source, as image partials; shard failures summed over pages. */
+async function readPages(
+  source: InventorySource,
+  query: InventoryQuery,
+  invalid: InventoryResult['invalid'],
+): Promise<{
+  pages: number;
+  bucketCount: number;
+  documents: number;
+  partialShards: ShardFailures | undefined;
+  partials: ImagePartial[];
+}> {
   let pages = 0;
   let bucketCount = 0;
   let documents = 0;
@@ -119,17 +180,31 @@ export async function buildInventory(
       if (partial) partials.push(partial);
     }
   }
-  if (partialShards) logger?.warn({ partialShards }, 'inventory built from partial shard results');
+  return { pages, bucketCount, documents, partialShards, partials };
+}
 
-  // Ping each registry once: a registry that is down costs one short timeout, not one per image.
+/** Pings each registry once: a registry that is down costs one short timeout, not one per image. */
+async function pingRegistries(
+  partials: readonly ImagePartial[],
+  metadata: ImageMetadata,
+  options: InventoryOptions,
+): Promise<{ up: Map<string, boolean>; registriesDown: string[] }> {
   const domains = [...new Set(partials.map((p) => p.ref.domain))];
   const up = new Map<string, boolean>();
   await mapBounded(domains, options.concurrency, async (domain) => {
     up.set(domain, await metadata.available(domain).catch(() => false));
   });
   const registriesDown = metadata.offline ? [] : domains.filter((d) => up.get(d) !== true).sort();
+  return { up, registriesDown };
+}
 
-  // Tag -> digest, once per distinct reference.
+/** Tag -> digest, once per distinct reference; the failure reason of each that did not resolve. */
+async function resolveTags(
+  partials: readonly ImagePartial[],
+  metadata: ImageMetadata,
+  up: ReadonlyMap<string, boolean>,
+  options: InventoryOptions,
+): Promise<{ resolved: Map<string, string>; failures: Map<string, string> }> {
   const toResolve = new Map<string, ImageReference>();
   for (const p of partials) {
     if (p.digest !== undefined) continue;
@@ -154,9 +229,17 @@ export async function buildInventory(
     if (result.ok) resolved.set(key, result.value);
     else failures.set(key, errorMessage(result.error));
   });
+  return { resolved, failures };
+}
 
-  // Merge by id (digest when known). The sources already fold alias digests into one image; a
-  // tag that resolves to an alias joins that image.
+/** Merges partials by id (the digest when known, else `unresolved:<reference>`). */
+function mergeByDigest(
+  partials: readonly ImagePartial[],
+  { resolved, failures }: { resolved: ReadonlyMap<string, string>; failures: ReadonlyMap<string, string> },
+  unresolved: InventoryResult['unresolved'],
+): { byId: Map<string, ImagePartial>; merged: number } {
+  // The sources already fold alias digests into one image; a tag that resolves to an alias
+  // joins that image.
   const aliasOf = new Map<string, string>();
   for (const p of partials) {
     if (p.digest === undefined) continue;
@@ -180,8 +263,17 @@ export async function buildInventory(
       merged++;
     } else byId.set(id, p);
   }
+  return { byId, merged };
+}
 
-  // Image age from the config blob, per digest.
+/** Image age from the config blob, per digest, from registries that are up. */
+async function readAges(
+  byId: ReadonlyMap<string, ImagePartial>,
+  metadata: ImageMetadata,
+  up: ReadonlyMap<string, boolean>,
+  options: InventoryOptions,
+  logger: Logger | undefined,
+): Promise<Map<ImagePartial, string>> {
   const withDigest = [...byId.values()].filter(
     (p) => p.digest !== undefined && up.get(p.ref.domain) === true,
   );
@@ -197,7 +289,23 @@ export async function buildInventory(
     else if (!r.ok)
       logger?.warn({ image: withDigest[i]?.ref.name, err: r.error }, 'cannot read image config');
   });
+  return created;
+}
 
+/** One item per merged image, with its owner by the resolution chain (host owners looked up once). */
+async function toItems(
+  images: {
+    byId: ReadonlyMap<string, ImagePartial>;
+    created: ReadonlyMap<ImagePartial, string>;
+    window: { from: Date; to: Date };
+    labelKeys: readonly string[];
+  },
+  ports: InventoryPorts,
+  options: InventoryOptions,
+  report: { ownerLabelsRejected: InventoryResult['ownerLabelsRejected']; problems: string[] },
+): Promise<{ items: InventoryItem[]; ownerCounts: Record<OwnerRule, number> }> {
+  const { byId, created, window, labelKeys } = images;
+  const { ownerLabelsRejected, problems } = report;
   // Host owners for every sample host, in one pass over the directories.
   const allHosts = [...new Set([...byId.values()].flatMap((p) => p.sampleHosts))];
   const { owners: hostOwners, errors } = await lookupHostOwners(ports.hostOwners, allHosts, options.signal);
@@ -233,36 +341,5 @@ export async function buildInventory(
     });
   }
   items.sort((a, b) => b.hosts.count - a.hosts.count || (a.repository < b.repository ? -1 : 1));
-
-  const skippedDocuments = source.skipped();
-  const ageUnknown = items.filter((i) => i.created === undefined).length;
-  return {
-    snapshot: {
-      takenAt: clock.now().toISOString(),
-      window: { from: window.from.toISOString(), to: window.to.toISOString() },
-      items,
-    },
-    counts: {
-      pages,
-      buckets: bucketCount,
-      documents,
-      items: items.length,
-      merged,
-      invalid: invalid.count,
-      skippedDocuments: skippedDocuments.count,
-      outsideWindow: source.outsideWindow?.(),
-      unresolved: unresolved.count,
-      ageUnknown,
-      registriesDown: registriesDown.length,
-      ownerLabelsRejected: ownerLabelsRejected.count,
-      owners: ownerCounts,
-    },
-    invalid,
-    skippedDocuments,
-    unresolved,
-    registriesDown,
-    ownerLabelsRejected,
-    partialShards,
-    problems,
-  };
+  return { items, ownerCounts };
 }

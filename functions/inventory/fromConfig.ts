@@ -1,10 +1,10 @@
 // Building the inventory step's ports and options from the config, shared by the CLI, `run`
 // and the Lambda handler. Secrets are resolved here, at the moment they are needed.
 
-import type { Client } from '@elastic/elasticsearch';
 import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config/schema.ts';
 import { resolveSecret, type SecretSources } from '../../core/config/secrets.ts';
+import { elasticsearchFromConfig } from '../../core/elasticsearch/client.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { registryClientFromConfig } from '../../core/registry/fromConfig.ts';
@@ -13,7 +13,6 @@ import { NivlheimHostOwners } from '../owners/NivlheimHostOwners.ts';
 import { StaticHostOwners } from '../owners/StaticHostOwners.ts';
 import type { InventoryOptions, InventoryPorts } from './buildInventory.ts';
 import { ElasticsearchSource } from './ElasticsearchSource.ts';
-import { createElasticsearchClient } from './elasticsearchClient.ts';
 import { type ImageMetadata, offlineImageMetadata, RegistryImageMetadata } from './ImageMetadata.ts';
 import { ECS_FIELDS, type InventorySource } from './InventorySource.ts';
 import { NdjsonFileSource } from './NdjsonFileSource.ts';
@@ -41,7 +40,7 @@ export async function inventorySourceFromConfig(
   if (choice.kind === 'file') return new NdjsonFileSource({ path: choice.path, fields, clock: deps.clock });
   const es = config.inventory.elasticsearch;
   if (!es) throw new ConfigError('inventory.elasticsearch: required for the elasticsearch source');
-  const { client, host } = await elasticsearchClientFromConfig(es, deps.secrets);
+  const { client, host } = await elasticsearchFromConfig('inventory.elasticsearch', es, deps.secrets);
   return new ElasticsearchSource({
     client,
     host,
@@ -52,22 +51,6 @@ export async function inventorySourceFromConfig(
     clock: deps.clock,
     logger: deps.logger,
   });
-}
-
-/** The 8.x client for `inventory.elasticsearch`, secrets resolved; `host` names it in errors. */
-export async function elasticsearchClientFromConfig(
-  es: NonNullable<Config['inventory']['elasticsearch']>,
-  secrets: SecretSources,
-): Promise<{ client: Client; host: string }> {
-  const client = createElasticsearchClient({
-    ...(es.node ? { node: es.node } : {}),
-    ...(es.cloudId ? { cloudId: es.cloudId } : {}),
-    ...(es.apiKey ? { apiKey: await resolveSecret(es.apiKey, secrets) } : {}),
-    ...(es.username ? { username: es.username } : {}),
-    ...(es.password ? { password: await resolveSecret(es.password, secrets) } : {}),
-    requestTimeoutMs: es.requestTimeout,
-  });
-  return { client, host: es.node ? new URL(es.node).host : `cloud:${(es.cloudId ?? '').split(':')[0]}` };
 }
 
 export async function imageMetadataFromConfig(

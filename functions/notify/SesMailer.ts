@@ -3,6 +3,7 @@
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import nodemailer from 'nodemailer';
 import type SESTransport from 'nodemailer/lib/ses-transport/index.js';
+import { retryable } from '../../core/retryable.ts';
 import { DeliveryError, type Mailer, type SendReceipt, toMailOptions } from './Mailer.ts';
 import type { ComposedMessage } from './types.ts';
 
@@ -49,8 +50,13 @@ export function classifySesError(error: unknown): DeliveryError {
       cause: error,
     });
   }
+  // Anything else another attempt may cure (throttling, 5xx, a dropped connection) leaves this
+  // message pending; what it may not (another 4xx) would fail every message alike, so the run
+  // stops with them all pending rather than sending each into the same refusal.
+  const again = retryable(error);
   return new DeliveryError(`SES delivery failed: ${text}`, {
     kind: 'transient',
+    ...(again ? {} : { stopRun: true }),
     ...(status !== undefined ? { responseCode: status } : {}),
     cause: error,
   });

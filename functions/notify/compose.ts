@@ -2,13 +2,13 @@
 // Message-ID per (recipient, run) and one signed acknowledge link per finding.
 import { createHash } from 'node:crypto';
 import { DAY_MS } from '../../core/clock.ts';
+import type { Finding } from '../../core/findings/Finding.ts';
 import type { AckScope } from '../acks/Ack.ts';
 import { newTokenId, signAckToken } from '../acks/token.ts';
-import type { Finding } from '../findings/Finding.ts';
 import { oneLine } from './escape.ts';
 import { validateHeaders } from './headers.ts';
-import { renderHtml } from './render-html.ts';
-import { renderText } from './render-text.ts';
+import { renderHtml } from './renderHtml.ts';
+import { renderText } from './renderText.ts';
 import { type ComposedMessage, isFixable, type Plan, type PlannedItem } from './types.ts';
 import { buildView, subjectFor } from './view.ts';
 

@@ -3,10 +3,10 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Config } from '../../core/config/schema.ts';
 import { resolveSecret, type SecretSources } from '../../core/config/secrets.ts';
+import { elasticsearchFromConfig } from '../../core/elasticsearch/client.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { Ack, ExpiryPolicy } from '../acks/Ack.ts';
 import { loadAckFile } from '../acks/file.ts';
-import { elasticsearchClientFromConfig } from '../inventory/fromConfig.ts';
 import { ElasticsearchSelinuxSource, type SelinuxFindingSource } from './importSelinuxFindings.ts';
 import type { Mailer } from './Mailer.ts';
 import type { NotifyOptions } from './notify.ts';
@@ -89,10 +89,18 @@ export async function selinuxSourceFromConfig(
       'notify.selinuxFindings: needs inventory.elasticsearch (the connection it reads through)',
     );
   }
-  const { client, host } = await elasticsearchClientFromConfig(es, secrets);
+  const { client, host } = await elasticsearchFromConfig('inventory.elasticsearch', es, secrets);
   return new ElasticsearchSelinuxSource(client, {
     index: settings.index,
     host,
     maxFindings: settings.maxFindings,
   });
+}
+
+/** What the SELinux findings import needs besides its source (notify.selinuxFindings, owners). */
+export function selinuxImportOptions(config: Config): { lookbackMs: number; securityContact: string } {
+  return {
+    lookbackMs: config.notify.selinuxFindings?.lookback ?? 0,
+    securityContact: config.owners.securityContact,
+  };
 }

@@ -8,18 +8,16 @@ import type { Client } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage, UpstreamError } from '../../core/errors.ts';
+import {
+  readSelinuxFindingDocument,
+  SELINUX_FINDINGS_COLLECTION,
+  type SelinuxFinding,
+  toSelinuxFinding,
+} from '../../core/findings/index.ts';
 import type { Logger } from '../../core/logger.ts';
 import { retry } from '../../core/retry.ts';
+import { failureStatus, retryable } from '../../core/retryable.ts';
 import type { StateStore } from '../../core/state/StateStore.ts';
-import { SelinuxIssue } from '../../runner/selinux/findings.ts';
-import { SELINUX_FINDINGS_COLLECTION, toSelinuxFinding } from '../../runner/selinux/to-finding.ts';
-import type { SelinuxFinding } from '../findings/Finding.ts';
-
-/** A finding document as ElasticsearchFindingSink writes it. */
-export const SelinuxFindingDocument = SelinuxIssue.extend({
-  lastSeen: z.string(),
-});
-export type SelinuxFindingDocument = z.infer<typeof SelinuxFindingDocument>;
 
 export interface SelinuxFindingSource {
   /** Documents reported since `since`; `complete` is false when more may exist than were read. */
@@ -53,7 +51,7 @@ export class ElasticsearchSelinuxSource implements SelinuxFindingSource {
             query: { bool: { filter: [{ range: { '@timestamp': { gte: since.toISOString() } } }] } },
           });
         } catch (error) {
-          const status = (error as { meta?: { statusCode?: number } }).meta?.statusCode;
+          const status = failureStatus(error);
           throw new UpstreamError(
             this.options.host,
             `searching ${this.options.index}${status === undefined ? '' : ` answered ${status}`}: ${errorMessage(error)}`,
@@ -68,10 +66,7 @@ export class ElasticsearchSelinuxSource implements SelinuxFindingSource {
         attempts: 4,
         baseMs: 500,
         maxMs: 8000,
-        retryable: (error) => {
-          const status = (error as UpstreamError).status;
-          return status === undefined || status === 429 || status >= 500;
-        },
+        retryable,
         ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
       },
     );
@@ -102,16 +97,15 @@ export async function importSelinuxFindings(
   const seen = new Map<string, SelinuxFinding>();
   let invalid = 0;
   for (const raw of documents) {
-    const doc = SelinuxFindingDocument.safeParse(raw);
-    if (!doc.success) {
+    const doc = readSelinuxFindingDocument(raw);
+    if (!doc) {
       invalid++;
       continue;
     }
-    const { lastSeen, ...issue } = doc.data;
-    const at = new Date(lastSeen);
+    const { issue, lastSeen } = doc;
     const finding = toSelinuxFinding(issue, {
       securityContact: options.securityContact,
-      at: Number.isNaN(at.getTime()) ? now : at,
+      at: lastSeen,
       ...(issue.node ? { node: issue.node } : {}),
     });
     // One key can be reported by several nodes: the latest report wins, the first detection is kept.

@@ -1,9 +1,10 @@
 // Reads the open findings the earlier steps stored: vulnerabilities (scan), policy breaches
 // (inventory/policy) and SELinux problems (runner). A record that fails the schema is counted
 // and skipped; it never stops the run.
+
+import { Finding } from '../../core/findings/Finding.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { StateStore } from '../../core/state/StateStore.ts';
-import { Finding } from '../findings/Finding.ts';
 
 export const FINDING_COLLECTIONS = ['vuln-findings', 'policy-findings', 'selinux-findings'] as const;
 

@@ -2,10 +2,11 @@
 // fixable, escalated in severity, or whose acknowledgement ended since the last message; plus
 // reminders for still-open findings once the reminder interval has passed. Nothing changed
 // -> nothing planned.
+
+import type { Finding } from '../../core/findings/Finding.ts';
 import { SEVERITY_RANK } from '../../core/severity.ts';
 import type { Ack } from '../acks/Ack.ts';
 import { activeAckMatcher, lastAckEnd } from '../acks/matcher.ts';
-import type { Finding } from '../findings/Finding.ts';
 import {
   isFixable,
   type NotifiedRecord,

@@ -1,8 +1,8 @@
 // The records the notify step keeps: what was sent to whom (collection `notified`) and the
 // composed messages waiting for or done with delivery (collection `outbox`).
 import { z } from 'zod';
+import type { Finding } from '../../core/findings/Finding.ts';
 import { Severity } from '../../core/severity.ts';
-import type { Finding } from '../findings/Finding.ts';
 import { fixedVersion } from '../scan/fixedVersion.ts';
 
 export const NOTIFIED_COLLECTION = 'notified';

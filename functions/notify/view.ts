@@ -1,8 +1,9 @@
 // The view model shared by the text and HTML renderings of one recipient's digest: findings
 // grouped per image, changed ones first, reminders after.
+
+import type { Finding, Where } from '../../core/findings/Finding.ts';
+import type { OwnerRule } from '../../core/findings/ResolvedOwner.ts';
 import { SEVERITY_RANK, type Severity } from '../../core/severity.ts';
-import type { Finding, Where } from '../findings/Finding.ts';
-import type { OwnerRule } from '../inventory/InventoryItem.ts';
 import type { PlannedItem, Reason } from './types.ts';
 
 export interface ItemView {

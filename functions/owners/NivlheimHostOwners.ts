@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AuthError, NotFoundError, UpstreamError, ValidationError } from '../../core/errors.ts';
 import { retry } from '../../core/retry.ts';
+import { retryable } from '../../core/retryable.ts';
 import type { HostOwner, HostOwnerDirectory } from './HostOwnerDirectory.ts';
 
 export const NivlheimHost = z.object({
@@ -26,11 +27,6 @@ export interface NivlheimOptions {
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
 }
-
-const retryable = (error: unknown): boolean =>
-  error instanceof UpstreamError &&
-  !(error instanceof AuthError) &&
-  (error.status === undefined || error.status === 429 || error.status >= 500);
 
 export class NivlheimHostOwners implements HostOwnerDirectory {
   readonly name = 'nivlheim';

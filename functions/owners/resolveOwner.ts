@@ -3,7 +3,7 @@
 //      holds exactly one valid address;
 //   2. host-owner: the owner of a host the image runs on (static map, then Nivlheim);
 //   3. security-contact: the configured last resort.
-import type { ResolvedOwner } from '../inventory/InventoryItem.ts';
+import type { ResolvedOwner } from '../../core/findings/ResolvedOwner.ts';
 import { extractEmail } from './email.ts';
 import type { HostOwner } from './HostOwnerDirectory.ts';
 

@@ -1,5 +1,5 @@
 // The policy checks over the inventory snapshot, one finding per repository and rule (the key
-// survives rebuilds, see functions/findings/Finding.ts):
+// survives rebuilds, see core/findings/Finding.ts):
 //   unapproved-registry: the image comes from a registry not in policy.approvedRegistries;
 //   stale-image:         its config blob's `created` is older than policy.maxAgeDays;
 //   no-owner:            no container label named a usable owner;
@@ -10,8 +10,8 @@
 // security contact (which is what the resolution chain already chose). An image whose age is
 // unknown (registry unreachable, no `created`) is reported as such, never guessed.
 import { type Clock, DAY_MS } from '../../core/clock.ts';
+import { type PolicyFinding, type PolicyRule, policyKey } from '../../core/findings/Finding.ts';
 import type { Severity } from '../../core/severity.ts';
-import { type PolicyFinding, type PolicyRule, policyKey } from '../findings/Finding.ts';
 import type { InventoryItem, InventorySnapshot } from '../inventory/InventoryItem.ts';
 import { isApproved } from './approved.ts';
 import type { Presence } from './registryPresence.ts';

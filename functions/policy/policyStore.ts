@@ -1,8 +1,9 @@
 // Policy findings between steps: StateStore collection `policy-findings`, one record per
 // finding key. A finding that no longer holds is removed, so the notify step only sees what
 // is true now; `detectedAt` of a finding that persists is kept from its first sighting.
+
+import { PolicyFinding } from '../../core/findings/Finding.ts';
 import type { StateStore } from '../../core/state/StateStore.ts';
-import { PolicyFinding } from '../findings/Finding.ts';
 
 export const POLICY_COLLECTION = 'policy-findings';
 

@@ -9,6 +9,7 @@ import { errorMessage, NotFoundError, UpstreamError, ValidationError } from '../
 import { shortLivedToken } from '../../core/jwt.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
 import { retry } from '../../core/retry.ts';
+import { retryable } from '../../core/retryable.ts';
 import {
   ClairErrorBody,
   type ClairManifest,
@@ -131,10 +132,8 @@ export class ClairScanner implements Scanner {
       attempts: this.#o.attempts,
       baseMs: this.#o.retryBaseMs,
       maxMs: 10_000,
-      retryable: (error) =>
-        error instanceof UpstreamError &&
-        !(error instanceof ThrottledError) &&
-        (error.status === undefined || error.status >= 500),
+      // 429 goes to the adaptive limit (scanInventory), which slows every digest down, not this loop
+      retryable: (error) => !(error instanceof ThrottledError) && retryable(error),
       ...(this.#o.sleep ? { sleep: this.#o.sleep } : {}),
       ...(this.#o.random ? { random: this.#o.random } : {}),
       onRetry: (error, attempt, delayMs) =>

@@ -2,8 +2,9 @@
 // name, package name), merging every in-use digest of the repository, so the key (and the
 // acknowledgements and notified state hanging off it) survives a rebuild to a new digest.
 // Stored, unfiltered, in the StateStore collection `vuln-findings` under the finding key.
+
+import { type VulnerabilityFinding, vulnerabilityKey } from '../../core/findings/Finding.ts';
 import { SEVERITY_RANK } from '../../core/severity.ts';
-import { type VulnerabilityFinding, vulnerabilityKey } from '../findings/Finding.ts';
 import type { InventoryItem } from '../inventory/InventoryItem.ts';
 import type { DigestVulnerability, ScanResult } from './ScanResult.ts';
 

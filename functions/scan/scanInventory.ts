@@ -5,12 +5,13 @@
 // findings no in-use digest carries any more are removed at the end. In AWS the same
 // scanDigest runs in a worker Lambda per SQS message instead.
 import { errorMessage } from '../../core/errors.ts';
+import type { VulnerabilityFinding } from '../../core/findings/Finding.ts';
 import { backoffDelay, defaultSleep } from '../../core/retry.ts';
-import type { VulnerabilityFinding } from '../findings/Finding.ts';
 import type { InventorySnapshot } from '../inventory/InventoryItem.ts';
 import { AdaptiveLimit } from './AdaptiveLimit.ts';
 import { FindingsCollector, VULN_FINDINGS } from './findings.ts';
 import type { ScanStatus } from './ScanResult.ts';
+import { Semaphore } from './Semaphore.ts';
 import { type DigestScan, type DigestToScan, type ScanPorts, scanDigest } from './scanDigest.ts';
 
 export interface ScanInventoryOptions {
@@ -58,27 +59,6 @@ export interface ScanRunResult {
   problems: DigestProblem[];
 }
 
-/** A counting semaphore for the report reads. */
-class Semaphore {
-  #free: number;
-  readonly #waiting: (() => void)[] = [];
-  constructor(size: number) {
-    this.#free = size;
-  }
-  async acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
-  }
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#free++;
-  }
-}
-
 interface Job {
   target: DigestToScan;
   throttles: number;
@@ -94,29 +74,8 @@ export async function scanInventory(
 ): Promise<ScanRunResult> {
   const sleep = options.sleep ?? ((ms: number) => defaultSleep(ms, options.signal));
   const limit = new AdaptiveLimit(options.concurrency ?? 4);
-  const targets = new Map<string, DigestToScan>();
-  let unresolved = 0;
-  for (const item of snapshot.items) {
-    if (!item.digest) unresolved++;
-    else if (!targets.has(item.digest))
-      targets.set(item.digest, { digest: item.digest, repository: item.repository });
-  }
-  const result: ScanRunResult = {
-    digests: targets.size,
-    unresolved,
-    scanned: 0,
-    indexed: 0,
-    cached: 0,
-    pending: 0,
-    failed: 0,
-    rejected: 0,
-    throttled: 0,
-    throttles: 0,
-    minConcurrency: limit.current,
-    findings: 0,
-    findingsRemoved: 0,
-    problems: [],
-  };
+  const { targets, unresolved } = uniqueDigests(snapshot);
+  const result = emptyResult(targets.size, unresolved, limit.current);
   const previous = new Map<string, VulnerabilityFinding>();
   for (const { key, value } of await ports.store.list<VulnerabilityFinding>(VULN_FINDINGS))
     previous.set(key, value);
@@ -124,23 +83,8 @@ export async function scanInventory(
   // fetched once per run: a failure here means Clair is unreachable and the run meaningless
   const indexState = await ports.scanner.indexState();
 
-  const finalize = async (job: Job, scan: DigestScan): Promise<void> => {
-    const r = scan.result;
-    if (job.indexed) result.indexed++;
-    if (scan.cached) result.cached++;
-    result[r.status]++;
-    if (r.status !== 'scanned')
-      result.problems.push({
-        digest: r.digest,
-        repository: job.target.repository,
-        status: r.status,
-        reason: r.error ?? r.status,
-      });
-    for (const { key } of collector.add(r, ports.clock.now())) {
-      // another digest may have merged into this finding while we awaited: write the latest
-      await ports.store.put(VULN_FINDINGS, key, collector.current(key));
-    }
-  };
+  const finalize = (job: Job, scan: DigestScan): Promise<void> =>
+    recordScan(result, collector, ports, job, scan);
 
   const queue: Job[] = [...targets.values()].map((target) => ({
     target,
@@ -195,28 +139,10 @@ export async function scanInventory(
         result.throttles++;
         limit.onThrottle(epoch);
         result.minConcurrency = Math.min(result.minConcurrency, limit.current);
-        if (++job.throttles <= (options.throttleRetries ?? 8) && !options.signal?.aborted) {
-          later(
-            job,
-            backoffDelay(
-              job.throttles,
-              options.throttleBaseMs ?? 1000,
-              options.throttleMaxMs ?? 30_000,
-              options.random,
-            ),
-          );
-          return;
-        }
       } else limit.onSuccess();
-      if (
-        status === 'pending' &&
-        ++job.notReady <= (options.notReadyRetries ?? 2) &&
-        !options.signal?.aborted
-      ) {
-        later(job, options.notReadyDelayMs ?? 5000);
-        return;
-      }
-      await finalize(job, scan);
+      const delay = retryDelay(job, status, options);
+      if (delay !== undefined) later(job, delay);
+      else await finalize(job, scan);
     };
     const pump = (): void => {
       while (inFlight < limit.current && queue.length > 0) {
@@ -253,6 +179,78 @@ export async function scanInventory(
     pump();
   });
 
+  await removeResolved(result, collector, previous, ports, incomplete);
+  ports.logger.info({ ...result, problems: result.problems.length }, 'scan run finished');
+  return result;
+}
+
+/** The unique in-use digests of a snapshot (first repository seen for each), and items without one. */
+function uniqueDigests(snapshot: InventorySnapshot): {
+  targets: Map<string, DigestToScan>;
+  unresolved: number;
+} {
+  const targets = new Map<string, DigestToScan>();
+  let unresolved = 0;
+  for (const item of snapshot.items) {
+    if (!item.digest) unresolved++;
+    else if (!targets.has(item.digest))
+      targets.set(item.digest, { digest: item.digest, repository: item.repository });
+  }
+  return { targets, unresolved };
+}
+
+function emptyResult(digests: number, unresolved: number, concurrency: number): ScanRunResult {
+  return {
+    digests,
+    unresolved,
+    scanned: 0,
+    indexed: 0,
+    cached: 0,
+    pending: 0,
+    failed: 0,
+    rejected: 0,
+    throttled: 0,
+    throttles: 0,
+    minConcurrency: concurrency,
+    findings: 0,
+    findingsRemoved: 0,
+    problems: [],
+  };
+}
+
+/** Counts a digest's final outcome and stores the findings it changed. */
+async function recordScan(
+  result: ScanRunResult,
+  collector: FindingsCollector,
+  ports: ScanPorts,
+  job: Job,
+  scan: DigestScan,
+): Promise<void> {
+  const r = scan.result;
+  if (job.indexed) result.indexed++;
+  if (scan.cached) result.cached++;
+  result[r.status]++;
+  if (r.status !== 'scanned')
+    result.problems.push({
+      digest: r.digest,
+      repository: job.target.repository,
+      status: r.status,
+      reason: r.error ?? r.status,
+    });
+  for (const { key } of collector.add(r, ports.clock.now())) {
+    // another digest may have merged into this finding while we awaited: write the latest
+    await ports.store.put(VULN_FINDINGS, key, collector.current(key));
+  }
+}
+
+/** Removes stored findings no in-use digest carries any more, unless some digest has no result. */
+async function removeResolved(
+  result: ScanRunResult,
+  collector: FindingsCollector,
+  previous: ReadonlyMap<string, VulnerabilityFinding>,
+  ports: ScanPorts,
+  incomplete: boolean,
+): Promise<void> {
   const current = new Set(collector.findings.map((f) => f.key));
   result.findings = current.size;
   for (const key of previous.keys()) {
@@ -260,6 +258,21 @@ export async function scanInventory(
     await ports.store.delete(VULN_FINDINGS, key);
     result.findingsRemoved++;
   }
-  ports.logger.info({ ...result, problems: result.problems.length }, 'scan run finished');
-  return result;
+}
+
+/** When to try a throttled or not-ready digest again in this run; undefined when not again. */
+function retryDelay(job: Job, status: ScanStatus, options: ScanInventoryOptions): number | undefined {
+  if (options.signal?.aborted) return undefined;
+  if (status === 'throttled' && ++job.throttles <= (options.throttleRetries ?? 8)) {
+    return backoffDelay(
+      job.throttles,
+      options.throttleBaseMs ?? 1000,
+      options.throttleMaxMs ?? 30_000,
+      options.random,
+    );
+  }
+  if (status === 'pending' && ++job.notReady <= (options.notReadyRetries ?? 2)) {
+    return options.notReadyDelayMs ?? 5000;
+  }
+  return undefined;
 }

@@ -8,6 +8,7 @@ import { AuthError, errorMessage, UpstreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { defaultSleep, retry } from '../../core/retry.ts';
+import { retryable } from '../../core/retryable.ts';
 import type { ClusterReader, ListOptions } from './ClusterReader.ts';
 import { withRequestSignal } from './request-signal.ts';
 import {
@@ -236,10 +237,7 @@ export class KubeClusterReader implements ClusterReader {
         attempts: this.attempts,
         baseMs: 500,
         maxMs: 10_000,
-        retryable: (error) => {
-          const status = error instanceof UpstreamError ? error.status : undefined;
-          return !(error instanceof AuthError) && (status === undefined || status === 429 || status >= 500);
-        },
+        retryable,
         sleep: (ms) => sleep(Math.max(ms, retryAfterMs)),
         onRetry: (error, attempt, delayMs) =>
           this.logger.warn(

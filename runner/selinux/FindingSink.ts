@@ -2,7 +2,7 @@
 // (KubeEventSink) and, optionally, an Elasticsearch index the scheduled functions read to
 // email the security contact (ElasticsearchFindingSink). Each sink counts what it could not
 // deliver instead of throwing, so a sink outage never hides the run's own result.
-import type { SelinuxIssue } from './findings.ts';
+import type { SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 
 export interface SinkResult {
   sent: number;

@@ -1,10 +1,10 @@
 // Findings as Kubernetes Events on the namespace they are about (Warning, reason per check),
 // capped per run so a badly drifted node cannot flood the API server.
 import { errorMessage } from '../../core/errors.ts';
+import type { SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 import type { ClusterReader } from '../cluster/ClusterReader.ts';
 import { EVENT_COMPONENT } from '../report.ts';
 import { EVENT_REASON, type FindingSink, type SinkResult } from './FindingSink.ts';
-import type { SelinuxIssue } from './findings.ts';
 
 export class KubeEventSink implements FindingSink {
   readonly name = 'events';

@@ -2,10 +2,10 @@
 // the notify function emails to the security contact. Used by `runner selinux-audit
 // --store-findings` where the audit runs with access to the state store.
 import { errorMessage } from '../../core/errors.ts';
+import type { SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
+import { SELINUX_FINDINGS_COLLECTION, toSelinuxFinding } from '../../core/findings/toSelinuxFinding.ts';
 import type { StateStore } from '../../core/state/StateStore.ts';
 import type { FindingSink, SinkResult } from './FindingSink.ts';
-import type { SelinuxIssue } from './findings.ts';
-import { SELINUX_FINDINGS_COLLECTION, toSelinuxFinding } from './to-finding.ts';
 
 export class StateStoreFindingSink implements FindingSink {
   readonly name = 'state';

@@ -2,6 +2,8 @@
 // selinux-audit`): two namespaces sharing one level (their tenants can read each other's
 // files), tenant namespaces with no level, and OpenShift namespaces whose sa.scc.mcs is not
 // the level their sa.scc.uid-range block implies. Bad values are findings, never crashes.
+
+import { makeIssue, type SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ClusterReader } from '../cluster/ClusterReader.ts';
 import { blockOfUidRange, formatOpenshiftLevel, levelOfBlock, parseUidRange } from './allocation.ts';
@@ -11,7 +13,6 @@ import {
   OPENSHIFT_MCS_ANNOTATION,
   OPENSHIFT_UID_RANGE_ANNOTATION,
 } from './expected-level.ts';
-import { makeIssue, type SelinuxIssue } from './findings.ts';
 import { formatLevel, levelsEqual, parseLevel } from './mcs.ts';
 import { namespaceMetaOf } from './node-check.ts';
 

@@ -4,9 +4,9 @@
 // by the labels the kubelet puts on them (io.kubernetes.pod.namespace/name/uid, container.name).
 import { z } from 'zod';
 import { errorMessage } from '../../core/errors.ts';
+import { makeIssue, type SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 import type { ContainerDetails } from '../runtime/ImageRuntime.ts';
 import { containerExpectedLevel, type ExpectedLevel } from './expected-level.ts';
-import { makeIssue, type SelinuxIssue } from './findings.ts';
 import { formatLevel, levelsEqual, type MlsLevel, parseContext, parseLevel } from './mcs.ts';
 
 export const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';

@@ -4,7 +4,7 @@
 // Bad values become issues about the namespace, never exceptions.
 import { z } from 'zod';
 import { errorMessage } from '../../core/errors.ts';
-import { makeIssue, type SelinuxIssue } from './findings.ts';
+import { makeIssue, type SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 import { formatLevel, levelsEqual, type MlsLevel, parseLevel, parseSeedLabel } from './mcs.ts';
 
 export const OPENSHIFT_MCS_ANNOTATION = 'openshift.io/sa.scc.mcs';

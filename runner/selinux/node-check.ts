@@ -5,13 +5,13 @@
 import type { Timer } from '../../core/abortable.ts';
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { makeIssue, type SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ClusterReader } from '../cluster/ClusterReader.ts';
 import type { ImageRuntime } from '../runtime/ImageRuntime.ts';
 import { checkContainers, PodSelinux } from './check-containers.ts';
 import type { VolumeCheckResult } from './check-volume.ts';
 import { type ExpectedLevel, NamespaceMeta, namespaceLevel } from './expected-level.ts';
-import type { SelinuxIssue } from './findings.ts';
 import type { LabelStore } from './LabelStore.ts';
 import type { MountTable } from './mountinfo.ts';
 import { inspectLive } from './node-containers.ts';

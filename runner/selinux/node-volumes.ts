@@ -5,10 +5,10 @@
 // each would leave another of Node's few I/O threads stuck on it.
 import type { Timer } from '../../core/abortable.ts';
 import type { Clock } from '../../core/clock.ts';
+import { makeIssue, type SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 import type { ContainerCheck, InspectedContainer } from './check-containers.ts';
 import { checkVolume, type VolumeCheckResult } from './check-volume.ts';
 import type { ExpectedLevel } from './expected-level.ts';
-import { makeIssue, type SelinuxIssue } from './findings.ts';
 import type { LabelStore } from './LabelStore.ts';
 import { formatLevel } from './mcs.ts';
 import { type MountEntry, mountOf } from './mountinfo.ts';

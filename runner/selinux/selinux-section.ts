@@ -1,7 +1,6 @@
 // The SELinux step of a node pass as a report section: checks this node (read-only unless
 // relabelling is enabled and the pass is not a dry run), publishes the findings, and says
 // ok only when nothing drifted and every volume could be checked.
-import type { z } from 'zod';
 import type { SecretSources } from '../../core/config/secrets.ts';
 import type { RunnerSelinuxSection } from '../../core/config/sections/runner-selinux.ts';
 import type { ClusterReader } from '../cluster/ClusterReader.ts';
@@ -13,7 +12,7 @@ import { type MountTable, procMountTable } from './mountinfo.ts';
 import { checkNodeSelinux, type NodeSelinuxPorts } from './node-check.ts';
 import { publishFindings, sinksFromConfig } from './sinks.ts';
 
-type SelinuxConfig = z.infer<typeof RunnerSelinuxSection>;
+type SelinuxConfig = RunnerSelinuxSection;
 
 export interface SelinuxSectionPorts extends Omit<NodeSelinuxPorts, 'labels' | 'mounts'> {
   cluster: NodeSelinuxPorts['cluster'] & Pick<ClusterReader, 'createEvent'>;

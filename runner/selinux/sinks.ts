@@ -1,17 +1,17 @@
 // Builds the finding sinks from config (Events on namespaces; Elasticsearch when configured)
 // and publishes findings to each, collecting per-sink counts for the report.
-import type { z } from 'zod';
-import { resolveSecret, type SecretSources } from '../../core/config/secrets.ts';
+import type { SecretSources } from '../../core/config/secrets.ts';
 import type { RunnerSelinuxSection } from '../../core/config/sections/runner-selinux.ts';
+import { elasticsearchFromConfig } from '../../core/elasticsearch/client.ts';
 import { errorMessage } from '../../core/errors.ts';
+import type { SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ClusterReader } from '../cluster/ClusterReader.ts';
 import { ElasticsearchFindingSink } from './ElasticsearchFindingSink.ts';
 import type { FindingSink, SinkResult } from './FindingSink.ts';
-import type { SelinuxIssue } from './findings.ts';
 import { KubeEventSink } from './KubeEventSink.ts';
 
-type SelinuxConfig = z.infer<typeof RunnerSelinuxSection>;
+type SelinuxConfig = RunnerSelinuxSection;
 
 export async function sinksFromConfig(
   config: SelinuxConfig,
@@ -22,15 +22,8 @@ export async function sinksFromConfig(
   if (config.events && cluster) sinks.push(new KubeEventSink(cluster, config.maxEvents));
   const es = config.elasticsearch;
   if (es) {
-    sinks.push(
-      new ElasticsearchFindingSink({
-        node: es.node,
-        index: es.index,
-        ...(es.apiKey ? { apiKey: await resolveSecret(es.apiKey, secrets) } : {}),
-        ...(es.username !== undefined ? { username: es.username } : {}),
-        ...(es.password ? { password: await resolveSecret(es.password, secrets) } : {}),
-      }),
-    );
+    const { client, host } = await elasticsearchFromConfig('runner.selinux.elasticsearch', es, secrets);
+    sinks.push(new ElasticsearchFindingSink({ client, host, index: es.index }));
   }
   return sinks;
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { PolicyFinding } from '../../functions/findings/Finding.ts';
+import type { PolicyFinding } from '../../core/findings/Finding.ts';
 import { runImagewarden } from '../support/cli.ts';
 import { deleteManifest, pushImage } from '../support/images.ts';
 import { dockerConfigJson, startRegistry, type TestRegistry } from '../support/registry.ts';

@@ -82,7 +82,7 @@ describe('runner seed against containerd (CRI) + docker-registry + Kubernetes AP
 
   async function pass(): Promise<RunReport> {
     const cfg = config();
-    return runNodePass(productionPorts(cfg, silentLogger()), {
+    return runNodePass(productionPorts(cfg, silentLogger(), {}), {
       nodeName: NODE,
       config: cfg.runner,
       dryRun: false,

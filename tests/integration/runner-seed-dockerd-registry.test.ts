@@ -91,7 +91,11 @@ describe('runner seed against dockerd + docker-registry + Kubernetes API fake', 
       destination: { write: (line: string) => void logLines.push(line) },
     });
     const cfg = config();
-    return runNodePass(productionPorts(cfg, logger), { nodeName: NODE, config: cfg.runner, dryRun: false });
+    return runNodePass(productionPorts(cfg, logger, {}), {
+      nodeName: NODE,
+      config: cfg.runner,
+      dryRun: false,
+    });
   }
 
   const outcomes = (report: RunReport) =>

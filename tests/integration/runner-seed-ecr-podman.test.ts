@@ -64,7 +64,11 @@ describe('runner pulls from ECR (fake token API, docker-registry) through the Po
       },
     });
     const logger = createLogger({ level: 'silent' });
-    return runNodePass(productionPorts(cfg, logger), { nodeName: NODE, config: cfg.runner, dryRun: false });
+    return runNodePass(productionPorts(cfg, logger, {}), {
+      nodeName: NODE,
+      config: cfg.runner,
+      dryRun: false,
+    });
   }
 
   beforeAll(async () => {

@@ -63,7 +63,11 @@ describe('runner seed through the Podman API + docker-registry + Kubernetes API 
   async function pass(): Promise<RunReport> {
     const logger = createLogger({ level: 'silent' });
     const cfg = config();
-    return runNodePass(productionPorts(cfg, logger), { nodeName: NODE, config: cfg.runner, dryRun: false });
+    return runNodePass(productionPorts(cfg, logger, {}), {
+      nodeName: NODE,
+      config: cfg.runner,
+      dryRun: false,
+    });
   }
 
   const outcomes = (report: RunReport) =>

@@ -2,6 +2,7 @@
 
 import type { CliContext } from '../../cli/context.ts';
 import { runCli } from '../../cli/program.ts';
+import { type Clock, systemClock } from '../../core/clock.ts';
 import { loadConfig } from '../../core/config/load.ts';
 import { createLogger } from '../../core/logger.ts';
 
@@ -13,7 +14,7 @@ export interface CliRun {
 
 export async function runImagewarden(
   argv: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; signal?: AbortSignal } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; signal?: AbortSignal; clock?: Clock } = {},
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
@@ -44,6 +45,7 @@ export async function runImagewarden(
         },
       }),
     signal: options.signal ?? new AbortController().signal,
+    clock: options.clock ?? systemClock,
   };
   const code = await runCli(argv, ctx);
   return { code, stdout, stderr };

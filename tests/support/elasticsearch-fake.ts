@@ -1,6 +1,7 @@
 // An Elasticsearch 8.x protocol fake: a real HTTP server on 127.0.0.1:0 that speaks what the
 // inventory uses over an in-memory (or lazily generated) document set: `GET /` info with the
-// product header the 8.x client insists on, `POST /<index>/_search` with bool/range filters on
+// product header the 8.x client insists on, `POST /_bulk` indexing (elasticsearch-fake-bulk.ts,
+// what the runner's SELinux finding sink sends), `POST /<index>/_search` with bool/range filters on
 // dates (ISO or `now-2h` date math), composite aggregations (`after` paging, `missing_bucket`)
 // with terms/cardinality/top_hits/min/max sub-aggregations, scroll for the raw-document
 // baseline, partial shard failures, and injected 429/503/hangs. A request it does not
@@ -11,6 +12,7 @@
 // injection in elasticsearch-fake-faults.ts.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { executeBulk, IndexedDocuments } from './elasticsearch-fake-bulk.ts';
 import { errorBody, type Fault, FaultQueue } from './elasticsearch-fake-faults.ts';
 import { isObject, NotUnderstood } from './elasticsearch-fake-query.ts';
 import { Scrolls } from './elasticsearch-fake-scroll.ts';
@@ -34,6 +36,8 @@ export interface ElasticsearchFakeOptions {
    * of `after_key` gets a bucket twice.
    */
   afterKeyBeyondLastBucket?: boolean;
+  /** A reason to refuse a `_bulk` document (answered as a mapping conflict on that item). */
+  rejectDocument?: (document: Record<string, unknown>) => string | undefined;
 }
 
 export interface ElasticsearchFake {
@@ -43,8 +47,10 @@ export interface ElasticsearchFake {
   /** Bytes written to clients' sockets since the last reset. */
   bytesSent(): number;
   resetBytes(): void;
-  /** The next `times` searches fail this way. */
+  /** The next `times` searches or bulk requests fail this way. */
   inject(fault: Fault, times?: number): void;
+  /** Documents indexed through `_bulk`, by id. */
+  indexed(): Map<string, Record<string, unknown>>;
   setShards(shards: { total: number; failed: number } | undefined): void;
   stop(): Promise<void>;
 }
@@ -57,10 +63,12 @@ export async function startElasticsearchFake(options: ElasticsearchFakeOptions):
   let closedBytes = 0;
   let baseline = 0;
   const scrolls = new Scrolls();
+  const index = options.index ?? 'metricbeat-8.15.0-2026.11.24';
+  const documents = new IndexedDocuments(options.documents);
   const engine = new SearchEngine(
     {
-      documents: options.documents,
-      index: options.index ?? 'metricbeat-8.15.0-2026.11.24',
+      documents,
+      index,
       now: options.now ?? (() => new Date()),
       shards: options.shards,
       afterKeyBeyondLastBucket: options.afterKeyBeyondLastBucket,
@@ -127,6 +135,26 @@ export async function startElasticsearchFake(options: ElasticsearchFakeOptions):
         else send(200, result);
         return;
       }
+      const bulkPath = /^(?:\/([^/_][^/]*))?\/_bulk$/.exec(url.pathname);
+      if (bulkPath && (req.method === 'POST' || req.method === 'PUT')) {
+        const fault = faults.next();
+        if (fault?.kind === 'hang') return;
+        if (fault?.kind === 'status') {
+          send(fault.status, errorBody(fault.status));
+          return;
+        }
+        for (const param of url.searchParams.keys()) {
+          if (param !== 'refresh') throw new NotUnderstood(`_bulk query parameter ${param}`);
+        }
+        const [status, payload] = executeBulk(
+          { index, documents, ...(options.rejectDocument ? { rejectDocument: options.rejectDocument } : {}) },
+          bulkPath[1] === undefined ? undefined : decodeURIComponent(bulkPath[1]),
+          req.headers['content-type'] ?? '',
+          text,
+        );
+        send(status, payload);
+        return;
+      }
       if (url.pathname === '/_search/scroll' && (req.method === 'POST' || req.method === 'DELETE')) {
         if (!isObject(body)) throw new NotUnderstood('scroll body');
         const [status, payload] =
@@ -172,6 +200,7 @@ export async function startElasticsearchFake(options: ElasticsearchFakeOptions):
       baseline = total();
     },
     inject: (fault, times = 1) => faults.inject(fault, times),
+    indexed: () => documents.byId(),
     setShards: (value) => {
       engine.shards = value;
     },

@@ -105,3 +105,6 @@ export const RegistrySection = z
     concurrency: z.number().int().min(1).max(64).default(8).describe('Registry requests in flight at once.'),
   })
   .strict();
+export type LogSection = z.infer<typeof LogSection>;
+export type StateSection = z.infer<typeof StateSection>;
+export type RegistrySection = z.infer<typeof RegistrySection>;

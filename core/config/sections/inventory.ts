@@ -76,3 +76,4 @@ export const InventorySection = z
     ),
   })
   .strict();
+export type InventorySection = z.infer<typeof InventorySection>;

@@ -112,3 +112,4 @@ export const NotifySection = z
       .describe('Acknowledgements: signed links, expiry limits, the GitOps file.'),
   })
   .strict();
+export type NotifySection = z.infer<typeof NotifySection>;

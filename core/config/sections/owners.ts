@@ -32,3 +32,4 @@ export const OwnersSection = z
     ),
   })
   .strict();
+export type OwnersSection = z.infer<typeof OwnersSection>;

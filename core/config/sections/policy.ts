@@ -18,3 +18,4 @@ export const PolicySection = z
       ),
   })
   .strict();
+export type PolicySection = z.infer<typeof PolicySection>;

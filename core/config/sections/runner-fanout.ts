@@ -118,7 +118,7 @@ export const RunnerFanoutSection = z
       .string()
       .optional()
       .describe(
-        'kubeconfig file for the fan-out; unset: the in-cluster ServiceAccount (or the default kubeconfig).',
+        'kubeconfig file for the fan-out; unset: the in-cluster ServiceAccount in a pod, else $KUBECONFIG, then ~/.kube/config.',
       ),
     selinuxAudit: z
       .boolean()

@@ -44,3 +44,4 @@ export const RunnerPruneSection = z
     message: 'lowWatermark must be below highWatermark',
     path: ['lowWatermark'],
   });
+export type RunnerPruneSection = z.infer<typeof RunnerPruneSection>;

@@ -63,3 +63,4 @@ export const RunnerSelinuxSection = z
     ),
   })
   .strict();
+export type RunnerSelinuxSection = z.infer<typeof RunnerSelinuxSection>;

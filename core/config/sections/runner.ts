@@ -14,7 +14,9 @@ export const RunnerSection = z
     kubeconfig: z
       .string()
       .optional()
-      .describe('kubeconfig file for local use; unset: the in-cluster ServiceAccount.'),
+      .describe(
+        'kubeconfig file for local use; unset: the in-cluster ServiceAccount in a pod, else $KUBECONFIG, then ~/.kube/config.',
+      ),
     runtime: z
       .enum(['auto', 'docker', 'cri'])
       .default('auto')

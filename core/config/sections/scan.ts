@@ -88,3 +88,4 @@ export const ScanSection = z
       .describe('The Clair notifier webhook receiver.'),
   })
   .strict();
+export type ScanSection = z.infer<typeof ScanSection>;

@@ -1,17 +1,17 @@
 // IAM in terraform/: every function role and the scheduler role grant named actions on named
 // resources; the only "*" resources are the two AWS requires, each documented where granted.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SELINUX_FINDINGS_COLLECTION } from '../../../core/findings/toSelinuxFinding.ts';
 import { COLLECTION_NAMES } from '../../../core/state/collections.ts';
 import { ACKS_COLLECTION } from '../../../functions/acks/AckStore.ts';
-import { PENDING_NOTIFICATIONS } from '../../../functions/handlers/lib/pendingNotifications.ts';
 import { INVENTORY_COLLECTION } from '../../../functions/inventory/inventoryStore.ts';
 import { FINDING_COLLECTIONS } from '../../../functions/notify/loadFindings.ts';
 import { NOTIFIED_COLLECTION, OUTBOX_COLLECTION } from '../../../functions/notify/types.ts';
 import { POLICY_COLLECTION } from '../../../functions/policy/policyStore.ts';
 import { VULN_FINDINGS } from '../../../functions/scan/findings.ts';
 import { CLAIR_NOTIFICATIONS, RENOTIFY } from '../../../functions/scan/notifications.ts';
+import { PENDING_NOTIFICATIONS } from '../../../functions/scan/pendingNotifications.ts';
 import { SCAN_RESULTS } from '../../../functions/scan/ScanResult.ts';
-import { SELINUX_FINDINGS_COLLECTION } from '../../../runner/selinux/to-finding.ts';
 import {
   blocks,
   expr,

@@ -17,6 +17,7 @@ beforeEach(async () => {
     index: 'imagewarden-selinux',
     documents: arrayDocuments([
       {
+        kind: 'selinux',
         key: 'selinux|cluster|level-collision|bank,shop',
         check: 'level-collision',
         severity: 'Critical',

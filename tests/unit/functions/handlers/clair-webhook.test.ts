@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../core/errors.ts';
 import { shortLivedToken } from '../../../../core/jwt.ts';
 import { createClairWebhookHandler } from '../../../../functions/handlers/clair-webhook.ts';
-import { PENDING_NOTIFICATIONS } from '../../../../functions/handlers/lib/pendingNotifications.ts';
+import { PENDING_NOTIFICATIONS } from '../../../../functions/scan/pendingNotifications.ts';
 import { asFunction } from './state-grants.ts';
 import { testRuntime, urlEvent } from './support.ts';
 

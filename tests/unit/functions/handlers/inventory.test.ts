@@ -3,10 +3,10 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../core/logger.ts';
-import { ScanMessage } from '../../../../functions/handlers/lib/scanMessage.ts';
 import { loadInventory } from '../../../../functions/inventory/inventoryStore.ts';
 import { POLICY_COLLECTION } from '../../../../functions/policy/policyStore.ts';
 import { VULN_FINDINGS } from '../../../../functions/scan/findings.ts';
+import { ScanMessage } from '../../../../functions/scan/ScanMessage.ts';
 import { fakeSqs, offlineInventoryHandler, scheduleEvent, testRuntime } from './support.ts';
 
 function setup(options: { refuseAll?: boolean } = {}) {

@@ -7,6 +7,7 @@ import { asFunction } from './state-grants.ts';
 import { RecordingMailer, scheduleEvent, testRuntime } from './support.ts';
 
 const doc = (key: string) => ({
+  kind: 'selinux',
   key,
   check: 'volume-drift',
   severity: 'Critical',

@@ -2,7 +2,7 @@
 // fake (synthetic images on a local blob server) -> findings per repository, with the
 // messages to deliver again in batchItemFailures.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { VulnerabilityFinding } from '../../../../functions/findings/Finding.ts';
+import type { VulnerabilityFinding } from '../../../../core/findings/Finding.ts';
 import { createScanWorkerHandler } from '../../../../functions/handlers/scan-worker.ts';
 import { saveInventory } from '../../../../functions/inventory/inventoryStore.ts';
 import { VULN_FINDINGS } from '../../../../functions/scan/findings.ts';

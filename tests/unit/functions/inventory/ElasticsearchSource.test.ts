@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../core/clock.ts';
+import { createElasticsearchClient } from '../../../../core/elasticsearch/client.ts';
 import { UpstreamError } from '../../../../core/errors.ts';
 import { ElasticsearchSource } from '../../../../functions/inventory/ElasticsearchSource.ts';
-import { createElasticsearchClient } from '../../../../functions/inventory/elasticsearchClient.ts';
 import {
   ECS_FIELDS,
   type ImageBucket,

@@ -3,8 +3,8 @@
 // after_key that is not the last bucket's key.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../core/clock.ts';
+import { createElasticsearchClient } from '../../../../core/elasticsearch/client.ts';
 import { ElasticsearchSource } from '../../../../functions/inventory/ElasticsearchSource.ts';
-import { createElasticsearchClient } from '../../../../functions/inventory/elasticsearchClient.ts';
 import { ECS_FIELDS } from '../../../../functions/inventory/InventorySource.ts';
 import { type ElasticsearchFake, startElasticsearchFake } from '../../../support/elasticsearch-fake.ts';
 import { arrayDocuments, fleetDocuments } from '../../../support/fleet-generator.ts';

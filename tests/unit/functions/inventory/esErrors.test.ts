@@ -2,9 +2,9 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../core/clock.ts';
+import { createElasticsearchClient } from '../../../../core/elasticsearch/client.ts';
 import { AuthError, NotFoundError, UpstreamError } from '../../../../core/errors.ts';
 import { ElasticsearchSource } from '../../../../functions/inventory/ElasticsearchSource.ts';
-import { createElasticsearchClient } from '../../../../functions/inventory/elasticsearchClient.ts';
 import { ECS_FIELDS } from '../../../../functions/inventory/InventorySource.ts';
 import { startElasticsearchFake } from '../../../support/elasticsearch-fake.ts';
 import { arrayDocuments } from '../../../support/fleet-generator.ts';

@@ -76,4 +76,27 @@ describe('SesMailer', () => {
       stopRun: true,
     });
   });
+
+  it('stops the run, every message left pending, on a refusal that is not about this message', async () => {
+    const { client } = fakeClient(async () => {
+      throw awsError('BadRequestException', 400);
+    });
+
+    await expect(new SesMailer({ client }).send(message)).rejects.toMatchObject({
+      kind: 'transient',
+      stopRun: true,
+      responseCode: 400,
+    });
+  });
+
+  it('keeps going after a server error: only this message waits for the next run', async () => {
+    const { client } = fakeClient(async () => {
+      throw awsError('InternalFailure', 500);
+    });
+
+    await expect(new SesMailer({ client }).send(message)).rejects.toMatchObject({
+      kind: 'transient',
+      stopRun: false,
+    });
+  });
 });

@@ -1,18 +1,18 @@
 // Findings and stores for the notify and acks tests: shaped exactly like the scan and
-// inventory steps store them (functions/findings/Finding.ts).
+// inventory steps store them (core/findings/Finding.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
-import { FileStateStore } from '../../../../core/state/FileStateStore.ts';
-import type { StateStore } from '../../../../core/state/StateStore.ts';
 import {
   type PolicyFinding,
   policyKey,
   type SelinuxFinding,
   type VulnerabilityFinding,
   vulnerabilityKey,
-} from '../../../../functions/findings/Finding.ts';
+} from '../../../../core/findings/Finding.ts';
+import { FileStateStore } from '../../../../core/state/FileStateStore.ts';
+import type { StateStore } from '../../../../core/state/StateStore.ts';
 import { DeliveryError, type Mailer, type SendReceipt } from '../../../../functions/notify/Mailer.ts';
 import type { ComposedMessage } from '../../../../functions/notify/types.ts';
 

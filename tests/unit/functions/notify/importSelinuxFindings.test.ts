@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOUR_MS, ManualClock } from '../../../../core/clock.ts';
+import { createElasticsearchClient } from '../../../../core/elasticsearch/client.ts';
+import type { SelinuxFinding } from '../../../../core/findings/Finding.ts';
 import { silentLogger } from '../../../../core/logger.ts';
 import { FileStateStore } from '../../../../core/state/FileStateStore.ts';
-import type { SelinuxFinding } from '../../../../functions/findings/Finding.ts';
-import { createElasticsearchClient } from '../../../../functions/inventory/elasticsearchClient.ts';
 import {
   ElasticsearchSelinuxSource,
   importSelinuxFindings,
@@ -20,6 +20,7 @@ import { arrayDocuments } from '../../../support/fleet-generator.ts';
 
 const clock = new ManualClock('2026-11-24T12:00:00Z');
 const doc = (key: string, lastSeen: string, extra: Record<string, unknown> = {}) => ({
+  kind: 'selinux',
   key,
   check: 'volume-drift',
   severity: 'Critical',

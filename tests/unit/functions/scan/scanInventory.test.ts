@@ -1,7 +1,7 @@
 // The local scan driver over an inventory snapshot, against the Clair fake and synthetic
 // images whose layers the fake really fetches.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { VulnerabilityFinding } from '../../../../functions/findings/Finding.ts';
+import type { VulnerabilityFinding } from '../../../../core/findings/Finding.ts';
 import { VULN_FINDINGS } from '../../../../functions/scan/findings.ts';
 import { SCAN_RESULTS, type ScanResult } from '../../../../functions/scan/ScanResult.ts';
 import { scanInventory } from '../../../../functions/scan/scanInventory.ts';

@@ -1,10 +1,11 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { elasticsearchFromConfig } from '../../../../core/elasticsearch/client.ts';
+import { makeIssue, type SelinuxIssue } from '../../../../core/findings/SelinuxIssue.ts';
 import type { ClusterEvent } from '../../../../runner/cluster/types.ts';
 import { ElasticsearchFindingSink } from '../../../../runner/selinux/ElasticsearchFindingSink.ts';
-import { makeIssue, type SelinuxIssue } from '../../../../runner/selinux/findings.ts';
 import { KubeEventSink } from '../../../../runner/selinux/KubeEventSink.ts';
+import { type ElasticsearchFake, startElasticsearchFake } from '../../../support/elasticsearch-fake.ts';
+import { arrayDocuments } from '../../../support/fleet-generator.ts';
 
 const issues: SelinuxIssue[] = [
   makeIssue({
@@ -55,83 +56,68 @@ describe('KubeEventSink', () => {
   });
 });
 
-describe('ElasticsearchFindingSink against a real http server', () => {
-  let server: Server | undefined;
-  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+describe('ElasticsearchFindingSink against the Elasticsearch fake', () => {
+  let fake: ElasticsearchFake | undefined;
+  afterEach(async () => {
+    const problems = [...(fake?.problems ?? [])];
+    await fake?.stop();
+    fake = undefined;
+    // every request was one the fake understands
+    expect(problems).toEqual([]);
+  });
 
-  async function serve(
-    handler: (req: IncomingMessage, body: string) => { status: number; body: unknown },
-  ): Promise<string> {
-    const created = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        const answer = handler(req, body);
-        res.writeHead(answer.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(answer.body));
-      });
-    });
-    server = created;
-    await new Promise<void>((resolve) => created.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(created.address() as AddressInfo).port}`;
-  }
-
-  it('sends one _bulk with ids from the finding keys, after a 429, and counts item errors', async () => {
-    // Prepare
-    const seen: { auth?: string; lines: string[] }[] = [];
-    let first = true;
-    const url = await serve((req, body) => {
-      seen.push({ auth: req.headers.authorization, lines: body.trim().split('\n') });
-      if (first) {
-        first = false;
-        return { status: 429, body: { error: 'too many' } };
-      }
-      return {
-        status: 200,
-        body: {
-          errors: true,
-          items: [
-            { index: { status: 201 } },
-            { index: { status: 200 } },
-            { index: { status: 400, error: { type: 'mapper_parsing_exception' } } },
-          ],
-        },
-      };
-    });
-    const sink = new ElasticsearchFindingSink({
-      node: url,
-      index: 'selinux',
-      apiKey: 'k3y',
+  async function sink(options: Parameters<typeof startElasticsearchFake>[0]) {
+    fake = await startElasticsearchFake(options);
+    const { client, host } = await elasticsearchFromConfig(
+      'runner.selinux.elasticsearch',
+      { node: fake.url, apiKey: 'env:ES_KEY' },
+      { env: { ES_KEY: 'k3y' } },
+    );
+    return new ElasticsearchFindingSink({
+      client,
+      host,
+      index: 'imagewarden-selinux',
       sleep: async () => {},
     });
+  }
+
+  it('indexes one document per finding after a 429, ids from the keys, and counts item errors', async () => {
+    // Prepare
+    const es = await sink({
+      index: 'imagewarden-selinux',
+      documents: arrayDocuments([]),
+      rejectDocument: (doc) =>
+        doc.check === 'walk-incomplete' ? 'failed to parse field [count]' : undefined,
+    });
+    fake?.inject({ kind: 'status', status: 429 }, 1);
+
     // Act
-    const result = await sink.publish(issues, { node: 'n1', at: new Date('2026-03-01T00:00:00Z') });
+    const result = await es.publish(issues, { node: 'n1', at: new Date('2026-03-01T00:00:00Z') });
+
     // Assess
     expect(result).toMatchObject({ sent: 2, failed: 1 });
     expect(result.errors[0]).toMatch(/mapper_parsing_exception/);
-    expect(seen).toHaveLength(2);
-    expect(seen[1]?.auth).toBe('ApiKey k3y');
-    const actions = seen[1]?.lines.filter((_, i) => i % 2 === 0).map((l) => JSON.parse(l).index);
-    expect(actions?.map((a: { _id: string }) => a._id)).toEqual([
+    const bulks = fake?.requests.filter((r) => r.path === '/_bulk') ?? [];
+    expect(bulks).toHaveLength(2);
+    const indexed = fake?.indexed() ?? new Map();
+    expect([...indexed.keys()]).toEqual([
       'selinux|a|level-collision|s0:c1,c2|node/n1',
       'selinux|b|volume-drift|/v',
-      'selinux|node/n1|walk-incomplete',
     ]);
-    expect(JSON.parse(seen[1]?.lines[1] ?? '{}')).toMatchObject({
+    expect(indexed.get('selinux|a|level-collision|s0:c1,c2|node/n1')).toMatchObject({
       kind: 'selinux',
       node: 'n1',
       lastSeen: '2026-03-01T00:00:00.000Z',
+      '@timestamp': '2026-03-01T00:00:00.000Z',
     });
   });
 
   it('counts every finding as failed when the cluster keeps answering 503, without throwing', async () => {
-    const url = await serve(() => ({ status: 503, body: { error: 'unavailable' } }));
-    const result = await new ElasticsearchFindingSink({
-      node: url,
-      index: 'x',
-      sleep: async () => {},
-    }).publish(issues, { at: new Date() });
+    const es = await sink({ index: 'imagewarden-selinux', documents: arrayDocuments([]) });
+    fake?.inject({ kind: 'status', status: 503 }, 10);
+    const result = await es.publish(issues, { at: new Date() });
     expect(result).toMatchObject({ sent: 0, failed: 3 });
     expect(result.errors[0]).toMatch(/503/);
+    expect(fake?.indexed().size).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { HttpConnection } from '@elastic/elasticsearch';
 import { describe, expect, it } from 'vitest';
+import { elasticsearchClientOptions } from '../../../../core/elasticsearch/client.ts';
 import { ConfigError } from '../../../../core/errors.ts';
-import { elasticsearchClientOptions } from '../../../../functions/inventory/elasticsearchClient.ts';
 
 describe('elasticsearchClientOptions', () => {
   it('uses an API key, sets the request timeout and leaves retries to the source', () => {

@@ -4,12 +4,12 @@
 // rebuilt from every in-use digest of that repository (same FindingsCollector, same keys).
 // Two workers finishing digests of one repository at the same moment may each miss the
 // other's result; the next hourly run converges.
-import type { Clock } from '../../../core/clock.ts';
-import type { StateStore } from '../../../core/state/StateStore.ts';
-import { VulnerabilityFinding } from '../../findings/Finding.ts';
-import type { InventorySnapshot } from '../../inventory/InventoryItem.ts';
-import { FindingsCollector, VULN_FINDINGS } from '../../scan/findings.ts';
-import { SCAN_RESULTS, ScanResult } from '../../scan/ScanResult.ts';
+import type { Clock } from '../../core/clock.ts';
+import { VulnerabilityFinding } from '../../core/findings/Finding.ts';
+import type { StateStore } from '../../core/state/StateStore.ts';
+import type { InventorySnapshot } from '../inventory/InventoryItem.ts';
+import { FindingsCollector, VULN_FINDINGS } from './findings.ts';
+import { SCAN_RESULTS, ScanResult } from './ScanResult.ts';
 
 export interface RepositoryFindingsResult {
   written: number;

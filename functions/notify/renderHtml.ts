@@ -1,10 +1,11 @@
 // The text/html part of a digest. Email clients ignore <style> blocks and most CSS, so the
 // layout is tables with inline styles; every outside value goes through escapeHtml.
+
+import type { Finding } from '../../core/findings/Finding.ts';
 import type { Severity } from '../../core/severity.ts';
-import type { Finding } from '../findings/Finding.ts';
 import { fixedVersion } from '../scan/fixedVersion.ts';
 import { escapeHtml as e, safeHref } from './escape.ts';
-import { ruleText } from './render-text.ts';
+import { ruleText } from './renderText.ts';
 import { type ImageGroup, type ItemView, type MessageView, REASON_LABEL } from './view.ts';
 
 const SEVERITY_COLOR: Record<Severity, string> = {

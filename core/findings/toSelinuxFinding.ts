@@ -1,8 +1,8 @@
 // Converts a runner SELinux issue into the shared `SelinuxFinding` record the notify step reads
 // (StateStore collection `selinux-findings`; notify sends SELinux findings to the security
 // contact). The key is kept, so a re-run updates the record instead of adding one.
-import { SelinuxFinding } from '../../functions/findings/Finding.ts';
-import type { SelinuxIssue } from './findings.ts';
+import { SelinuxFinding } from './Finding.ts';
+import type { SelinuxIssue } from './SelinuxIssue.ts';
 
 export const SELINUX_FINDINGS_COLLECTION = 'selinux-findings';
 

@@ -5,8 +5,8 @@
 //   policy:        policy|<repository>|<rule>
 //   selinux:       selinux|<cluster/namespace or node>|<check>
 import { z } from 'zod';
-import { Severity } from '../../core/severity.ts';
-import { ResolvedOwner } from '../inventory/InventoryItem.ts';
+import { Severity } from '../severity.ts';
+import { ResolvedOwner } from './ResolvedOwner.ts';
 
 export const PolicyRule = z.enum(['unapproved-registry', 'stale-image', 'no-owner', 'not-in-registry']);
 export type PolicyRule = z.infer<typeof PolicyRule>;
@@ -71,4 +71,4 @@ export function policyKey(repository: string, rule: PolicyRule): string {
   return `policy|${repository}|${rule}`;
 }
 
-export { SEVERITY_RANK, Severity } from '../../core/severity.ts';
+export { SEVERITY_RANK, Severity } from '../severity.ts';

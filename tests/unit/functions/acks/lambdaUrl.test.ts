@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FunctionUrlEvent,
-  toAckRequest,
-  toFunctionUrlResult,
-} from '../../../../functions/acks/lambda-url.ts';
+import { FunctionUrlEvent, toAckRequest, toFunctionUrlResult } from '../../../../functions/acks/lambdaUrl.ts';
 
 function event(over: Record<string, unknown>) {
   return FunctionUrlEvent.parse({ requestContext: { http: { method: 'GET' } }, ...over });

@@ -4,10 +4,10 @@
 // responding). It records the notification here; the hourly inventory function processes the
 // pending ones before it fans out the scans, and scanDigest then reads the reports of the
 // images they marked again, so the next notify run has the new findings.
-import { errorMessage } from '../../../core/errors.ts';
-import type { StateStore } from '../../../core/state/StateStore.ts';
-import { NotifierWebhookBody } from '../../scan/ClairReports.ts';
-import { processNotification, type WebhookOptions, type WebhookPorts } from '../../scan/notifications.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { StateStore } from '../../core/state/StateStore.ts';
+import { NotifierWebhookBody } from './ClairReports.ts';
+import { processNotification, type WebhookOptions, type WebhookPorts } from './notifications.ts';
 
 export const PENDING_NOTIFICATIONS = 'clair-webhook-pending';
 

@@ -1,5 +1,5 @@
 // The text/plain part of a digest: the same content as the HTML part, readable in a terminal.
-import type { Finding } from '../findings/Finding.ts';
+import type { Finding } from '../../core/findings/Finding.ts';
 import { fixedVersion } from '../scan/fixedVersion.ts';
 import { oneLine } from './escape.ts';
 import { type ImageGroup, type MessageView, REASON_LABEL } from './view.ts';

@@ -1,7 +1,7 @@
 // What the SELinux checks report: one entry per problem, with a key stable across runs
 // (`selinux|<namespace or node>|<check>[|subject]`) so Events and notifications deduplicate.
 import { z } from 'zod';
-import { Severity } from '../../core/severity.ts';
+import { Severity } from '../severity.ts';
 
 export const SelinuxCheck = z.enum([
   /** A namespace label/annotation/pod level that does not parse. */

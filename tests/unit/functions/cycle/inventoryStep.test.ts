@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../core/clock.ts';
 import { FileStateStore } from '../../../../core/state/FileStateStore.ts';
+import { inventoryStep } from '../../../../functions/cycle/inventoryStep.ts';
 import { offlineImageMetadata } from '../../../../functions/inventory/ImageMetadata.ts';
 import type { InventorySource } from '../../../../functions/inventory/InventorySource.ts';
-import { inventoryStep } from '../../../../functions/inventory/inventoryStep.ts';
 import { loadInventory } from '../../../../functions/inventory/inventoryStore.ts';
 import { POLICY_COLLECTION } from '../../../../functions/policy/policyStore.ts';
 
@@ -62,7 +62,7 @@ describe('inventoryStep', () => {
       );
       // Assess
       expect(result.degraded).toBe(false);
-      expect(result.stored).toEqual({ findingsWritten: 2, findingsCleared: 0 });
+      expect(result.stored).toEqual({ findingsWritten: 2, findingsCleared: 0, findingsRetired: 0 });
       expect((await loadInventory(store))?.items.map((i) => i.repository)).toEqual(['quay.io/x/y']);
       expect((await store.list(POLICY_COLLECTION)).map((r) => r.key)).toEqual([
         'policy|quay.io/x/y|no-owner',

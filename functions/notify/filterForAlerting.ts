@@ -1,7 +1,8 @@
 // Which stored findings deserve an alert. Applied when alerting, never when storing: unfixed
 // and low findings stay in the stored report.
+
+import type { VulnerabilityFinding } from '../../core/findings/Finding.ts';
 import { atLeast, type Severity } from '../../core/severity.ts';
-import type { VulnerabilityFinding } from '../findings/Finding.ts';
 
 /**
  * Whether an active acknowledgement covers a finding at `now`. The notify step owns the

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { VulnerabilityFinding } from '../../../../functions/findings/Finding.ts';
-import { type AckMatcher, filterForAlerting } from '../../../../functions/scan/filterForAlerting.ts';
+import type { VulnerabilityFinding } from '../../../../core/findings/Finding.ts';
+import { type AckMatcher, filterForAlerting } from '../../../../functions/notify/filterForAlerting.ts';
 
 const now = new Date('2026-01-02T00:00:00Z');
 
