@@ -5,7 +5,7 @@
 import type { Timer } from '../../core/abortable.ts';
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
-import { makeIssue, type SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
+import type { SelinuxIssue } from '../../core/findings/SelinuxIssue.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ClusterReader } from '../cluster/ClusterReader.ts';
 import type { ImageRuntime } from '../runtime/ImageRuntime.ts';
