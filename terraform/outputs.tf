@@ -45,8 +45,3 @@ output "ses_dkim_tokens" {
   description = "For a domain identity: publish <token>._domainkey.<domain> CNAME <token>.dkim.amazonses.com for each."
   value       = local.ses_identity_is_domain ? aws_sesv2_email_identity.sender.dkim_signing_attributes[0].tokens : []
 }
-
-output "runner_namespace" {
-  description = "Namespace of the runner CronJob, when enabled."
-  value       = var.runner.enabled ? local.runner_ns : null
-}

@@ -1,6 +1,6 @@
 # imagewarden's deployment: the scheduled functions in AWS (EventBridge Scheduler, Lambda,
-# SQS, DynamoDB, SES, Secrets Manager) and, optionally, the node runner's CronJob on a
-# Kubernetes cluster. Use it as a module (see examples/); it configures no provider itself.
+# SQS, DynamoDB, SES, Secrets Manager). The node runner's CronJob on a Kubernetes cluster is
+# the submodule modules/runner. Use them as modules (see examples/); neither configures a provider.
 terraform {
   required_version = ">= 1.5.0"
 
@@ -13,10 +13,6 @@ terraform {
     archive = {
       source  = "hashicorp/archive"
       version = ">= 2.4.0"
-    }
-    kubernetes = {
-      source  = "hashicorp/kubernetes"
-      version = ">= 2.23.0"
     }
   }
 }

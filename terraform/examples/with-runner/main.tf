@@ -68,9 +68,13 @@ module "imagewarden" {
   imagewarden_config = {
     policy = { approvedRegistries = ["harbor.example.org"] }
   }
+}
+
+# The cluster part: a separate module, so the AWS module needs no kubernetes provider.
+module "runner" {
+  source = "../../modules/runner"
 
   runner = {
-    enabled  = true
     image    = "ghcr.io/imagewarden/runner:0.1.0"
     schedule = "*/15 * * * *"
   }
@@ -104,7 +108,7 @@ output "clair_webhook_url" {
 
 output "runner_namespace" {
   description = "Namespace of the runner CronJob."
-  value       = module.imagewarden.runner_namespace
+  value       = module.runner.namespace
 }
 
 output "secret_arns" {

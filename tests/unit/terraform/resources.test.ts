@@ -7,12 +7,26 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, mergeLayers, parseConfig } from '../../../core/config/load.ts';
 import { checkScheduleExpression, toEventBridgeCron } from '../../../core/schedule/eventbridge-cron.ts';
 import { TABLE_KEYS } from '../../../core/state/DynamoStateStore.ts';
-import { blocks, expr, first, loadTfDir, locals, named, ROOT, strings, type TfDir, text } from './hcl.ts';
+import {
+  blocks,
+  expr,
+  first,
+  loadTfDir,
+  locals,
+  named,
+  ROOT,
+  RUNNER,
+  strings,
+  type TfDir,
+  text,
+} from './hcl.ts';
 
 let mod: TfDir;
+let runner: TfDir;
 
 beforeAll(async () => {
   mod = await loadTfDir(ROOT);
+  runner = await loadTfDir(RUNNER);
 });
 
 describe('terraform resources', () => {
@@ -108,7 +122,7 @@ describe('terraform resources', () => {
   it('schedules with valid EventBridge expressions and a valid 5-field runner cron', () => {
     // Prepare
     const variables = named(mod, 'variable');
-    const runnerType = String(variables.runner?.type);
+    const runnerType = String(named(runner, 'variable').runner?.type);
     const runnerSchedule = /schedule\s*=\s*optional\(string,\s*"([^"]+)"\)/.exec(runnerType)?.[1] ?? '';
     const schedules = first(blocks(mod, 'resource').aws_scheduler_schedule?.this);
     const target = first(schedules.target);
