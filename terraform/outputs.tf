@@ -4,8 +4,8 @@ output "ack_url" {
 }
 
 output "clair_webhook_url" {
-  description = "Function URL to set as Clair's notifier webhook target (notifier.webhook.target)."
-  value       = aws_lambda_function_url.clair_webhook.function_url
+  description = "Function URL to set as Clair's notifier webhook target (notifier.webhook.target); null without clair_url."
+  value       = one(aws_lambda_function_url.clair_webhook[*].function_url)
 }
 
 output "state_table_name" {

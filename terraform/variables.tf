@@ -18,10 +18,24 @@ variable "tags" {
   description = "Tags added to every AWS resource that takes tags."
 }
 
-variable "lambda_dist_dir" {
-  type        = string
-  default     = null
-  description = "Directory holding the bundled handlers (`npm run build` writes dist/lambda/<function>/index.mjs). Null: ../dist/lambda relative to this module."
+variable "package" {
+  type = object({
+    dir       = optional(string)
+    s3_bucket = optional(string)
+    s3_prefix = optional(string, "")
+  })
+  default     = {}
+  description = "Where the release package (`npm run package`: manifest.json and lambda/<function>-<version>.zip) is: a local directory (dir; null: ../dist/package relative to this module), or an S3 bucket and key prefix it was copied to (`aws s3 sync dist/package s3://BUCKET/PREFIX`). The zips' SHA-256 come from the manifest."
+
+  validation {
+    condition     = var.package.s3_bucket == null || var.package.dir == null
+    error_message = "package: give dir or s3_bucket, not both."
+  }
+
+  validation {
+    condition     = var.package.s3_prefix == "" || endswith(var.package.s3_prefix, "/")
+    error_message = "package.s3_prefix: empty, or ending with / (e.g. releases/0.1.0/)."
+  }
 }
 
 variable "lambda_runtime" {
@@ -287,7 +301,7 @@ variable "imagewarden_config" {
 variable "alarm_topic_arn" {
   type        = string
   default     = null
-  description = "SNS topic told when a function keeps failing or scan messages land in the dead-letter queue. Null: no alarms."
+  description = "SNS topic the alarms (function errors and throttles, scan dead letters, inventory heartbeat, SES bounce and complaint rates) go to. Null: a topic is created with an email subscription to alarm_email."
 
   validation {
     condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:", var.alarm_topic_arn))
@@ -308,4 +322,46 @@ variable "vpc_config" {
   })
   default     = null
   description = "Run the functions in these subnets (to reach a private Clair or Elasticsearch). They then need a NAT gateway or VPC endpoints for DynamoDB, SQS, SES and Secrets Manager."
+}
+
+variable "ecr_repository_arns" {
+  type        = list(string)
+  default     = []
+  description = "ECR repositories (ARNs, wildcards allowed, e.g. arn:aws:ecr:eu-north-1:123456789012:repository/*) whose images the inventory and scan-worker functions read with their own role: grants ecr:GetAuthorizationToken and the image and layer reads. Empty: no ECR access."
+
+  validation {
+    condition     = alltrue([for arn in var.ecr_repository_arns : can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/.+$", arn))])
+    error_message = "ecr_repository_arns: ECR repository ARNs (arn:aws:ecr:REGION:ACCOUNT:repository/NAME)."
+  }
+}
+
+variable "url_reserved_concurrency" {
+  type = object({
+    ack           = optional(number, 5)
+    clair_webhook = optional(number, 2)
+  })
+  default     = {}
+  description = "Reserved concurrency of the two functions behind public function URLs: a flood of requests is throttled there and cannot take the account's concurrency from the scheduled functions (nor run up the bill)."
+
+  validation {
+    condition     = alltrue([for v in values(var.url_reserved_concurrency) : v >= 1 && v <= 100])
+    error_message = "url_reserved_concurrency: every value between 1 and 100."
+  }
+}
+
+variable "alarm_email" {
+  type        = string
+  default     = null
+  description = "Address subscribed to the alarm topic this module creates (when alarm_topic_arn is null); AWS mails it a confirmation link first. Null: owners.securityContact from imagewarden_config."
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$", var.alarm_email))
+    error_message = "alarm_email: an email address."
+  }
+}
+
+variable "ack_hmac_key_version" {
+  type        = number
+  default     = 1
+  description = "Version of the generated ack-link HMAC key: Terraform writes a new random key when it changes (links already mailed stop working; the next digest carries new ones)."
 }

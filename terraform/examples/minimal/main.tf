@@ -1,7 +1,7 @@
 # The scheduled functions only: inventory from Elasticsearch every hour, scans with Clair,
 # one digest email per owner on weekday mornings through SES.
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.11.0"
   required_providers {
     aws = {
       source  = "hashicorp/aws"

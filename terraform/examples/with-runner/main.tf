@@ -1,7 +1,7 @@
 # The scheduled functions plus the node runner on a Kubernetes cluster: a CronJob that
 # starts one Job per node every 15 minutes to pre-pull, prune and check SELinux labels.
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.11.0"
   required_providers {
     aws = {
       source  = "hashicorp/aws"
