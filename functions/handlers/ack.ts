@@ -3,6 +3,7 @@
 // as `imagewarden serve-ack`, adapted by functions/acks/lambda-url.ts). The signed token is
 // the only credential, so the URL uses authorization NONE.
 import { errorMessage } from '../../core/errors.ts';
+import { withRequestMetrics } from '../../core/metrics/emf.ts';
 import { handleAckRequest } from '../acks/handler.ts';
 import {
   FunctionUrlEvent,
@@ -67,4 +68,7 @@ const hmacKey = once(async () => {
   return hmacKeyFromConfig(rt.config, rt.secrets);
 });
 
-export const handler = createAckHandler({ runtime, hmacKey: () => hmacKey() });
+export const handler = withRequestMetrics(
+  createAckHandler({ runtime, hmacKey: () => hmacKey() }),
+  process.env.AWS_LAMBDA_FUNCTION_NAME,
+);

@@ -3,6 +3,7 @@
 // records the notification for the hourly inventory function to page through and delete (see
 // lib/pendingNotifications.ts for why not here).
 import { errorMessage } from '../../core/errors.ts';
+import { withRequestMetrics } from '../../core/metrics/emf.ts';
 import { clairPsk } from '../scan/fromConfig.ts';
 import { receiveNotification } from '../scan/notifications.ts';
 import { bodyText, FunctionUrlEvent, type FunctionUrlResult, lowerHeaders } from './lib/events.ts';
@@ -65,4 +66,7 @@ const psk = once(async () => {
   return clairPsk(rt.config, rt.secrets);
 });
 
-export const handler = createClairWebhookHandler({ runtime, psk: () => psk() });
+export const handler = withRequestMetrics(
+  createClairWebhookHandler({ runtime, psk: () => psk() }),
+  process.env.AWS_LAMBDA_FUNCTION_NAME,
+);

@@ -7,6 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { enqueueMessages, type SqsSender } from '../../core/aws/sqsEnqueue.ts';
 import { errorMessage, UpstreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { emitRunMetrics } from '../../core/metrics/emf.ts';
 import { defaultSleep } from '../../core/retry.ts';
 import { buildInventory } from '../inventory/buildInventory.ts';
 import { type InventorySetup, inventoryFromConfig } from '../inventory/fromConfig.ts';
@@ -103,6 +104,10 @@ export function createInventoryHandler(deps: InventoryHandlerDeps) {
     const degraded =
       summary.enqueueFailed > 0 || summary.partialShards || summary.invalid > 0 || notifications.failed > 0;
     logger[degraded ? 'warn' : 'info'](summary, 'inventory run finished');
+    emitRunMetrics(summary, {
+      functionName: runtime.env.AWS_LAMBDA_FUNCTION_NAME,
+      succeeded: enqueued.sent > 0 || messages.length === 0,
+    });
     if (messages.length > 0 && enqueued.sent === 0) {
       // Nothing reached the queue: no scan happens this cycle. Fail loudly so Lambda retries.
       throw new UpstreamError(

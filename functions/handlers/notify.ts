@@ -4,6 +4,7 @@
 // leaves the rest pending for the next run.
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { emitRunMetrics } from '../../core/metrics/emf.ts';
 import { defaultSleep } from '../../core/retry.ts';
 import {
   fileAcksFromConfig,
@@ -88,6 +89,7 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
         { ...result, job: input.success ? input.data.job : undefined },
         'notify run finished',
       );
+      emitRunMetrics(result, { functionName: runtime.env.AWS_LAMBDA_FUNCTION_NAME, succeeded: true });
       return result;
     } finally {
       deadline.dispose();

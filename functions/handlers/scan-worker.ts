@@ -4,6 +4,7 @@
 // are returned in `batchItemFailures`: SQS delivers only those again (after the visibility
 // timeout) and, after maxReceiveCount deliveries, moves them to the dead-letter queue.
 import { errorMessage, ValidationError } from '../../core/errors.ts';
+import { emitRunMetrics } from '../../core/metrics/emf.ts';
 import type { InventorySnapshot } from '../inventory/InventoryItem.ts';
 import { loadInventory } from '../inventory/inventoryStore.ts';
 import { scanPortsFromConfig } from '../scan/fromConfig.ts';
@@ -105,6 +106,10 @@ export function createScanWorkerHandler(deps: ScanWorkerDeps) {
     logger[failures.length > 0 ? 'warn' : 'info'](
       { messages: records.length, retried: failures.length, ...counts, inventory: snapshot !== undefined },
       'scan batch finished',
+    );
+    emitRunMetrics(
+      { messages: records.length, retried: failures.length, ...counts },
+      { functionName: runtime.env.AWS_LAMBDA_FUNCTION_NAME, succeeded: true },
     );
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };
