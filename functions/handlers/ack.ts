@@ -4,6 +4,7 @@
 // the only credential, so the URL uses authorization NONE.
 import { errorMessage } from '../../core/errors.ts';
 import { withRequestMetrics } from '../../core/metrics/emf.ts';
+import { withCheckedSecrets } from '../../core/secrets-check.ts';
 import { handleAckRequest } from '../acks/handler.ts';
 import {
   FunctionUrlEvent,
@@ -62,7 +63,7 @@ export function createAckHandler(deps: AckHandlerDeps) {
   };
 }
 
-const runtime = once(() => createRuntime(process.env, 'ack'));
+const runtime = once(() => withCheckedSecrets('ack', createRuntime(process.env, 'ack')));
 const hmacKey = once(async () => {
   const rt = await runtime();
   return hmacKeyFromConfig(rt.config, rt.secrets);

@@ -4,6 +4,7 @@
 // lib/pendingNotifications.ts for why not here).
 import { errorMessage } from '../../core/errors.ts';
 import { withRequestMetrics } from '../../core/metrics/emf.ts';
+import { withCheckedSecrets } from '../../core/secrets-check.ts';
 import { clairPsk } from '../scan/fromConfig.ts';
 import { receiveNotification } from '../scan/notifications.ts';
 import { bodyText, FunctionUrlEvent, type FunctionUrlResult, lowerHeaders } from './lib/events.ts';
@@ -60,7 +61,7 @@ export function createClairWebhookHandler(deps: ClairWebhookDeps) {
   };
 }
 
-const runtime = once(() => createRuntime(process.env, 'clair-webhook'));
+const runtime = once(() => withCheckedSecrets('clair-webhook', createRuntime(process.env, 'clair-webhook')));
 const psk = once(async () => {
   const rt = await runtime();
   return clairPsk(rt.config, rt.secrets);

@@ -9,6 +9,7 @@ import { errorMessage, UpstreamError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { emitRunMetrics } from '../../core/metrics/emf.ts';
 import { defaultSleep } from '../../core/retry.ts';
+import { withCheckedSecrets } from '../../core/secrets-check.ts';
 import { buildInventory } from '../inventory/buildInventory.ts';
 import { type InventorySetup, inventoryFromConfig } from '../inventory/fromConfig.ts';
 import { saveInventory } from '../inventory/inventoryStore.ts';
@@ -145,7 +146,9 @@ async function processNotifications(
   }
 }
 
-const runtime = once(() => withRegistryCredentials(createRuntime(process.env, 'inventory')));
+const runtime = once(async () =>
+  withRegistryCredentials(await withCheckedSecrets('inventory', createRuntime(process.env, 'inventory'))),
+);
 // SDK clients resolve region and credentials lazily, on the first call.
 const sqs = new SQSClient({});
 

@@ -6,6 +6,7 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { emitRunMetrics } from '../../core/metrics/emf.ts';
 import { defaultSleep } from '../../core/retry.ts';
+import { withCheckedSecrets } from '../../core/secrets-check.ts';
 import {
   fileAcksFromConfig,
   mailerFromConfig,
@@ -122,7 +123,7 @@ async function importSelinux(
   }
 }
 
-const runtime = once(() => createRuntime(process.env, 'notify'));
+const runtime = once(() => withCheckedSecrets('notify', createRuntime(process.env, 'notify')));
 
 export const handler = createNotifyHandler({
   runtime,

@@ -5,6 +5,7 @@
 // timeout) and, after maxReceiveCount deliveries, moves them to the dead-letter queue.
 import { errorMessage, ValidationError } from '../../core/errors.ts';
 import { emitRunMetrics } from '../../core/metrics/emf.ts';
+import { withCheckedSecrets } from '../../core/secrets-check.ts';
 import type { InventorySnapshot } from '../inventory/InventoryItem.ts';
 import { loadInventory } from '../inventory/inventoryStore.ts';
 import { scanPortsFromConfig } from '../scan/fromConfig.ts';
@@ -123,7 +124,9 @@ function safeJson(text: string): unknown {
   }
 }
 
-const runtime = once(() => withRegistryCredentials(createRuntime(process.env, 'scan-worker')));
+const runtime = once(async () =>
+  withRegistryCredentials(await withCheckedSecrets('scan-worker', createRuntime(process.env, 'scan-worker'))),
+);
 const ports = once(async () => {
   const rt = await runtime();
   return scanPortsFromConfig(rt.config, {
