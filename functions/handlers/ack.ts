@@ -13,7 +13,7 @@ import {
   toFunctionUrlResult,
 } from '../acks/lambda-url.ts';
 import { storedRecipientCheck } from '../acks/recipients.ts';
-import { expiryPolicy, hmacKeyFromConfig } from '../notify/fromConfig.ts';
+import { expiryPolicy, hmacKeyFromConfig } from '../notify/ackSettings.ts';
 import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' };
