@@ -295,7 +295,7 @@ variable "secret_recovery_window_days" {
 variable "imagewarden_config" {
   type        = any
   default     = {}
-  description = "imagewarden config (the keys of the YAML config file: policy, owners, scan filters, notify reminders, ...), bundled into every function as imagewarden.json. What this module manages (state, notify transport/from/ack URL, secret ARNs, Clair and Elasticsearch URLs) is set through environment variables, which take precedence."
+  description = "imagewarden config (the keys of the YAML config file: policy, owners, scan filters, notify reminders, ...), given to every function as the IMAGEWARDEN_CONFIG_JSON variable (at most 3 KB as JSON: Lambda allows 4 KB of environment). What this module manages (state, notify transport/from/ack URL, secret ARNs, Clair and Elasticsearch URLs) is set through environment variables, which take precedence."
 }
 
 variable "alarm_topic_arn" {

@@ -67,6 +67,8 @@ module "imagewarden" {
   }
   imagewarden_config = {
     policy = { approvedRegistries = ["harbor.example.org"] }
+    # also where the alarms go (alarm_email defaults to it)
+    owners = { securityContact = "security@example.org" }
   }
 }
 
