@@ -25,7 +25,9 @@ const common = {
   external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
 };
 
-await build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/imagewarden.mjs' });
+// --lambda-only: the handler bundles alone (the Lambda bundle tests, which do not need the CLI).
+if (!process.argv.includes('--lambda-only'))
+  await build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/imagewarden.mjs' });
 
 // The Elasticsearch client loads Apache Arrow (330 KB minified) at start-up for its ES|QL
 // Arrow helpers, which imagewarden never calls: the handlers get a stand-in that throws,

@@ -69,7 +69,10 @@ writeFileSync(
     runtimeStage.replace(copyFromBuild, 'COPY imagewarden.mjs imagewarden.mjs.map /app/'),
   ].join('\n'),
 );
-for (const f of ['imagewarden.mjs', 'imagewarden.mjs.map']) copyFileSync(join('dist', f), join(context, f));
+for (const f of ['imagewarden.mjs', 'imagewarden.mjs.map']) {
+  if (!existsSync(join('dist', f))) throw new Error(`dist/${f} is missing: run npm run build first`);
+  copyFileSync(join('dist', f), join(context, f));
+}
 
 const manifest = ReleaseManifest.parse({
   name: 'imagewarden',
