@@ -45,6 +45,10 @@ locals {
   # by prefix); writes are PutItem (also the conditional putIfAbsent) and DeleteItem.
   state_read_actions  = ["dynamodb:GetItem", "dynamodb:Query"]
   state_write_actions = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+  # The internet-facing functions never delete: they write small records (never chunked, so a
+  # put never drops old chunk items either). The handler tests refuse their deletes too.
+  state_no_delete   = ["ack", "clair-webhook"]
+  state_put_actions = ["dynamodb:PutItem"]
 
   # The state partitions (StateStore collections: the table's partition key) each function
   # reads and writes, enforced with dynamodb:LeadingKeys: the internet-facing ack function, for
@@ -100,7 +104,7 @@ locals {
       length(local.function_state[name].write) == 0 ? [] : [
         {
           sid          = "WriteOwnState"
-          actions      = local.state_write_actions
+          actions      = contains(local.state_no_delete, name) ? local.state_put_actions : local.state_write_actions
           resources    = [aws_dynamodb_table.state.arn]
           leading_keys = local.state_leading_keys[name].write
         },
@@ -127,11 +131,31 @@ locals {
           resources = [aws_sqs_queue.scan.arn]
         },
       ],
+      !contains(["inventory", "scan-worker"], name) || length(var.ecr_repository_arns) == 0 ? [] : [
+        {
+          # AWS requires "*": an ECR authorization token is not issued for a resource. The
+          # inventory resolves tags and the scan worker hands Clair the layer URLs, both with it.
+          sid       = "EcrToken"
+          actions   = ["ecr:GetAuthorizationToken"]
+          resources = ["*"]
+        },
+        {
+          sid       = "EcrReadImages"
+          actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+          resources = var.ecr_repository_arns
+        },
+      ],
       name != "notify" ? [] : [
         {
-          sid       = "SendMail"
-          actions   = ["ses:SendEmail"]
-          resources = [aws_sesv2_email_identity.sender.arn, aws_sesv2_configuration_set.this.arn]
+          # What the SES transport calls (functions/notify/SesMailer.ts, tests/unit/terraform/
+          # ses.test.ts): SESv2 SendEmail with the raw MIME message, which SES authorizes as
+          # ses:SendEmail and ses:SendRawEmail. The sender is limited by ses:FromAddress rather
+          # than by naming the sender identity: in the sandbox SES also authorizes against the
+          # recipients' verified identities, which such a resource list refuses.
+          sid          = "SendMail"
+          actions      = ["ses:SendEmail", "ses:SendRawEmail"]
+          resources    = ["arn:${local.partition}:ses:${local.region}:${local.account_id}:identity/*", aws_sesv2_configuration_set.this.arn]
+          from_address = var.mail_from
         },
       ],
       var.kms_key_arn == null ? [] : [
@@ -178,6 +202,16 @@ data "aws_iam_policy_document" "function" {
           test     = "ForAllValues:StringEquals"
           variable = "dynamodb:LeadingKeys"
           values   = condition.value
+        }
+      }
+
+      # Mail statement: only from the configured sender address.
+      dynamic "condition" {
+        for_each = try(statement.value.from_address, null) == null ? [] : [statement.value.from_address]
+        content {
+          test     = "StringEquals"
+          variable = "ses:FromAddress"
+          values   = [condition.value]
         }
       }
     }

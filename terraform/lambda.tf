@@ -1,20 +1,33 @@
-# The five functions: one zip per handler (the esbuild bundle plus the config file), a log
-# group each with retention, and public function URLs for the two HTTP handlers (they verify
-# HMAC-signed links and Clair's JWT themselves, so the URLs use authorization NONE).
+# The five functions from a release package (`npm run package`: one zip per handler and a
+# manifest with their SHA-256), a log group each with retention, and public function URLs for
+# the two HTTP handlers (they verify HMAC-signed links and Clair's JWT themselves, so the URLs
+# use authorization NONE). Nothing is zipped or hashed at plan time: the hashes come from the
+# manifest, so a plan made on one machine applies on another, and the module works from a git
+# or registry source with a published package.
 
-data "archive_file" "function" {
-  for_each    = local.functions
-  type        = "zip"
-  output_path = "${path.root}/.terraform/imagewarden/${each.key}.zip"
+# The manifest from S3 (package.s3_bucket), or from the local package directory otherwise. Each
+# list holds at most one element, so the mode not used never reads anything.
+data "aws_s3_object" "manifest" {
+  count  = local.package_from_s3 ? 1 : 0
+  bucket = var.package.s3_bucket
+  key    = "${var.package.s3_prefix}manifest.json"
+}
 
-  source {
-    content  = file("${local.dist_dir}/${each.key}/index.mjs")
-    filename = "index.mjs"
-  }
-
-  source {
-    content  = local.config_json
-    filename = "imagewarden.json"
+locals {
+  package_from_s3 = var.package.s3_bucket != null
+  package_dir     = coalesce(var.package.dir, "${path.module}/../dist/package")
+  manifest = concat(
+    [for object in data.aws_s3_object.manifest : jsondecode(object.body)],
+    [for dir in(local.package_from_s3 ? [] : [local.package_dir]) : jsondecode(file("${dir}/manifest.json"))],
+  )[0]
+  package = {
+    for name in keys(local.functions) : name => {
+      # (a function missing from the manifest fails the resource's precondition, by name)
+      filename  = local.package_from_s3 ? null : "${local.package_dir}/${try(local.manifest.functions[name].zip, "")}"
+      s3_bucket = local.package_from_s3 ? var.package.s3_bucket : null
+      s3_key    = local.package_from_s3 ? "${var.package.s3_prefix}${try(local.manifest.functions[name].zip, "")}" : null
+      sha256    = try(local.manifest.functions[name].sha256, "")
+    }
   }
 }
 
@@ -35,8 +48,10 @@ resource "aws_lambda_function" "worker" {
   runtime          = var.lambda_runtime
   architectures    = [var.lambda_architecture]
   handler          = "index.handler"
-  filename         = data.archive_file.function[each.key].output_path
-  source_code_hash = data.archive_file.function[each.key].output_base64sha256
+  filename         = local.package[each.key].filename
+  s3_bucket        = local.package[each.key].s3_bucket
+  s3_key           = local.package[each.key].s3_key
+  source_code_hash = local.package[each.key].sha256
   memory_size      = each.value.memory
   timeout          = each.value.timeout
 
@@ -53,7 +68,9 @@ resource "aws_lambda_function" "worker" {
   }
 
   logging_config {
-    log_format = "Text"
+    # JSON: Lambda's own lines (START, END, REPORT, errors) become JSON carrying the request
+    # id; the handlers' pino lines are JSON already, with requestId (lib/runtime.ts).
+    log_format = "JSON"
     log_group  = aws_cloudwatch_log_group.function[each.key].name
   }
 
@@ -74,6 +91,15 @@ resource "aws_lambda_function" "worker" {
       condition     = var.elasticsearch_url != null || try(var.imagewarden_config.inventory.source, "") == "elasticsearch"
       error_message = "Set elasticsearch_url (or inventory.source = \"elasticsearch\" with inventory.elasticsearch in imagewarden_config): the inventory function has no fleet export file to read in Lambda."
     }
+    precondition {
+      # Lambda allows 4 KB of environment variables in all; the config travels in one of them.
+      condition     = length(local.config_json) <= 3072
+      error_message = "imagewarden_config is over 3 KB as JSON: Lambda's environment (4 KB in all) cannot carry it. Keep long lists (approved registries, owners) short or in a pattern."
+    }
+    precondition {
+      condition     = contains(keys(local.manifest.functions), each.key)
+      error_message = "The package manifest (version ${local.manifest.version}) has no zip for ${each.key}: package it with npm run package from a matching release."
+    }
   }
 
   depends_on = [aws_iam_role_policy.function]
@@ -81,24 +107,32 @@ resource "aws_lambda_function" "worker" {
 }
 
 resource "aws_lambda_function" "http" {
-  for_each         = local.url_functions
+  for_each         = local.deployed_url_functions
   function_name    = "${var.name}-${each.key}"
   description      = "imagewarden ${each.key}"
   role             = aws_iam_role.function[each.key].arn
   runtime          = var.lambda_runtime
   architectures    = [var.lambda_architecture]
   handler          = "index.handler"
-  filename         = data.archive_file.function[each.key].output_path
-  source_code_hash = data.archive_file.function[each.key].output_base64sha256
+  filename         = local.package[each.key].filename
+  s3_bucket        = local.package[each.key].s3_bucket
+  s3_key           = local.package[each.key].s3_key
+  source_code_hash = local.package[each.key].sha256
   memory_size      = each.value.memory
   timeout          = each.value.timeout
+
+  # A flood of requests to a public URL is throttled here instead of taking the account's
+  # concurrency from the scheduled functions.
+  reserved_concurrent_executions = each.value.reserved_concurrency
 
   environment {
     variables = local.common_environment
   }
 
   logging_config {
-    log_format = "Text"
+    # JSON: Lambda's own lines (START, END, REPORT, errors) become JSON carrying the request
+    # id; the handlers' pino lines are JSON already, with requestId (lib/runtime.ts).
+    log_format = "JSON"
     log_group  = aws_cloudwatch_log_group.function[each.key].name
   }
 
@@ -114,6 +148,13 @@ resource "aws_lambda_function" "http" {
     }
   }
 
+  lifecycle {
+    precondition {
+      condition     = contains(keys(local.manifest.functions), each.key)
+      error_message = "The package manifest (version ${local.manifest.version}) has no zip for ${each.key}: package it with npm run package from a matching release."
+    }
+  }
+
   depends_on = [aws_iam_role_policy.function]
   tags       = local.tags
 }
@@ -123,7 +164,10 @@ resource "aws_lambda_function_url" "ack" {
   authorization_type = "NONE"
 }
 
+# Only with a Clair URL (and so its PSK secret): without the PSK the webhook could not tell
+# Clair's notifications from anyone else's.
 resource "aws_lambda_function_url" "clair_webhook" {
+  count              = local.clair_enabled ? 1 : 0
   function_name      = aws_lambda_function.http["clair-webhook"].function_name
   authorization_type = "NONE"
 }
@@ -131,7 +175,7 @@ resource "aws_lambda_function_url" "clair_webhook" {
 # Public function URLs need both permissions since October 2025: InvokeFunctionUrl for
 # auth type NONE, and InvokeFunction limited to calls that come through the URL.
 resource "aws_lambda_permission" "url_public" {
-  for_each               = local.url_functions
+  for_each               = local.deployed_url_functions
   statement_id           = "imagewarden-url-public"
   action                 = "lambda:InvokeFunctionUrl"
   function_name          = aws_lambda_function.http[each.key].function_name
@@ -140,29 +184,10 @@ resource "aws_lambda_permission" "url_public" {
 }
 
 resource "aws_lambda_permission" "url_invoke" {
-  for_each                 = local.url_functions
+  for_each                 = local.deployed_url_functions
   statement_id             = "imagewarden-url-invoke"
   action                   = "lambda:InvokeFunction"
   function_name            = aws_lambda_function.http[each.key].function_name
   principal                = "*"
   invoked_via_function_url = true
-}
-
-# A failed scheduled run (Elasticsearch down, nothing enqueued, a crash) is retried by Lambda;
-# tell someone when it keeps failing.
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each            = { for name, fn in local.functions : name => fn if var.alarm_topic_arn != null }
-  alarm_name          = "${var.name}-${each.key}-errors"
-  alarm_description   = "imagewarden ${each.key} invocations failed; see log group /aws/lambda/${var.name}-${each.key}."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = "${var.name}-${each.key}" }
-  statistic           = "Sum"
-  period              = 3600
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  tags                = local.tags
 }

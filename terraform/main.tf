@@ -1,11 +1,12 @@
 # Names and settings shared by the files of this module. The five functions are the files in
-# functions/handlers/ (bundled by `npm run build` into dist/lambda/<function>/index.mjs):
+# functions/handlers/ (bundled and zipped by `npm run package`, see lambda.tf):
 #   inventory      schedule -> inventory + policy, pending Clair notifications -> one SQS
 #                  message per in-use digest
 #   scan-worker    SQS batch -> Clair index + vulnerability report per digest
 #   notify         schedule -> one digest email per owner through SES
 #   ack            function URL: one-click acknowledgement links from the emails
-#   clair-webhook  function URL: Clair's notifier webhook (records new-vulnerability notices)
+#   clair-webhook  function URL: Clair's notifier webhook (records new-vulnerability notices);
+#                  deployed only with clair_url (and so the Clair PSK secret)
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -16,7 +17,6 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.region
 
-  dist_dir     = coalesce(var.lambda_dist_dir, "${path.module}/../dist/lambda")
   table_name   = coalesce(var.state_table_name, "${var.name}-state")
   ses_identity = coalesce(var.ses_identity, var.mail_from)
   # An identity with an @ is an address, otherwise a domain.
@@ -40,23 +40,31 @@ locals {
   }
   url_functions = {
     ack = {
-      memory  = var.lambda_memory_mb.ack
-      timeout = var.lambda_timeout_seconds.ack
+      memory               = var.lambda_memory_mb.ack
+      timeout              = var.lambda_timeout_seconds.ack
+      reserved_concurrency = var.url_reserved_concurrency.ack
     }
     clair-webhook = {
-      memory  = var.lambda_memory_mb.clair_webhook
-      timeout = var.lambda_timeout_seconds.clair_webhook
+      memory               = var.lambda_memory_mb.clair_webhook
+      timeout              = var.lambda_timeout_seconds.clair_webhook
+      reserved_concurrency = var.url_reserved_concurrency.clair_webhook
     }
   }
-  functions = merge(local.worker_functions, local.url_functions)
+  # The Clair webhook exists only when Clair is configured: its PSK is what authenticates Clair.
+  clair_enabled          = var.clair_url != null
+  deployed_url_functions = { for name, fn in local.url_functions : name => fn if name != "clair-webhook" || local.clair_enabled }
+  functions              = merge(local.worker_functions, local.deployed_url_functions)
 
-  # The config file bundled into every function; the environment below overrides it.
+  # The config given to every function; the IMAGEWARDEN_<SECTION>__<KEY> variables override it.
   config_json = jsonencode(var.imagewarden_config)
 
   # IMAGEWARDEN_<SECTION>__<KEY> variables (core/config/load.ts), the same for every function.
   common_environment = merge(
     {
-      IMAGEWARDEN_CONFIG                         = "/var/task/imagewarden.json"
+      # The config file's keys, inline (the zips are built once per release, without a config).
+      IMAGEWARDEN_CONFIG_JSON = local.config_json
+      # The zips ship each bundle's source map: stack traces name the TypeScript sources.
+      NODE_OPTIONS = "--enable-source-maps"
       IMAGEWARDEN_LOG__LEVEL                     = var.log_level
       IMAGEWARDEN_STATE__BACKEND                 = "dynamodb"
       IMAGEWARDEN_STATE__TABLE                   = aws_dynamodb_table.state.name

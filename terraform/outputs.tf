@@ -4,8 +4,8 @@ output "ack_url" {
 }
 
 output "clair_webhook_url" {
-  description = "Function URL to set as Clair's notifier webhook target (notifier.webhook.target)."
-  value       = aws_lambda_function_url.clair_webhook.function_url
+  description = "Function URL to set as Clair's notifier webhook target (notifier.webhook.target); null without clair_url."
+  value       = one(aws_lambda_function_url.clair_webhook[*].function_url)
 }
 
 output "state_table_name" {
@@ -44,9 +44,4 @@ output "secret_arns" {
 output "ses_dkim_tokens" {
   description = "For a domain identity: publish <token>._domainkey.<domain> CNAME <token>.dkim.amazonses.com for each."
   value       = local.ses_identity_is_domain ? aws_sesv2_email_identity.sender.dkim_signing_attributes[0].tokens : []
-}
-
-output "runner_namespace" {
-  description = "Namespace of the runner CronJob, when enabled."
-  value       = var.runner.enabled ? local.runner_ns : null
 }

@@ -40,20 +40,3 @@ resource "aws_lambda_event_source_mapping" "scan" {
     maximum_concurrency = var.scan_max_concurrency
   }
 }
-
-resource "aws_cloudwatch_metric_alarm" "scan_dlq" {
-  count               = var.alarm_topic_arn == null ? 0 : 1
-  alarm_name          = "${var.name}-scan-dead-letters"
-  alarm_description   = "Digests failed to scan ${var.scan_max_receive_count} times; see the scan-worker logs, then redrive the DLQ."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.scan_dlq.name }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  tags                = local.tags
-}

@@ -18,10 +18,24 @@ variable "tags" {
   description = "Tags added to every AWS resource that takes tags."
 }
 
-variable "lambda_dist_dir" {
-  type        = string
-  default     = null
-  description = "Directory holding the bundled handlers (`npm run build` writes dist/lambda/<function>/index.mjs). Null: ../dist/lambda relative to this module."
+variable "package" {
+  type = object({
+    dir       = optional(string)
+    s3_bucket = optional(string)
+    s3_prefix = optional(string, "")
+  })
+  default     = {}
+  description = "Where the release package (`npm run package`: manifest.json and lambda/<function>-<version>.zip) is: a local directory (dir; null: ../dist/package relative to this module), or an S3 bucket and key prefix it was copied to (`aws s3 sync dist/package s3://BUCKET/PREFIX`). The zips' SHA-256 come from the manifest."
+
+  validation {
+    condition     = var.package.s3_bucket == null || var.package.dir == null
+    error_message = "package: give dir or s3_bucket, not both."
+  }
+
+  validation {
+    condition     = var.package.s3_prefix == "" || endswith(var.package.s3_prefix, "/")
+    error_message = "package.s3_prefix: empty, or ending with / (e.g. releases/0.1.0/)."
+  }
 }
 
 variable "lambda_runtime" {
@@ -281,13 +295,13 @@ variable "secret_recovery_window_days" {
 variable "imagewarden_config" {
   type        = any
   default     = {}
-  description = "imagewarden config (the keys of the YAML config file: policy, owners, scan filters, notify reminders, ...), bundled into every function as imagewarden.json. What this module manages (state, notify transport/from/ack URL, secret ARNs, Clair and Elasticsearch URLs) is set through environment variables, which take precedence."
+  description = "imagewarden config (the keys of the YAML config file: policy, owners, scan filters, notify reminders, ...), given to every function as the IMAGEWARDEN_CONFIG_JSON variable (at most 3 KB as JSON: Lambda allows 4 KB of environment). What this module manages (state, notify transport/from/ack URL, secret ARNs, Clair and Elasticsearch URLs) is set through environment variables, which take precedence."
 }
 
 variable "alarm_topic_arn" {
   type        = string
   default     = null
-  description = "SNS topic told when a function keeps failing or scan messages land in the dead-letter queue. Null: no alarms."
+  description = "SNS topic the alarms (function errors and throttles, scan dead letters, inventory heartbeat, SES bounce and complaint rates) go to. Null: a topic is created with an email subscription to alarm_email."
 
   validation {
     condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:", var.alarm_topic_arn))
@@ -310,30 +324,44 @@ variable "vpc_config" {
   description = "Run the functions in these subnets (to reach a private Clair or Elasticsearch). They then need a NAT gateway or VPC endpoints for DynamoDB, SQS, SES and Secrets Manager."
 }
 
-variable "runner" {
-  type = object({
-    enabled          = optional(bool, false)
-    create_namespace = optional(bool, true)
-    namespace        = optional(string, "imagewarden")
-    image            = optional(string, "ghcr.io/imagewarden/runner:0.1.0")
-    schedule         = optional(string, "*/15 * * * *")
-  })
-  default     = {}
-  description = "The node runner on a Kubernetes cluster (a CronJob fanning out one Job per node); needs a configured kubernetes provider. schedule is a standard 5-field Kubernetes cron expression, read in the kube-controller-manager's time zone (the infra/base manifests use the same defaults)."
+variable "ecr_repository_arns" {
+  type        = list(string)
+  default     = []
+  description = "ECR repositories (ARNs, wildcards allowed, e.g. arn:aws:ecr:eu-north-1:123456789012:repository/*) whose images the inventory and scan-worker functions read with their own role: grants ecr:GetAuthorizationToken and the image and layer reads. Empty: no ECR access."
 
   validation {
-    condition     = length(split(" ", trimspace(var.runner.schedule))) == 5
-    error_message = "runner.schedule: a 5-field cron expression (minute hour day-of-month month day-of-week)."
-  }
-
-  validation {
-    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", var.runner.namespace))
-    error_message = "runner.namespace: a Kubernetes namespace name."
+    condition     = alltrue([for arn in var.ecr_repository_arns : can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/.+$", arn))])
+    error_message = "ecr_repository_arns: ECR repository ARNs (arn:aws:ecr:REGION:ACCOUNT:repository/NAME)."
   }
 }
 
-variable "runner_config" {
-  type        = any
+variable "url_reserved_concurrency" {
+  type = object({
+    ack           = optional(number, 5)
+    clair_webhook = optional(number, 2)
+  })
   default     = {}
-  description = "imagewarden config for the runner (keys of the YAML config file, chiefly `runner`), stored in the runner ConfigMap. The fan-out's namespace, image, service account and ConfigMap name are filled in from var.runner."
+  description = "Reserved concurrency of the two functions behind public function URLs: a flood of requests is throttled there and cannot take the account's concurrency from the scheduled functions (nor run up the bill)."
+
+  validation {
+    condition     = alltrue([for v in values(var.url_reserved_concurrency) : v >= 1 && v <= 100])
+    error_message = "url_reserved_concurrency: every value between 1 and 100."
+  }
+}
+
+variable "alarm_email" {
+  type        = string
+  default     = null
+  description = "Address subscribed to the alarm topic this module creates (when alarm_topic_arn is null); AWS mails it a confirmation link first. Null: owners.securityContact from imagewarden_config."
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$", var.alarm_email))
+    error_message = "alarm_email: an email address."
+  }
+}
+
+variable "ack_hmac_key_version" {
+  type        = number
+  default     = 1
+  description = "Version of the generated ack-link HMAC key: Terraform writes a new random key when it changes (links already mailed stop working; the next digest carries new ones)."
 }

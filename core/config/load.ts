@@ -1,6 +1,8 @@
 // Loading the config. Precedence, lowest first:
 //   1. defaults in the schema;
-//   2. the config file (YAML or JSON; --config FILE, else $IMAGEWARDEN_CONFIG, else none);
+//   2. the config file (YAML or JSON; --config FILE, else $IMAGEWARDEN_CONFIG, else none), or
+//      instead the same keys as inline JSON in $IMAGEWARDEN_CONFIG_JSON (what Terraform sets on
+//      the Lambda functions, whose zips are built once per release and carry no config file);
 //   3. environment variables IMAGEWARDEN_<SECTION>__<KEY>[__<KEY>...] (names without "__" are not
 //      config, so they stay free for secrets; values parsed as JSON
 //      when they parse, else taken as strings), e.g. IMAGEWARDEN_SCAN__CLAIR__URL;
@@ -58,6 +60,20 @@ export function readConfigFile(
   if (parsed === null || parsed === undefined) return {};
   if (!isPlainObject(parsed))
     throw new ConfigError(`config file ${path} must hold a mapping at the top level`);
+  return parsed;
+}
+
+/** The config file's keys given as JSON text in $IMAGEWARDEN_CONFIG_JSON. */
+export function readInlineConfig(text: string): PlainObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${ENV_PREFIX}CONFIG_JSON is not valid JSON`, [(error as Error).message], {
+      cause: error,
+    });
+  }
+  if (!isPlainObject(parsed)) throw new ConfigError(`${ENV_PREFIX}CONFIG_JSON must hold a JSON object`);
   return parsed;
 }
 
@@ -137,7 +153,8 @@ export interface LoadedConfig {
 export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const file = options.file ?? env[`${ENV_PREFIX}CONFIG`];
-  const fromFile = file ? readConfigFile(file, options.read) : {};
+  const inline = file ? undefined : env[`${ENV_PREFIX}CONFIG_JSON`];
+  const fromFile = file ? readConfigFile(file, options.read) : inline ? readInlineConfig(inline) : {};
   const merged = mergeLayers(fromFile, configFromEnv(env), (options.overrides ?? {}) as PlainObject);
   return {
     config: parseConfig(merged, file ? `config (${file} + environment)` : 'config (environment)'),

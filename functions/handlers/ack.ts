@@ -3,6 +3,8 @@
 // as `imagewarden serve-ack`, adapted by functions/acks/lambdaUrl.ts). The signed token is
 // the only credential, so the URL uses authorization NONE.
 import { errorMessage } from '../../core/errors.ts';
+import { withRequestMetrics } from '../../core/metrics/emf.ts';
+import { withCheckedSecrets } from '../../core/secrets-check.ts';
 import { handleAckRequest } from '../acks/handler.ts';
 import {
   FunctionUrlEvent,
@@ -11,7 +13,7 @@ import {
   toFunctionUrlResult,
 } from '../acks/lambdaUrl.ts';
 import { storedRecipientCheck } from '../acks/recipients.ts';
-import { expiryPolicy, hmacKeyFromConfig } from '../notify/fromConfig.ts';
+import { expiryPolicy, hmacKeyFromConfig } from '../notify/ackSettings.ts';
 import { createRuntime, invocationLogger, type LambdaContext, once, type Runtime } from './lib/runtime.ts';
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' };
@@ -61,10 +63,13 @@ export function createAckHandler(deps: AckHandlerDeps) {
   };
 }
 
-const runtime = once(() => createRuntime(process.env, 'ack'));
+const runtime = once(() => withCheckedSecrets('ack', createRuntime(process.env, 'ack')));
 const hmacKey = once(async () => {
   const rt = await runtime();
   return hmacKeyFromConfig(rt.config, rt.secrets);
 });
 
-export const handler = createAckHandler({ runtime, hmacKey: () => hmacKey() });
+export const handler = withRequestMetrics(
+  createAckHandler({ runtime, hmacKey: () => hmacKey() }),
+  process.env.AWS_LAMBDA_FUNCTION_NAME,
+);

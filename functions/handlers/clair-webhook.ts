@@ -3,6 +3,8 @@
 // records the notification for the hourly inventory function to page through and delete (see
 // lib/pendingNotifications.ts for why not here).
 import { ConfigError, errorMessage } from '../../core/errors.ts';
+import { withRequestMetrics } from '../../core/metrics/emf.ts';
+import { withCheckedSecrets } from '../../core/secrets-check.ts';
 import { clairPsk } from '../scan/fromConfig.ts';
 import { receiveNotification } from '../scan/notifications.ts';
 import { recordPendingNotification } from '../scan/pendingNotifications.ts';
@@ -67,10 +69,13 @@ export function createClairWebhookHandler(deps: ClairWebhookDeps) {
   };
 }
 
-const runtime = once(() => createRuntime(process.env, 'clair-webhook'));
+const runtime = once(() => withCheckedSecrets('clair-webhook', createRuntime(process.env, 'clair-webhook')));
 const psk = once(async () => {
   const rt = await runtime();
   return clairPsk(rt.config, rt.secrets);
 });
 
-export const handler = createClairWebhookHandler({ runtime, psk: () => psk() });
+export const handler = withRequestMetrics(
+  createClairWebhookHandler({ runtime, psk: () => psk() }),
+  process.env.AWS_LAMBDA_FUNCTION_NAME,
+);

@@ -5,7 +5,9 @@
 // (the scan-worker function takes them).
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SqsSender } from '../../core/aws/sqsEnqueue.ts';
+import { emitRunMetrics } from '../../core/metrics/emf.ts';
 import { defaultSleep } from '../../core/retry.ts';
+import { withCheckedSecrets } from '../../core/secrets-check.ts';
 import { dispatchScansStep } from '../cycle/dispatchScansStep.ts';
 import { inventoryStep } from '../cycle/inventoryStep.ts';
 import { type InventorySetup, inventoryFromConfig } from '../inventory/fromConfig.ts';
@@ -83,11 +85,15 @@ export function createInventoryHandler(deps: InventoryHandlerDeps) {
       notifications: dispatch.notifications,
     };
     logger[step.degraded || dispatch.degraded ? 'warn' : 'info'](summary, 'inventory run finished');
+    // reaching here means the scans were queued (dispatchScansStep throws when none could be)
+    emitRunMetrics(summary, { functionName: runtime.env.AWS_LAMBDA_FUNCTION_NAME, succeeded: true });
     return summary;
   };
 }
 
-const runtime = once(() => withRegistryCredentials(createRuntime(process.env, 'inventory')));
+const runtime = once(async () =>
+  withRegistryCredentials(await withCheckedSecrets('inventory', createRuntime(process.env, 'inventory'))),
+);
 // SDK clients resolve region and credentials lazily, on the first call.
 const sqs = new SQSClient({});
 

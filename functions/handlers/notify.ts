@@ -2,7 +2,9 @@
 // findings (when notify.selinuxFindings is set), then the notify step: one digest email per
 // recipient through SES, queued in the state store before sending so a timeout or throttle
 // leaves the rest pending for the next run.
+import { emitRunMetrics } from '../../core/metrics/emf.ts';
 import { defaultSleep } from '../../core/retry.ts';
+import { withCheckedSecrets } from '../../core/secrets-check.ts';
 import { notifyStep } from '../cycle/notifyStep.ts';
 import {
   fileAcksFromConfig,
@@ -96,6 +98,7 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
         { ...result, job: input.success ? input.data.job : undefined },
         'notify run finished',
       );
+      emitRunMetrics(result, { functionName: runtime.env.AWS_LAMBDA_FUNCTION_NAME, succeeded: true });
       return result;
     } finally {
       deadline.dispose();
@@ -104,7 +107,7 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
   };
 }
 
-const runtime = once(() => createRuntime(process.env, 'notify'));
+const runtime = once(() => withCheckedSecrets('notify', createRuntime(process.env, 'notify')));
 
 export const handler = createNotifyHandler({
   runtime,

@@ -4,6 +4,8 @@
 // are returned in `batchItemFailures`: SQS delivers only those again (after the visibility
 // timeout) and, after maxReceiveCount deliveries, moves them to the dead-letter queue.
 import { ValidationError } from '../../core/errors.ts';
+import { emitRunMetrics } from '../../core/metrics/emf.ts';
+import { withCheckedSecrets } from '../../core/secrets-check.ts';
 import { scanBatchStep } from '../cycle/scanStep.ts';
 import { scanPortsFromConfig } from '../scan/fromConfig.ts';
 import { ScanMessage } from '../scan/ScanMessage.ts';
@@ -62,6 +64,10 @@ export function createScanWorkerHandler(deps: ScanWorkerDeps) {
       },
       'scan batch finished',
     );
+    emitRunMetrics(
+      { messages: records.length, retried: failures.length, ...batch.counts },
+      { functionName: runtime.env.AWS_LAMBDA_FUNCTION_NAME, succeeded: true },
+    );
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }
@@ -74,7 +80,9 @@ function safeJson(text: string): unknown {
   }
 }
 
-const runtime = once(() => withRegistryCredentials(createRuntime(process.env, 'scan-worker')));
+const runtime = once(async () =>
+  withRegistryCredentials(await withCheckedSecrets('scan-worker', createRuntime(process.env, 'scan-worker'))),
+);
 const ports = once(async () => {
   const rt = await runtime();
   return scanPortsFromConfig(rt.config, {

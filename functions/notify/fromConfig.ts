@@ -5,8 +5,9 @@ import type { Config } from '../../core/config/schema.ts';
 import { resolveSecret, type SecretSources } from '../../core/config/secrets.ts';
 import { elasticsearchFromConfig } from '../../core/elasticsearch/client.ts';
 import { ConfigError } from '../../core/errors.ts';
-import type { Ack, ExpiryPolicy } from '../acks/Ack.ts';
+import type { Ack } from '../acks/Ack.ts';
 import { loadAckFile } from '../acks/file.ts';
+import { expiryPolicy, hmacKeyFromConfig } from './ackSettings.ts';
 import { ElasticsearchSelinuxSource, type SelinuxFindingSource } from './importSelinuxFindings.ts';
 import type { Mailer } from './Mailer.ts';
 import type { NotifyOptions } from './notify.ts';
@@ -36,20 +37,7 @@ export async function mailerFromConfig(config: Config, secrets: SecretSources = 
   }
 }
 
-export function expiryPolicy(config: Config): ExpiryPolicy {
-  return { defaultDays: config.notify.ack.defaultDays, maxDays: config.notify.ack.maxDays };
-}
-
-export async function hmacKeyFromConfig(
-  config: Config,
-  secrets: SecretSources = {},
-): Promise<string | undefined> {
-  const ref = config.notify.ack.hmacKey;
-  if (!ref) return undefined;
-  const key = await resolveSecret(ref, secrets);
-  if (key.length < 32) throw new ConfigError('notify.ack.hmacKey: the key must be at least 32 characters');
-  return key;
-}
+export { expiryPolicy, hmacKeyFromConfig } from './ackSettings.ts';
 
 export async function fileAcksFromConfig(config: Config, now: Date): Promise<Ack[]> {
   return config.notify.ack.file ? loadAckFile(config.notify.ack.file, now, expiryPolicy(config)) : [];

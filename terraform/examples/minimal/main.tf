@@ -1,11 +1,11 @@
 # The scheduled functions only: inventory from Elasticsearch every hour, scans with Clair,
 # one digest email per owner on weekday mornings through SES.
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.11.0"
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.29.0"
+      version = "~> 6.66.0"
     }
   }
 }

@@ -1,15 +1,15 @@
 # The scheduled functions plus the node runner on a Kubernetes cluster: a CronJob that
 # starts one Job per node every 15 minutes to pre-pull, prune and check SELinux labels.
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.11.0"
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.29.0"
+      version = "~> 6.66.0"
     }
     kubernetes = {
       source  = "hashicorp/kubernetes"
-      version = ">= 2.23.0"
+      version = "~> 2.38.0"
     }
   }
 }
@@ -67,10 +67,16 @@ module "imagewarden" {
   }
   imagewarden_config = {
     policy = { approvedRegistries = ["harbor.example.org"] }
+    # also where the alarms go (alarm_email defaults to it)
+    owners = { securityContact = "security@example.org" }
   }
+}
+
+# The cluster part: a separate module, so the AWS module needs no kubernetes provider.
+module "runner" {
+  source = "../../modules/runner"
 
   runner = {
-    enabled  = true
     image    = "ghcr.io/imagewarden/runner:0.1.0"
     schedule = "*/15 * * * *"
   }
@@ -104,7 +110,7 @@ output "clair_webhook_url" {
 
 output "runner_namespace" {
   description = "Namespace of the runner CronJob."
-  value       = module.imagewarden.runner_namespace
+  value       = module.runner.namespace
 }
 
 output "secret_arns" {

@@ -36,16 +36,16 @@ const all = (stage: Stage | undefined, op: string) =>
   (stage?.instructions ?? []).filter((i) => i.op === op).map((i) => i.args);
 
 describe('infra/Dockerfile', () => {
-  it('builds the bundle with npm ci and npm run build on node:20-bookworm-slim', () => {
+  it('builds the bundle with npm ci and npm run build on node:22-bookworm-slim pinned by digest', () => {
     expect(stages).toHaveLength(2);
-    expect(buildStage?.from).toBe('node:20-bookworm-slim');
+    expect(buildStage?.from).toMatch(/^node:22-bookworm-slim@sha256:[0-9a-f]{64}$/);
     const runs = all(buildStage, 'RUN').join(' && ');
     expect(runs).toMatch(/npm ci/);
     expect(runs).toMatch(/npm run build/);
   });
 
   it('ships only the bundle and attr in a slim runtime stage', () => {
-    expect(runtime?.from).toBe('node:20-bookworm-slim');
+    expect(runtime?.from).toBe(buildStage?.from);
     expect(all(runtime, 'RUN').join(' ')).toMatch(/apt-get install -y --no-install-recommends attr/);
     const copies = all(runtime, 'COPY');
     expect(copies).toEqual([

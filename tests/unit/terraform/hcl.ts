@@ -125,6 +125,8 @@ export function references(tf: TfDir): {
 }
 
 export const ROOT = 'terraform';
+/** The cluster part, a submodule so that an AWS-only deployment needs no kubernetes provider. */
+export const RUNNER = 'terraform/modules/runner';
 export const EXAMPLE_DIRS = readdirSync(join(ROOT, 'examples')).map((d) => join(ROOT, 'examples', d));
 
 /** The first (only) block of a one-element block array. */

@@ -7,16 +7,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, mergeLayers, parseConfig } from '../../../core/config/load.ts';
 import { checkScheduleExpression, toEventBridgeCron } from '../../../core/schedule/eventbridge-cron.ts';
 import { TABLE_KEYS } from '../../../core/state/DynamoStateStore.ts';
-import { blocks, expr, first, loadTfDir, locals, named, ROOT, strings, type TfDir, text } from './hcl.ts';
+import { blocks, expr, first, loadTfDir, locals, named, ROOT, RUNNER, type TfDir, text } from './hcl.ts';
 
 let mod: TfDir;
+let runner: TfDir;
 
 beforeAll(async () => {
   mod = await loadTfDir(ROOT);
+  runner = await loadTfDir(RUNNER);
 });
 
 describe('terraform resources', () => {
-  it('deploys exactly the handlers in functions/handlers, bundled where scripts/build.mjs writes them', () => {
+  it('deploys exactly the handlers in functions/handlers, from the zips and hashes of the package manifest', () => {
     // Prepare
     const l = locals(mod);
     const deployed = [
@@ -28,7 +30,7 @@ describe('terraform resources', () => {
       .map((f) => f.replace(/\.ts$/, ''))
       .sort();
     const functions = blocks(mod, 'resource').aws_lambda_function ?? {};
-    const archive = first(blocks(mod, 'data').archive_file?.function);
+    const lambdaTf = readFileSync(join(ROOT, 'lambda.tf'), 'utf8');
 
     // Assess
     expect(deployed).toEqual(['ack', 'clair-webhook', 'inventory', 'notify', 'scan-worker']);
@@ -38,17 +40,27 @@ describe('terraform resources', () => {
         /export (async function|const) handler\b/,
       );
     }
-    expect(readFileSync('scripts/build.mjs', 'utf8')).toContain(`dist/lambda/${expr('name')}/index.mjs`);
-    expect(
-      strings(archive.source).some((v) =>
-        v.includes(`${expr('local.dist_dir')}/${expr('each.key')}/index.mjs`),
-      ),
-    ).toBe(true);
+    // no zipping nor hashing of files at plan time: the manifest npm run package writes has the hashes
+    expect(blocks(mod, 'data').archive_file).toBeUndefined();
+    expect(lambdaTf).not.toMatch(
+      /\bfile(base64sha256|sha256)?\("\$\{local\.(dist|package)_dir\}\/\$\{[^}]*\}\/index/,
+    );
+    expect(lambdaTf).toContain(`jsondecode(file("${expr('dir')}/manifest.json"))`);
+    expect(lambdaTf).toContain('jsondecode(object.body)');
+    expect(readFileSync('scripts/package.ts', 'utf8')).toContain(
+      `\`lambda/${expr('name')}-${expr('version')}.zip\``,
+    );
     for (const fn of Object.values(functions).map(first)) {
       expect(fn.handler).toBe('index.handler');
-      expect(fn.source_code_hash).toMatch(/archive_file\.function\[each\.key\]\.output_base64sha256/);
+      expect(fn.source_code_hash).toBe(expr('local.package[each.key].sha256'));
+      expect(fn.filename).toBe(expr('local.package[each.key].filename'));
+      expect(fn.s3_key).toBe(expr('local.package[each.key].s3_key'));
       expect(fn.runtime).toBe(expr('var.lambda_runtime'));
+      expect(first(fn.logging_config).log_format).toBe('JSON');
     }
+    expect(first(functions.http).reserved_concurrent_executions).toBe(
+      expr('each.value.reserved_concurrency'),
+    );
     expect(named(mod, 'variable').lambda_runtime?.default).toBe('nodejs22.x');
   });
 
@@ -108,7 +120,7 @@ describe('terraform resources', () => {
   it('schedules with valid EventBridge expressions and a valid 5-field runner cron', () => {
     // Prepare
     const variables = named(mod, 'variable');
-    const runnerType = String(variables.runner?.type);
+    const runnerType = String(named(runner, 'variable').runner?.type);
     const runnerSchedule = /schedule\s*=\s*optional\(string,\s*"([^"]+)"\)/.exec(runnerType)?.[1] ?? '';
     const schedules = first(blocks(mod, 'resource').aws_scheduler_schedule?.this);
     const target = first(schedules.target);
@@ -159,8 +171,13 @@ describe('terraform resources', () => {
     // Prepare
     const resources = blocks(mod, 'resource');
 
-    // Assess
-    expect(resources.aws_secretsmanager_secret_version).toBeUndefined();
+    // Assess: the one value terraform writes (the generated ack HMAC key) is ephemeral and write-only
+    expect(Object.keys(resources.aws_secretsmanager_secret_version ?? {})).toEqual(['ack_hmac_key']);
+    expect(first(resources.aws_secretsmanager_secret_version?.ack_hmac_key)).toMatchObject({
+      secret_string_wo: expr('ephemeral.random_password.ack_hmac_key.result'),
+      secret_string_wo_version: expr('var.ack_hmac_key_version'),
+    });
+    expect(text(mod)).not.toMatch(/\bsecret_string\s*=/);
     expect(first(resources.aws_cloudwatch_log_group?.function).retention_in_days).toBe(
       expr('var.log_retention_days'),
     );
@@ -176,6 +193,9 @@ describe('terraform resources', () => {
 
     // Assess
     expect(Object.keys(urls).sort()).toEqual(['ack', 'clair_webhook']);
+    // the webhook only with Clair configured (its PSK authenticates Clair)
+    expect(first(urls.clair_webhook).count).toBe(expr('local.clair_enabled ? 1 : 0'));
+    expect(locals(mod).clair_enabled).toBe(expr('var.clair_url != null'));
     for (const url of Object.values(urls).map(first)) expect(url.authorization_type).toBe('NONE');
     expect(invoke).toMatchObject({ action: 'lambda:InvokeFunction', invoked_via_function_url: true });
     expect(publicUrl).toMatchObject({ action: 'lambda:InvokeFunctionUrl', function_url_auth_type: 'NONE' });

@@ -1,14 +1,14 @@
-// The runner objects terraform/kubernetes.tf creates must match infra/base (kustomize).
+// The runner objects terraform/modules/runner/kubernetes.tf creates must match infra/base (kustomize).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { blocks, first, type Json, loadTfDir, named, ROOT, type TfDir } from './hcl.ts';
+import { blocks, first, type Json, loadTfDir, named, RUNNER, type TfDir } from './hcl.ts';
 
 let mod: TfDir;
 
 beforeAll(async () => {
-  mod = await loadTfDir(ROOT);
+  mod = await loadTfDir(RUNNER);
 });
 
 describe('terraform runner', () => {

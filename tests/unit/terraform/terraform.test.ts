@@ -12,23 +12,27 @@ import {
   locals,
   named,
   ROOT,
+  RUNNER,
   references,
   type TfDir,
 } from './hcl.ts';
 
 let mod: TfDir;
+let runner: TfDir;
 const examples: TfDir[] = [];
 
 beforeAll(async () => {
   mod = await loadTfDir(ROOT);
+  runner = await loadTfDir(RUNNER);
   for (const dir of EXAMPLES) examples.push(await loadTfDir(dir));
 });
 
 describe('terraform module', () => {
   it('has the conventional files and an example README per example', () => {
     // Assess
-    for (const file of ['versions.tf', 'variables.tf', 'outputs.tf'])
-      expect(existsSync(join(ROOT, file))).toBe(true);
+    for (const dir of [ROOT, RUNNER])
+      for (const file of ['versions.tf', 'variables.tf', 'outputs.tf'])
+        expect(existsSync(join(dir, file))).toBe(true);
     expect(EXAMPLES.map((d) => d.split('/').pop()).sort()).toEqual(['minimal', 'with-runner']);
     for (const dir of EXAMPLES)
       expect(readFileSync(join(dir, 'README.md'), 'utf8')).toMatch(/terraform apply/);
@@ -42,6 +46,8 @@ describe('terraform module', () => {
     const undocumented = [
       ...Object.keys(named(mod, 'variable')),
       ...Object.keys(named(mod, 'output')),
+      ...Object.keys(named(runner, 'variable')),
+      ...Object.keys(named(runner, 'output')),
     ].filter((name) => !new RegExp(`^\\| \`${name}\` +\\|`, 'm').test(readme));
 
     // Assess
@@ -50,7 +56,7 @@ describe('terraform module', () => {
 
   it('declares every variable with a type and a description', () => {
     // Prepare
-    const dirs = [mod, ...examples];
+    const dirs = [mod, runner, ...examples];
 
     // Act
     const missing = dirs.flatMap((tf) =>
@@ -67,7 +73,7 @@ describe('terraform module', () => {
   });
 
   it('declares every var.*, local.*, resource and data source it references', () => {
-    for (const tf of [mod, ...examples]) {
+    for (const tf of [mod, runner, ...examples]) {
       // Prepare
       const refs = references(tf);
       const declaredVars = new Set(Object.keys(named(tf, 'variable')));
@@ -90,47 +96,59 @@ describe('terraform module', () => {
       // Assess
       expect(undeclared, tf.dir).toEqual([]);
     }
-    expect(references(mod).resources.size).toBeGreaterThan(15);
+    expect(references(mod).resources.size).toBeGreaterThan(10);
   });
 
-  it('gives the examples only inputs the module declares, every required one, and outputs it has', () => {
-    // Prepare
-    const variables = named(mod, 'variable');
-    const required = Object.entries(variables)
-      .filter(([, v]) => !('default' in v))
-      .map(([name]) => name);
-    const outputs = new Set(Object.keys(named(mod, 'output')));
+  it('gives the examples only inputs the modules declare, every required one, and outputs they have', () => {
+    // Prepare: each module an example may call, by its source
+    const modules: Record<string, TfDir> = { '../..': mod, '../../modules/runner': runner };
+    const calls: string[] = [];
 
     for (const example of examples) {
-      // Act
-      const call = named(example, 'module').imagewarden ?? {};
-      const inputs = Object.keys(call).filter((k) => k !== 'source');
-      const usedOutputs = [...references(example).modules].map((r) => r.replace(/^imagewarden\./, ''));
+      for (const [callName, call] of Object.entries(named(example, 'module'))) {
+        // Act
+        const called = modules[String(call.source)];
+        const variables = named(called ?? mod, 'variable');
+        const required = Object.entries(variables)
+          .filter(([, v]) => !('default' in v))
+          .map(([name]) => name);
+        const outputs = new Set(Object.keys(named(called ?? mod, 'output')));
+        const inputs = Object.keys(call).filter((k) => k !== 'source');
+        const usedOutputs = [...references(example).modules]
+          .filter((r) => r.startsWith(`${callName}.`))
+          .map((r) => r.slice(callName.length + 1));
+        calls.push(`${example.dir.split('/').pop()} ${callName}`);
 
-      // Assess
-      expect(call.source, example.dir).toBe('../..');
-      expect(
-        inputs.filter((i) => !(i in variables)),
-        example.dir,
-      ).toEqual([]);
-      expect(
-        required.filter((r) => !inputs.includes(r)),
-        example.dir,
-      ).toEqual([]);
-      expect(
-        usedOutputs.filter((o) => !outputs.has(o)),
-        example.dir,
-      ).toEqual([]);
+        // Assess
+        expect(called, `${example.dir} module ${callName} source`).toBeDefined();
+        expect(
+          inputs.filter((i) => !(i in variables)),
+          example.dir,
+        ).toEqual([]);
+        expect(
+          required.filter((r) => !inputs.includes(r)),
+          example.dir,
+        ).toEqual([]);
+        expect(
+          usedOutputs.filter((o) => !outputs.has(o)),
+          example.dir,
+        ).toEqual([]);
+      }
     }
+    expect(calls.sort()).toEqual(['minimal imagewarden', 'with-runner imagewarden', 'with-runner runner']);
   });
   it("accepts the examples' imagewarden_config and runner_config as config", () => {
     const checked: string[] = [];
     for (const example of examples) {
       // Prepare
-      const call = named(example, 'module').imagewarden ?? {};
+      const calls = named(example, 'module');
 
       // Act + Assess: HCL objects come back as one-element arrays only for blocks, not for maps
-      for (const key of ['imagewarden_config', 'runner_config'] as const) {
+      for (const [module, key] of [
+        ['imagewarden', 'imagewarden_config'],
+        ['runner', 'runner_config'],
+      ] as const) {
+        const call = calls[module] ?? {};
         if (call[key] !== undefined) {
           expect(() => parseConfig(call[key]), `${example.dir} ${key}`).not.toThrow();
           checked.push(`${example.dir.split('/').pop()} ${key}`);

@@ -61,6 +61,20 @@ describe('loadConfig', () => {
     expect(config.log.level).toBe('debug');
   });
 
+  it('takes the file layer as inline JSON from IMAGEWARDEN_CONFIG_JSON (Lambda), under the environment', () => {
+    const env = {
+      IMAGEWARDEN_CONFIG_JSON: '{"policy":{"maxAgeDays":14},"log":{"level":"debug"}}',
+      IMAGEWARDEN_LOG__LEVEL: 'warn',
+    };
+    const { config, file } = loadConfig({ env });
+    expect(file).toBeUndefined();
+    expect(config.policy.maxAgeDays).toBe(14);
+    expect(config.log.level).toBe('warn');
+    expect(configError(() => loadConfig({ env: { IMAGEWARDEN_CONFIG_JSON: '{policy' } })).message).toContain(
+      'IMAGEWARDEN_CONFIG_JSON is not valid JSON',
+    );
+  });
+
   it('names the exact key and the bad value', () => {
     const read = files({
       '/bad.yaml':

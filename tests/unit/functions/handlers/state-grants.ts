@@ -11,6 +11,8 @@ export type FunctionName = 'inventory' | 'scan-worker' | 'notify' | 'ack' | 'cla
 export interface StateGrant {
   read: ReadonlySet<string>;
   write: ReadonlySet<string>;
+  /** False for the functions in local.state_no_delete (their role has no DeleteItem). */
+  delete: boolean;
 }
 
 let loaded: Promise<Record<string, StateGrant>> | undefined;
@@ -19,8 +21,12 @@ let loaded: Promise<Record<string, StateGrant>> | undefined;
 export function stateGrants(): Promise<Record<string, StateGrant>> {
   loaded ??= loadTfDir(ROOT).then((tf) => {
     const raw = locals(tf).function_state as Record<string, { read: string[]; write: string[] }>;
+    const noDelete = (locals(tf).state_no_delete ?? []) as string[];
     return Object.fromEntries(
-      Object.entries(raw).map(([name, g]) => [name, { read: new Set(g.read), write: new Set(g.write) }]),
+      Object.entries(raw).map(([name, g]) => [
+        name,
+        { read: new Set(g.read), write: new Set(g.write), delete: !noDelete.includes(name) },
+      ]),
     );
   });
   return loaded;
@@ -54,6 +60,10 @@ export function grantedStore(inner: StateStore, fn: FunctionName, grant: StateGr
     },
     delete: async (collection, key) => {
       allow('write', collection);
+      if (!grant.delete)
+        throw new Error(
+          `AccessDenied: the ${fn} function may not delete state items (terraform/iam.tf local.state_no_delete)`,
+        );
       return inner.delete(collection, key);
     },
     // Leases (collection `leases`) pass unchecked until terraform grants that partition to

@@ -1,0 +1,13 @@
+# The node runner on a Kubernetes cluster, apart from the AWS module so that an AWS-only
+# deployment needs no kubernetes provider. Configures no provider itself. The pin matches the
+# schema terraform:check validates against (scripts/terraform/schemas/kubernetes.json).
+terraform {
+  required_version = ">= 1.5.0"
+
+  required_providers {
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = "~> 2.38.0"
+    }
+  }
+}

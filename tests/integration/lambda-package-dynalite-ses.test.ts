@@ -1,0 +1,224 @@
+// The Lambda handlers as deployed: built by scripts/build.mjs, packaged by `npm run package`,
+// unzipped from the packaged zips and each invoked in its own Node process (as Lambda's
+// runtime does, with --enable-source-maps and the environment Terraform sets) with
+// real-shaped events, against dynalite and the SES fake: notify mails an owner through SES,
+// the link in that mail acknowledges the finding through the ack bundle, and the Clair webhook
+// bundle records a signed notification. Each writes its EMF metrics line.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { simpleParser } from 'mailparser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config/load.ts';
+import { shortLivedToken } from '../../core/jwt.ts';
+import { createStateStore } from '../../core/state/createStateStore.ts';
+import { listStoredAcks } from '../../functions/acks/AckStore.ts';
+import { PENDING_NOTIFICATIONS } from '../../functions/scan/pendingNotifications.ts';
+import { ReleaseManifest } from '../../scripts/package/manifest.ts';
+import { dynaliteForSuite, LOCAL_CREDENTIALS, LOCAL_REGION } from '../support/dynalite.ts';
+import { type SesFake, startSesFake } from '../support/ses-fake.ts';
+import { scheduleEvent, urlEvent } from '../unit/functions/handlers/support.ts';
+import { storeFindings, vuln } from '../unit/functions/notify/fixtures.ts';
+
+const TABLE = 'imagewarden-bundles-it';
+const ACK_KEY = 'bundle-test-ack-key-0123456789-0123456789';
+const CLAIR_PSK = Buffer.from('a-pre-shared-key-of-enough-length');
+const dynamo = dynaliteForSuite([TABLE]);
+
+let dir: string;
+let functions: string;
+let manifest: ReleaseManifest;
+let ses: SesFake;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'iw-package-it-'));
+  // build and package in a mirror of the repository (symlinks), so the shared dist/ is left alone
+  const mirror = join(dir, 'src');
+  mkdirSync(join(mirror, 'dist'), { recursive: true });
+  for (const entry of readdirSync('.').filter((e) => e !== 'dist' && e !== '.git'))
+    symlinkSync(resolve(entry), join(mirror, entry));
+  execFileSync(process.execPath, ['scripts/build.mjs', '--lambda-only'], { cwd: mirror, stdio: 'pipe' });
+  // the runner image's bundle is not what this test is about: a stand-in
+  writeFileSync(join(mirror, 'dist', 'imagewarden.mjs'), '');
+  writeFileSync(join(mirror, 'dist', 'imagewarden.mjs.map'), '{}');
+  const pkg = join(dir, 'package');
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/package.ts', '--out', pkg], {
+    cwd: mirror,
+    stdio: 'pipe',
+  });
+  manifest = ReleaseManifest.parse(JSON.parse(readFileSync(join(pkg, 'manifest.json'), 'utf8')));
+  functions = join(dir, 'functions');
+  for (const [name, fn] of Object.entries(manifest.functions)) {
+    mkdirSync(join(functions, name), { recursive: true });
+    execFileSync('unzip', ['-q', join(pkg, fn.zip), '-d', join(functions, name)]);
+  }
+  ses = await startSesFake({ verified: ['imagewarden@example.org'] });
+}, 900_000);
+
+afterAll(async () => {
+  await ses?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** The environment Terraform gives every function (terraform/main.tf), pointed at the local services. */
+function lambdaEnvironment(fn: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_OPTIONS: '--enable-source-maps',
+    AWS_LAMBDA_FUNCTION_NAME: `imagewarden-${fn}`,
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_SESV2: ses.url,
+    IMAGEWARDEN_CONFIG_JSON: JSON.stringify({ owners: { securityContact: 'security@example.org' } }),
+    IMAGEWARDEN_LOG__LEVEL: 'info',
+    IMAGEWARDEN_STATE__BACKEND: 'dynamodb',
+    IMAGEWARDEN_STATE__TABLE: TABLE,
+    IMAGEWARDEN_STATE__REGION: LOCAL_REGION,
+    IMAGEWARDEN_STATE__ENDPOINT: dynamo.endpoint,
+    IMAGEWARDEN_NOTIFY__TRANSPORT: 'ses',
+    IMAGEWARDEN_NOTIFY__FROM: 'imagewarden@example.org',
+    IMAGEWARDEN_NOTIFY__SES__CONFIGURATION_SET: 'imagewarden',
+    IMAGEWARDEN_NOTIFY__ACK__HMAC_KEY: 'env:ACK_KEY',
+    IMAGEWARDEN_NOTIFY__ACK__BASE_URL: 'https://ack.example.org/',
+    IMAGEWARDEN_SCAN__CLAIR__URL: 'http://clair.example.org:6060',
+    IMAGEWARDEN_SCAN__CLAIR__PSK: 'env:CLAIR_PSK',
+    ACK_KEY,
+    CLAIR_PSK: CLAIR_PSK.toString('base64'),
+  };
+}
+
+const run = promisify(execFile);
+
+/**
+ * Invokes a packaged handler in a fresh process: its result and the EMF lines it wrote. Not
+ * spawnSync: dynalite and the SES fake answer from this process's event loop.
+ */
+async function invoke(
+  fn: string,
+  event: unknown,
+): Promise<{ result: Record<string, unknown>; metrics: Record<string, unknown>[] }> {
+  const file = join(functions, fn, 'index.mjs');
+  const script = `const { handler } = await import(${JSON.stringify(file)});
+const result = await handler(JSON.parse(process.argv[1]), { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60000 });
+process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');
+process.exit(0);`;
+  const { stdout, stderr } = await run(
+    process.execPath,
+    ['--input-type=module', '-e', script, JSON.stringify(event)],
+    {
+      env: lambdaEnvironment(fn),
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  const lines = stdout.split('\n').filter(Boolean);
+  const result = lines.find((l) => l.startsWith('RESULT '));
+  if (!result) throw new Error(`${fn} bundle returned nothing: ${stdout}\n${stderr}`);
+  return {
+    result: JSON.parse(result.slice('RESULT '.length)) as Record<string, unknown>,
+    metrics: lines.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+describe('the packaged Lambda handlers against dynalite and the SES fake', () => {
+  it('packages the five handlers, and notify -> SES -> ack link -> ack works from the zips', async () => {
+    // Prepare: an open finding for an owner, in the table the functions use
+    const state = parseConfig({
+      state: { backend: 'dynamodb', table: TABLE, region: LOCAL_REGION, endpoint: dynamo.endpoint },
+    }).state;
+    const store = createStateStore(state, { dynamodb: { credentials: LOCAL_CREDENTIALS } });
+    await storeFindings(store, [
+      vuln({ owner: 'imagewarden@example.org', repository: 'harbor.example.org/team/app' }),
+    ]);
+
+    // Act 1: the scheduled notify run
+    const notify = await invoke('notify', scheduleEvent('notify'));
+
+    // Assess 1: one raw message through SES, with an ack link; counts as EMF
+    expect(Object.keys(manifest.functions).sort()).toEqual([
+      'ack',
+      'clair-webhook',
+      'inventory',
+      'notify',
+      'scan-worker',
+    ]);
+    expect(ses.problems).toEqual([]);
+    expect(notify.result).toMatchObject({ sent: 1, pending: 0, refused: 0 });
+    expect(ses.requests.map((r) => [r.operation, r.to, r.configurationSet])).toEqual([
+      ['SendEmail', ['imagewarden@example.org'], 'imagewarden'],
+    ]);
+    expect(notify.metrics).toEqual([
+      expect.objectContaining({ FunctionName: 'imagewarden-notify', Sent: 1, RunSucceeded: 1 }),
+    ]);
+    const mail = await simpleParser(ses.requests[0]?.raw ?? Buffer.alloc(0));
+    const link = /https:\/\/ack\.example\.org\/[^\s"<>]*t=[^\s"<>]+/.exec(String(mail.text))?.[0];
+    expect(link).toBeDefined();
+
+    // Act 2: the owner opens the link and confirms (the function URL's GET and form POST)
+    const url = new URL(link ?? '');
+    const token = url.searchParams.get('t') ?? '';
+    const page = await invoke(
+      'ack',
+      urlEvent({ method: 'GET', path: url.pathname, query: url.search.slice(1) }),
+    );
+    const posted = await invoke(
+      'ack',
+      urlEvent({
+        method: 'POST',
+        path: url.pathname,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ t: token, days: '14', reason: 'rebuild next week' }).toString(),
+        base64: true,
+      }),
+    );
+
+    // Assess 2
+    expect(page.result.statusCode).toBe(200);
+    expect(String(page.result.body)).toContain('<form');
+    expect(posted.result.statusCode).toBe(200);
+    expect((await listStoredAcks(store)).acks).toHaveLength(1);
+    expect(posted.metrics).toEqual([
+      expect.objectContaining({ FunctionName: 'imagewarden-ack', Requests: 1, Status200: 1 }),
+    ]);
+  });
+
+  it('records a signed Clair notification through the webhook bundle and refuses an unsigned one', async () => {
+    // Prepare
+    const state = parseConfig({
+      state: { backend: 'dynamodb', table: TABLE, region: LOCAL_REGION, endpoint: dynamo.endpoint },
+    }).state;
+    const store = createStateStore(state, { dynamodb: { credentials: LOCAL_CREDENTIALS } });
+    const body = JSON.stringify({
+      notification_id: 'n-bundle',
+      callback: 'http://clair.example.org:6060/notifier/api/v1/notification/n-bundle',
+    });
+
+    // Act
+    const unsigned = await invoke('clair-webhook', urlEvent({ method: 'POST', body }));
+    const signed = await invoke(
+      'clair-webhook',
+      urlEvent({
+        method: 'POST',
+        body,
+        headers: { authorization: `Bearer ${shortLivedToken('clair-notifier', CLAIR_PSK)}` },
+      }),
+    );
+
+    // Assess
+    expect(unsigned.result.statusCode).toBe(401);
+    expect(signed.result.statusCode).toBe(200);
+    expect((await store.list(PENDING_NOTIFICATIONS)).map((p) => p.key)).toEqual(['n-bundle']);
+    expect(signed.metrics).toEqual([
+      expect.objectContaining({
+        FunctionName: 'imagewarden-clair-webhook',
+        Requests: 1,
+        Status200: 1,
+        RunSucceeded: 1,
+      }),
+    ]);
+  });
+});
