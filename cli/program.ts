@@ -7,6 +7,7 @@ import { registerConfigCommands } from './commands/config.ts';
 import { registerInventoryCommand } from './commands/inventory.ts';
 import { registerNotifyCommands } from './commands/notify.ts';
 import { registerRefCommand } from './commands/ref.ts';
+import { registerReportCommand } from './commands/report.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerRunnerCommands } from './commands/runner.ts';
 import { registerRunnerFanoutCommand } from './commands/runner-fanout.ts';
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerNotifyCommands(program, ctx);
   registerAckCommands(program, ctx);
   registerRefCommand(program, ctx);
+  registerReportCommand(program, ctx);
   registerRunnerCommands(program, ctx);
   registerRunnerFanoutCommand(program, ctx);
   registerRunnerSelinuxCommand(program, ctx);

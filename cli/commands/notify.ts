@@ -95,6 +95,8 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
             `sent ${summary.sent}, pending ${summary.pending}, refused ${summary.permanentFailures.length}` +
             `${summary.invalidFindings > 0 ? `, ${summary.invalidFindings} invalid stored findings` : ''}\n`,
         );
+        if (!options.dryRun && summary.composed === 0 && summary.carriedOver === 0)
+          ctx.stdout.write(`${nothingSentReason(summary.findings, plan)}\n`);
         for (const failure of summary.permanentFailures) {
           ctx.stderr.write(
             `refused: ${failure.to}: ${failure.error}${failure.routedTo ? ` (routed to ${failure.routedTo})` : ''}\n`,
@@ -148,4 +150,21 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
       });
       await server.close();
     });
+}
+
+/** Why a run sent nothing, in words a first-time reader follows. */
+export function nothingSentReason(
+  open: number,
+  plan: { planned: number; unchanged: number; acknowledged: number },
+): string {
+  if (open === 0) return 'notify: nothing sent: there are no open findings';
+  if (plan.planned > 0) return 'notify: nothing sent this run (see the counts above)';
+  const parts = [
+    `${plan.unchanged} already sent and unchanged since`,
+    ...(plan.acknowledged > 0 ? [`${plan.acknowledged} acknowledged`] : []),
+  ];
+  return (
+    `notify: nothing new to send: of the alerted findings, ${parts.join(', ')}; a finding is mailed again ` +
+    'only when it is new, becomes fixable, escalates, its acknowledgement ends or a reminder is due'
+  );
 }

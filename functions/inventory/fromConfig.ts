@@ -14,6 +14,7 @@ import { StaticHostOwners } from '../owners/StaticHostOwners.ts';
 import type { InventoryOptions, InventoryPorts } from './buildInventory.ts';
 import { ElasticsearchSource } from './ElasticsearchSource.ts';
 import { createElasticsearchClient } from './elasticsearchClient.ts';
+import { FileImageMetadata } from './FileImageMetadata.ts';
 import { type ImageMetadata, offlineImageMetadata, RegistryImageMetadata } from './ImageMetadata.ts';
 import { ECS_FIELDS, type InventorySource } from './InventorySource.ts';
 import { NdjsonFileSource } from './NdjsonFileSource.ts';
@@ -75,6 +76,8 @@ export async function imageMetadataFromConfig(
   logger: Logger,
   offline: boolean,
 ): Promise<ImageMetadata> {
+  // a metadata file asks no registry, so it serves offline runs too
+  if (config.inventory.imageMetadataFile) return FileImageMetadata.load(config.inventory.imageMetadataFile);
   if (offline) return offlineImageMetadata;
   return new RegistryImageMetadata(await registryClientFromConfig(config, logger));
 }
