@@ -19,6 +19,25 @@ export function text(value: string | number): string {
   );
 }
 
+/** An image name that wraps after a "/" (or ".") before it wraps anywhere else. */
+export function name(value: string): string {
+  return text(value).replace(/([/.])/g, '$1<wbr>');
+}
+
+/**
+ * A fixed version as a person reads it: Clair's OSV-style updaters give
+ * `fixed=16.6-1&introduced=16.0`; the page shows the fixed version and, muted, where the
+ * affected range starts. Anything else is shown as it is.
+ */
+function fixedVersion(value: string): string {
+  if (!/^[a-z_]+=[^&]*(&[a-z_]+=[^&]*)*$/.test(value)) return `<code>${text(value)}</code>`;
+  const params = new URLSearchParams(value);
+  const fixed = params.get('fixed');
+  if (!fixed) return `<code>${text(value)}</code>`;
+  const introduced = params.get('introduced');
+  return `<code>${text(fixed)}</code>${introduced ? ` <span class="muted">(affected from ${text(introduced)})</span>` : ''}`;
+}
+
 const SEVERITIES = ['Critical', 'High', 'Medium', 'Low', 'Negligible', 'Unknown'] as const;
 
 const CSS = `
@@ -40,18 +59,21 @@ h3{font-size:15px;margin:16px 0 8px;overflow-wrap:anywhere}
 table{border-collapse:collapse;width:100%;font-size:14px}
 th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line)}
 th{color:var(--muted);font-weight:600;white-space:nowrap}
-td{overflow-wrap:anywhere;max-width:420px}
+td{overflow-wrap:anywhere;max-width:420px;min-width:10em}
+td:first-child{min-width:0}
 code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace}
 .sev{display:inline-block;white-space:nowrap;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
 .Critical{background:var(--crit)}.High{background:var(--high)}.Medium{background:var(--med)}.Low,.Negligible{background:var(--low)}.Unknown{background:var(--unk)}
 .muted{color:var(--muted)}
+.nw{white-space:nowrap}
 .ack{color:var(--low);font-size:12px}
 .note{background:#fff8e1;border-color:#f1d48a}
 ul.changes{margin:0;padding-left:20px}
 @media (max-width:640px){main{padding:8px}section{padding:12px}header{padding:12px}
+.tiles{grid-template-columns:repeat(auto-fit,minmax(96px,1fr));gap:8px}.tile{padding:8px}.tile b{font-size:20px}
 thead{display:none}table,tbody,tr,td{display:block;width:100%}
-tr{border-bottom:1px solid var(--line);padding:6px 0}td{border:0;padding:2px 0;max-width:none}
-td::before{content:attr(data-label);display:block;color:var(--muted);font-size:12px;font-weight:600}}
+tr{border-bottom:1px solid var(--line);padding:6px 0}td{border:0;padding:2px 0 2px 96px;position:relative;max-width:none;min-width:0}
+td::before{content:attr(data-label);position:absolute;left:0;width:90px;color:var(--muted);font-size:12px;font-weight:600;line-height:20px}}
 `;
 
 export function renderReportHtml(model: ReportModel): string {
@@ -149,8 +171,8 @@ function vulnerabilities(model: ReportModel): string {
         : text(v.vulnerability);
     })(),
     `<code>${text(v.package)}</code> ${text(v.versions.join(', '))}`,
-    v.fixedIn ? `<code>${text(v.fixedIn)}</code>` : '<span class="muted">no fix yet</span>',
-    v.images.map((i) => `${text(i.repository)}${ack(i.acknowledged)}`).join('<br>'),
+    v.fixedIn ? fixedVersion(v.fixedIn) : '<span class="muted">no fix yet</span>',
+    v.images.map((i) => `${name(i.repository)}${ack(i.acknowledged)}`).join('<br>'),
   ]);
   return `<section><h2>Vulnerabilities in running images</h2>${table(
     ['Severity', 'Vulnerability', 'Package', 'Fixed in', 'Images'],
@@ -162,7 +184,7 @@ function vulnerabilities(model: ReportModel): string {
 function policy(model: ReportModel): string {
   const rows = model.policy.map((p) => [
     `<code>${text(p.rule)}</code>`,
-    `${text(p.repository)}${ack(p.acknowledged)}`,
+    `${name(p.repository)}${ack(p.acknowledged)}`,
     text(p.owner),
     text(p.detail),
     text(p.remedy),
@@ -176,8 +198,10 @@ function policy(model: ReportModel): string {
 
 function imageRow(i: ReportImage): string[] {
   return [
-    text(i.repository),
-    i.digest ? `<code>${text(i.digest.slice(0, 19))}</code>` : '<span class="muted">unresolved</span>',
+    name(i.repository),
+    i.digest
+      ? `<code class="nw">${text(i.digest.slice(0, 19))}</code>`
+      : '<span class="muted">unresolved</span>',
     text(i.tags.join(', ')),
     `${text(i.hosts)}<br><span class="muted">${text(i.sampleHosts.slice(0, 3).join(', '))}</span>`,
     i.ageDays === undefined ? '<span class="muted">unknown</span>' : `${text(i.ageDays)} d`,
