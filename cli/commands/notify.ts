@@ -18,6 +18,7 @@ import {
 import { importSelinuxFindings } from '../../functions/notify/importSelinuxFindings.ts';
 import { notify } from '../../functions/notify/notify.ts';
 import { type CliContext, EXIT } from '../context.ts';
+import { progress } from '../progress.ts';
 
 export function registerNotifyCommands(program: Command, ctx: CliContext): void {
   program
@@ -66,6 +67,7 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
             ctx.stderr.write(`imagewarden: selinux findings not read: ${errorMessage(error)}\n`);
           }
         }
+        const counter = progress(ctx.stderr, 'notify', 'messages sent');
         const summary = await notify(
           {
             store,
@@ -76,8 +78,12 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
             fileAcks: await fileAcksFromConfig(config, now),
             signal: ctx.signal,
           },
-          { ...(await notifyOptionsFromConfig(config, runId, secrets)), dryRun: options.dryRun === true },
-        );
+          {
+            ...(await notifyOptionsFromConfig(config, runId, secrets)),
+            dryRun: options.dryRun === true,
+            onProgress: counter.update,
+          },
+        ).finally(() => counter.end());
         if (options.dryRun) {
           for (const message of summary.messages) {
             ctx.stdout.write(`${message.to}\t${message.findings.length} findings\t${message.subject}\n`);

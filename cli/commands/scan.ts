@@ -13,6 +13,7 @@ import {
 import { scanInventory } from '../../functions/scan/scanInventory.ts';
 import { startWebhookServer } from '../../functions/scan/webhookServer.ts';
 import { type CliContext, EXIT } from '../context.ts';
+import { progress } from '../progress.ts';
 
 export function registerScanCommands(program: Command, ctx: CliContext): void {
   program
@@ -43,10 +44,12 @@ export function registerScanCommands(program: Command, ctx: CliContext): void {
         ctx.exitCode = EXIT.partial;
         return;
       }
+      const counter = progress(ctx.stderr, 'scan', 'digests');
       const result = await scanInventory(snapshot, ports, {
         ...scanOptionsFromConfig(config),
         signal: ctx.signal,
-      });
+        onProgress: counter.update,
+      }).finally(() => counter.end());
       if (options.json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
         ctx.stdout.write(

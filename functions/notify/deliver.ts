@@ -19,6 +19,8 @@ export interface DeliverOptions {
   signal?: AbortSignal;
   /** Messages in flight at once (the SMTP pool's connections); default 1. */
   concurrency?: number;
+  /** Called as messages are done with (sent, refused or left pending), for a progress display. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface PermanentFailure {
@@ -47,6 +49,7 @@ export async function deliver(
   let stopped: string | undefined;
   const queue = records.filter((r) => r.status === 'pending');
   let next = 0;
+  let finished = 0;
   const sendOne = async (record: OutboxRecord): Promise<void> => {
     if (stopped !== undefined || options.signal?.aborted) {
       result.pending++;
@@ -114,7 +117,10 @@ export async function deliver(
   };
   // a few messages in flight (one per pooled SMTP connection); the limiter paces them all
   const worker = async (): Promise<void> => {
-    while (next < queue.length) await sendOne(queue[next++] as OutboxRecord);
+    while (next < queue.length) {
+      await sendOne(queue[next++] as OutboxRecord);
+      options.onProgress?.(++finished, queue.length);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 1, queue.length) }, worker));
   return result;

@@ -50,6 +50,8 @@ export interface NotifyOptions {
   concurrency?: number;
   /** How long sent and failed outbox records are kept (default 30 days). */
   keepOutboxMs?: number;
+  /** Called as the run's messages are sent, for a progress display. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface NotifySummary {
@@ -179,7 +181,10 @@ export async function notify(ports: NotifyPorts, options: NotifyOptions): Promis
     concurrency: options.concurrency ?? 1,
     ...(ports.signal ? { signal: ports.signal } : {}),
   };
-  const first = await deliver([...carried, ...queued], ports.mailer, store, deliverOptions);
+  const first = await deliver([...carried, ...queued], ports.mailer, store, {
+    ...deliverOptions,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
   summary.sent += first.sent;
   summary.failed += first.failed;
   summary.pending += first.pending;

@@ -26,6 +26,8 @@ export interface ScanInventoryOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   signal?: AbortSignal;
+  /** Called as digests finish (scanned or not), for a progress display. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface DigestProblem {
@@ -124,11 +126,17 @@ export async function scanInventory(
   // fetched once per run: a failure here means Clair is unreachable and the run meaningless
   const indexState = await ports.scanner.indexState();
 
+  const progress = (): void =>
+    options.onProgress?.(
+      result.scanned + result.pending + result.failed + result.rejected + result.throttled,
+      result.digests,
+    );
   const finalize = async (job: Job, scan: DigestScan): Promise<void> => {
     const r = scan.result;
     if (job.indexed) result.indexed++;
     if (scan.cached) result.cached++;
     result[r.status]++;
+    progress();
     if (r.status !== 'scanned')
       result.problems.push({
         digest: r.digest,
@@ -185,6 +193,7 @@ export async function scanInventory(
         incomplete = true;
         result.failed++;
         result.problems.push({ ...job.target, status: 'failed', reason: errorMessage(error) });
+        progress();
         return;
       } finally {
         if (holdsReportSlot) reports.release();
@@ -225,6 +234,7 @@ export async function scanInventory(
           incomplete = true;
           result.failed++;
           result.problems.push({ ...job.target, status: 'failed', reason: 'run aborted before this digest' });
+          progress();
           continue;
         }
         inFlight++;
@@ -241,6 +251,7 @@ export async function scanInventory(
             incomplete = true;
             result.failed++;
             result.problems.push({ ...job.target, status: 'failed', reason: errorMessage(error) });
+            progress();
           })
           .finally(() => {
             active--;
