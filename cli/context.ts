@@ -7,6 +7,8 @@ import { createLogger, type Logger } from '../core/logger.ts';
 
 export interface Output {
   write(text: string): void;
+  /** True when the stream is a terminal: progress counters are drawn in place only then. */
+  isTTY?: boolean;
 }
 
 export interface CliContext {
@@ -27,7 +29,7 @@ export interface CliContext {
 export function processContext(signal: AbortSignal): CliContext {
   return {
     stdout: { write: (text) => void process.stdout.write(text) },
-    stderr: { write: (text) => void process.stderr.write(text) },
+    stderr: { write: (text) => void process.stderr.write(text), isTTY: process.stderr.isTTY === true },
     env: process.env,
     cwd: process.cwd(),
     exitCode: 0,

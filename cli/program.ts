@@ -8,6 +8,7 @@ import { registerFindingsCommands } from './commands/findings.ts';
 import { registerInventoryCommand } from './commands/inventory.ts';
 import { registerNotifyCommands } from './commands/notify.ts';
 import { registerRefCommand } from './commands/ref.ts';
+import { registerReportCommand } from './commands/report.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerRunnerCommands } from './commands/runner.ts';
 import { registerRunnerFanoutCommand } from './commands/runner-fanout.ts';
@@ -40,6 +41,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerAckCommands(program, ctx);
   registerFindingsCommands(program, ctx);
   registerRefCommand(program, ctx);
+  registerReportCommand(program, ctx);
   registerRunnerCommands(program, ctx);
   registerRunnerFanoutCommand(program, ctx);
   registerRunnerSelinuxCommand(program, ctx);

@@ -17,6 +17,7 @@ import {
   selinuxSourceFromConfig,
 } from '../../functions/notify/fromConfig.ts';
 import { type CliContext, EXIT } from '../context.ts';
+import { progress } from '../progress.ts';
 
 export function registerNotifyCommands(program: Command, ctx: CliContext): void {
   program
@@ -42,6 +43,7 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
       const store = createStateStore(config.state);
       const mailer = await mailerFromConfig(config, secrets);
       try {
+        const counter = progress(ctx.stderr, 'notify', 'messages sent');
         const step = await notifyStep(
           {
             store,
@@ -57,8 +59,9 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
             ...(await notifyOptionsFromConfig(config, runId, secrets)),
             dryRun: options.dryRun === true,
             selinux: selinuxImportOptions(config),
+            onProgress: counter.update,
           },
-        );
+        ).finally(() => counter.end());
         const { summary, selinux } = step;
         if (summary.skipped) {
           ctx.stderr.write('notify: another notify run holds the run lease; this run did nothing\n');
@@ -92,6 +95,8 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
             `${summary.busy > 0 ? `, ${summary.busy} being sent by another run` : ''}` +
             `${summary.invalidFindings > 0 ? `, ${summary.invalidFindings} invalid stored findings` : ''}\n`,
         );
+        if (!options.dryRun && summary.composed === 0 && summary.carriedOver === 0)
+          ctx.stdout.write(`${nothingSentReason(summary.findings, plan)}\n`);
         for (const failure of summary.permanentFailures) {
           ctx.stderr.write(
             `refused: ${failure.to}: ${failure.error}${failure.routedTo ? ` (routed to ${failure.routedTo})` : ''}\n`,
@@ -139,4 +144,21 @@ export function registerNotifyCommands(program: Command, ctx: CliContext): void 
       });
       await server.close();
     });
+}
+
+/** Why a run sent nothing, in words a first-time reader follows. */
+export function nothingSentReason(
+  open: number,
+  plan: { planned: number; unchanged: number; acknowledged: number },
+): string {
+  if (open === 0) return 'notify: nothing sent: there are no open findings';
+  if (plan.planned > 0) return 'notify: nothing sent this run (see the counts above)';
+  const parts = [
+    `${plan.unchanged} already sent and unchanged since`,
+    ...(plan.acknowledged > 0 ? [`${plan.acknowledged} acknowledged`] : []),
+  ];
+  return (
+    `notify: nothing new to send: of the alerted findings, ${parts.join(', ')}; a finding is mailed again ` +
+    'only when it is new, becomes fixable, escalates, its acknowledgement ends or a reminder is due'
+  );
 }

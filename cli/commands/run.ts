@@ -4,6 +4,7 @@
 // step whose config is bad stops the cycle; a step with partial failures does not.
 import type { Command } from 'commander';
 import type { Config } from '../../core/config/schema.ts';
+import { scanSkipReason } from '../../functions/scan/fromConfig.ts';
 import { type CliContext, EXIT } from '../context.ts';
 
 export interface CycleStep {
@@ -19,12 +20,13 @@ export function planCycle(
   flags: { config?: string; offline?: boolean; dryRun?: boolean },
 ): CycleStep[] {
   const common = flags.config ? ['--config', flags.config] : [];
+  const scanSkip = scanSkipReason(config);
   return [
     { name: 'inventory', argv: ['inventory', ...common, ...(flags.offline ? ['--offline'] : [])] },
     {
       name: 'scan',
       argv: ['scan', ...common],
-      ...(config.scan.clair ? {} : { skip: 'scan.clair.url is not set (no Clair v4 to ask)' }),
+      ...(scanSkip === undefined ? {} : { skip: scanSkip }),
     },
     { name: 'notify', argv: ['notify', ...common, ...(flags.dryRun ? ['--dry-run'] : [])] },
   ];

@@ -11,6 +11,7 @@ import {
 } from '../../functions/scan/fromConfig.ts';
 import { startWebhookServer } from '../../functions/scan/webhookServer.ts';
 import { type CliContext, EXIT } from '../context.ts';
+import { progress } from '../progress.ts';
 
 export function registerScanCommands(program: Command, ctx: CliContext): void {
   program
@@ -33,7 +34,12 @@ export function registerScanCommands(program: Command, ctx: CliContext): void {
         store,
         clock: ctx.clock,
       });
-      const step = await scanStep(ports, { ...scanOptionsFromConfig(config), signal: ctx.signal });
+      const counter = progress(ctx.stderr, 'scan', 'digests');
+      const step = await scanStep(ports, {
+        ...scanOptionsFromConfig(config),
+        signal: ctx.signal,
+        onProgress: counter.update,
+      }).finally(() => counter.end());
       if (step.status === 'no-inventory') {
         ctx.stderr.write(
           'imagewarden scan: no inventory snapshot in the state store; run the inventory step first\n',

@@ -13,6 +13,7 @@ import { NivlheimHostOwners } from '../owners/NivlheimHostOwners.ts';
 import { StaticHostOwners } from '../owners/StaticHostOwners.ts';
 import type { InventoryOptions, InventoryPorts } from './buildInventory.ts';
 import { ElasticsearchSource } from './ElasticsearchSource.ts';
+import { FileImageMetadata } from './FileImageMetadata.ts';
 import { type ImageMetadata, offlineImageMetadata, RegistryImageMetadata } from './ImageMetadata.ts';
 import { ECS_FIELDS, type InventorySource } from './InventorySource.ts';
 import { NdjsonFileSource } from './NdjsonFileSource.ts';
@@ -58,6 +59,8 @@ export async function imageMetadataFromConfig(
   logger: Logger,
   offline: boolean,
 ): Promise<ImageMetadata> {
+  // a metadata file asks no registry, so it serves offline runs too
+  if (config.inventory.imageMetadataFile) return FileImageMetadata.load(config.inventory.imageMetadataFile);
   if (offline) return offlineImageMetadata;
   return new RegistryImageMetadata(await registryClientFromConfig(config, logger));
 }

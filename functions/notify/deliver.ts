@@ -27,6 +27,8 @@ export interface DeliverOptions {
   /** Who claims the messages (the run id); default this process. */
   holder?: string;
   claimTtlMs?: number;
+  /** Called as messages are done with (sent, refused or left pending), for a progress display. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface PermanentFailure {
@@ -65,6 +67,7 @@ export async function deliver(
   let stopped: string | undefined;
   const queue = records.filter((r) => r.status === 'pending');
   let next = 0;
+  let finished = 0;
   const sendOne = async (listed: OutboxRecord): Promise<void> => {
     if (stopped !== undefined || options.signal?.aborted) {
       result.pending++;
@@ -146,7 +149,10 @@ export async function deliver(
   };
   // a few messages in flight (one per pooled SMTP connection); the limiter paces them all
   const worker = async (): Promise<void> => {
-    while (next < queue.length) await sendOne(queue[next++] as OutboxRecord);
+    while (next < queue.length) {
+      await sendOne(queue[next++] as OutboxRecord);
+      options.onProgress?.(++finished, queue.length);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 1, queue.length) }, worker));
   return result;

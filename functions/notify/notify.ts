@@ -56,6 +56,8 @@ export interface NotifyOptions {
   keepOutboxMs?: number;
   /** Time to live of the run lease, renewed while the run lasts (default 3 minutes). */
   runLeaseTtlMs?: number;
+  /** Called as the run's messages are sent, for a progress display. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface NotifySummary {
@@ -246,7 +248,10 @@ async function notifyHoldingRun(
     ...(ports.signal ? { signal: ports.signal } : {}),
     ...(holder ? { holder } : {}),
   };
-  const first = await deliver([...carried, ...queued], ports.mailer, store, deliverOptions);
+  const first = await deliver([...carried, ...queued], ports.mailer, store, {
+    ...deliverOptions,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
   summary.sent += first.sent;
   summary.failed += first.failed;
   summary.pending += first.pending;

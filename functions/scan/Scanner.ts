@@ -1,5 +1,6 @@
-// The Scanner port: what the scan step needs from a vulnerability scanner. One adapter,
-// ClairScanner (Clair v4 over HTTP); tests use the same adapter against the Clair fake.
+// The Scanner port: what the scan step needs from a vulnerability scanner. Adapters:
+// ClairScanner (Clair v4 over HTTP; tests use it against the Clair fake) and ReportsDirScanner
+// (Clair v4 reports exported to a directory, for air-gapped sites and the demo).
 import type {
   ClairManifest,
   IndexReport,
@@ -26,6 +27,12 @@ export type VulnerabilityReportOutcome =
   | { status: 'missing' };
 
 export interface Scanner {
+  /**
+   * `none`: the scanner reads finished reports keyed by the image's manifest digest (a reports
+   * directory) and indexes nothing, so the scan step builds no manifest from the registry.
+   * Unset or `manifest`: manifests are POSTed for indexing (Clair).
+   */
+  readonly indexing?: 'manifest' | 'none';
   /** The indexer state ETag; when it changes, manifests indexed before must be re-indexed. */
   indexState(): Promise<string>;
   checkIndexReport(manifestHash: string, knownState: string | undefined): Promise<IndexCheck>;

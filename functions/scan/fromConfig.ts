@@ -1,5 +1,6 @@
 // Builds the scan step's ports and options from the config, for the CLI and the Lambda
-// handlers: the Clair adapter (PSK resolved from its secret reference), the registry client
+// handlers: the Clair adapter (PSK resolved from its secret reference) or the reports
+// directory, the registry client
 // as the ManifestSource, and the driver's options.
 
 import type { Clock } from '../../core/clock.ts';
@@ -10,6 +11,8 @@ import type { Logger } from '../../core/logger.ts';
 import { registryClientFromConfig } from '../../core/registry/fromConfig.ts';
 import type { StateStore } from '../../core/state/StateStore.ts';
 import { ClairScanner } from './ClairScanner.ts';
+import { ReportsDirScanner } from './ReportsDirScanner.ts';
+import type { Scanner } from './Scanner.ts';
 import type { ScanPorts } from './scanDigest.ts';
 import type { ScanInventoryOptions } from './scanInventory.ts';
 
@@ -48,13 +51,29 @@ export async function clairScannerFromConfig(
   });
 }
 
+/** The cycle's scanner: Clair, or the reports directory; undefined when neither is configured. */
+export async function scannerFromConfig(
+  config: Config,
+  deps: { secrets: SecretSources; logger: Logger; clock?: Clock },
+): Promise<Scanner> {
+  if (config.scan.reports)
+    return new ReportsDirScanner({ dir: config.scan.reports.dir, logger: deps.logger });
+  return clairScannerFromConfig(config, deps);
+}
+
+/** Why the scan step cannot run with this config, or undefined when it can. */
+export function scanSkipReason(config: Config): string | undefined {
+  if (config.scan.clair || config.scan.reports) return undefined;
+  return 'neither scan.clair.url nor scan.reports.dir is set (no Clair v4 to ask, no reports to read)';
+}
+
 export async function scanPortsFromConfig(
   config: Config,
   deps: { secrets: SecretSources; logger: Logger; store: StateStore; clock: Clock },
 ): Promise<ScanPorts> {
   const registry = await registryClientFromConfig(config, deps.logger);
   return {
-    scanner: await clairScannerFromConfig(config, deps),
+    scanner: await scannerFromConfig(config, deps),
     manifests: registry,
     store: deps.store,
     clock: deps.clock,

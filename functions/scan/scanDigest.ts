@@ -86,6 +86,14 @@ export async function scanDigest(
   };
 
   const index = async (state: string): Promise<void> => {
+    if (scanner.indexing === 'none') {
+      // finished reports keyed by the running digest: nothing to build or POST
+      record.manifestHash = target.digest;
+      delete record.indexDigest;
+      record.indexState = state;
+      record.indexedAt = clock.now().toISOString();
+      return;
+    }
     const built = await buildClairManifest(
       parseImageReference(`${target.repository}@${target.digest}`),
       ports.manifests,

@@ -27,6 +27,8 @@ export interface ScanInventoryOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   signal?: AbortSignal;
+  /** Called as digests finish (scanned or not), for a progress display. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface DigestProblem {
@@ -83,8 +85,15 @@ export async function scanInventory(
   // fetched once per run: a failure here means Clair is unreachable and the run meaningless
   const indexState = await ports.scanner.indexState();
 
-  const finalize = (job: Job, scan: DigestScan): Promise<void> =>
-    recordScan(result, collector, ports, job, scan);
+  const progress = (): void =>
+    options.onProgress?.(
+      result.scanned + result.pending + result.failed + result.rejected + result.throttled,
+      result.digests,
+    );
+  const finalize = async (job: Job, scan: DigestScan): Promise<void> => {
+    await recordScan(result, collector, ports, job, scan);
+    progress();
+  };
 
   const queue: Job[] = [...targets.values()].map((target) => ({
     target,
@@ -129,6 +138,7 @@ export async function scanInventory(
         incomplete = true;
         result.failed++;
         result.problems.push({ ...job.target, status: 'failed', reason: errorMessage(error) });
+        progress();
         return;
       } finally {
         if (holdsReportSlot) reports.release();
@@ -151,6 +161,7 @@ export async function scanInventory(
           incomplete = true;
           result.failed++;
           result.problems.push({ ...job.target, status: 'failed', reason: 'run aborted before this digest' });
+          progress();
           continue;
         }
         inFlight++;
@@ -167,6 +178,7 @@ export async function scanInventory(
             incomplete = true;
             result.failed++;
             result.problems.push({ ...job.target, status: 'failed', reason: errorMessage(error) });
+            progress();
           })
           .finally(() => {
             active--;

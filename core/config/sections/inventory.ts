@@ -70,6 +70,12 @@ export const InventorySection = z
       .describe(
         'NDJSON export of container documents for `source: file`; without --as-of its window ends at the newest document.',
       ),
+    imageMetadataFile: z
+      .string()
+      .optional()
+      .describe(
+        'JSON file of image metadata (tag -> digest, build time) used instead of asking the registries: for sites that export it and for the demo (examples/demo/image-metadata.json).',
+      ),
     lookback: Duration.prefault('2h').describe('Window of reports that count as running.'),
     elasticsearch: ElasticsearchSource.optional().describe(
       'Elasticsearch connection, for `source: elasticsearch`.',

@@ -33,6 +33,17 @@ export const ScanSection = z
       })
       .strict()
       .optional(),
+    reports: z
+      .object({
+        dir: z
+          .string()
+          .min(1)
+          .describe(
+            'Directory of Clair v4 vulnerability reports exported elsewhere, one JSON file per manifest digest (`sha256:<hex>.json` or `sha256-<hex>.json`); used instead of scan.clair (air-gapped sites, the demo).',
+          ),
+      })
+      .strict()
+      .optional(),
     concurrency: z
       .number()
       .int()
@@ -87,5 +98,13 @@ export const ScanSection = z
       .prefault({})
       .describe('The Clair notifier webhook receiver.'),
   })
-  .strict();
+  .strict()
+  .superRefine((scan, ctx) => {
+    if (scan.clair && scan.reports)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reports', 'dir'],
+        message: 'set scan.clair.url or scan.reports.dir, not both (one scanner per cycle)',
+      });
+  });
 export type ScanSection = z.infer<typeof ScanSection>;

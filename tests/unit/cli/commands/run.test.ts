@@ -22,7 +22,7 @@ describe('imagewarden run (the local cycle on embedded defaults)', () => {
 
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^inventory: 9 images/m);
-    expect(run.stdout).toContain('scan: skipped: scan.clair.url is not set');
+    expect(run.stdout).toContain('scan: skipped: neither scan.clair.url nor scan.reports.dir is set');
     expect(run.stdout).toMatch(/^run: inventory ok, scan skipped, notify ok; exit 0$/m);
     const mail = await readdir(join(dir, 'outbox'));
     expect(mail).toHaveLength(1);
@@ -60,6 +60,15 @@ describe('planCycle', () => {
       ['scan', undefined, ['scan', '--config', 'c.yaml']],
       ['notify', undefined, ['notify', '--config', 'c.yaml', '--dry-run']],
     ]);
-    expect(planCycle(parseConfig({}), {})[1]?.skip).toMatch(/scan\.clair\.url is not set/);
+    expect(planCycle(parseConfig({}), {})[1]?.skip).toMatch(
+      /neither scan\.clair\.url nor scan\.reports\.dir/,
+    );
+  });
+
+  it('runs scan with a reports directory instead of Clair, and refuses both at once naming the key', () => {
+    expect(planCycle(parseConfig({ scan: { reports: { dir: 'reports' } } }), {})[1]?.skip).toBeUndefined();
+    expect(() =>
+      parseConfig({ scan: { clair: { url: 'http://clair:6060' }, reports: { dir: 'reports' } } }),
+    ).toThrow(/scan\.reports\.dir: set scan\.clair\.url or scan\.reports\.dir, not both/);
   });
 });

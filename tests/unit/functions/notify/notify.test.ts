@@ -72,6 +72,17 @@ describe('notify', () => {
     );
   });
 
+  it("reports progress as each message is done with, out of the run's messages", async () => {
+    // Prepare
+    const { store, ports } = setup();
+    await fleet(store);
+    const seen: Array<[number, number]> = [];
+    // Act
+    await notify(ports, { ...OPTIONS, onProgress: (done, total) => seen.push([done, total]) });
+    // Assess
+    expect(seen).toEqual([1, 2, 3, 4, 5].map((n) => [n, 5]));
+  });
+
   it('across runs: sends a newly fixable or escalated finding again, then a reminder after the interval', async () => {
     const { store, mailer, ports, clock } = setup();
     const unfixed = vuln({ fixedIn: undefined });

@@ -36,6 +36,21 @@ async function fleet(w: ScanWorld) {
 }
 
 describe('scanInventory', () => {
+  it('reports progress as each unique digest finishes, out of the unique digests', async () => {
+    // Prepare
+    world = await scanWorld();
+    const { snap } = await fleet(world);
+    const seen: Array<[number, number]> = [];
+    // Act
+    await scanInventory(snap, world.ports, { onProgress: (done, total) => seen.push([done, total]) });
+    // Assess: the three unique digests, once each; the duplicate and unresolved items are not counted
+    expect(seen).toEqual([
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ]);
+  });
+
   it('indexes each unique digest once and stores results and merged findings', async () => {
     // Prepare
     world = await scanWorld();
