@@ -61,12 +61,14 @@ locals {
       write = ["inventory", "policy-findings", "clair-webhook-pending", "renotify", "clair-notifications", "vuln-findings"]
     }
     scan-worker = {
-      read  = ["inventory", "scan-results", "renotify", "vuln-findings"]
-      write = ["scan-results", "renotify", "vuln-findings"]
+      # leases: one findings rebuild per repository at a time (conditional put/delete)
+      read  = ["inventory", "scan-results", "renotify", "vuln-findings", "leases"]
+      write = ["scan-results", "renotify", "vuln-findings", "leases"]
     }
     notify = {
-      read  = ["acks", "outbox", "notified", "vuln-findings", "policy-findings", "selinux-findings"]
-      write = ["outbox", "notified", "selinux-findings"]
+      # leases: the run lease and the claim on each outbox message
+      read  = ["acks", "outbox", "notified", "vuln-findings", "policy-findings", "selinux-findings", "leases"]
+      write = ["outbox", "notified", "selinux-findings", "leases"]
     }
     ack = {
       # the findings are read to check that the acknowledging address was mailed about them

@@ -3,6 +3,7 @@
 // handler's StateStore in the handler tests: an access terraform does not grant fails the test
 // as AccessDenied would fail the function in AWS. Setup and assertions in the tests use the
 // unrestricted store; only the handler gets the restricted one.
+import { LEASES_COLLECTION } from '../../../../core/state/collections.ts';
 import type { StateStore } from '../../../../core/state/StateStore.ts';
 import { loadTfDir, locals, ROOT } from '../../terraform/hcl.ts';
 
@@ -66,11 +67,19 @@ export function grantedStore(inner: StateStore, fn: FunctionName, grant: StateGr
         );
       return inner.delete(collection, key);
     },
-    // Leases (collection `leases`) pass unchecked until terraform grants that partition to
-    // the notify and scan-worker functions; then check allow('write', LEASES_COLLECTION) here.
-    acquireLease: (request) => inner.acquireLease(request),
-    renewLease: (lease, ttlMs) => inner.renewLease(lease, ttlMs),
-    releaseLease: (lease) => inner.releaseLease(lease),
+    // leases are conditional puts and deletes in the `leases` partition
+    acquireLease: async (request) => {
+      allow('write', LEASES_COLLECTION);
+      return inner.acquireLease(request);
+    },
+    renewLease: async (lease, ttlMs) => {
+      allow('write', LEASES_COLLECTION);
+      return inner.renewLease(lease, ttlMs);
+    },
+    releaseLease: async (lease) => {
+      allow('write', LEASES_COLLECTION);
+      return inner.releaseLease(lease);
+    },
   };
 }
 
