@@ -85,14 +85,12 @@ export async function scanInventory(
   // fetched once per run: a failure here means Clair is unreachable and the run meaningless
   const indexState = await ports.scanner.indexState();
 
-  const progress = (): void =>
-    options.onProgress?.(
-      result.scanned + result.pending + result.failed + result.rejected + result.throttled,
-      result.digests,
-    );
+  let finished = 0;
+  const progress = (): void => options.onProgress?.(++finished, result.digests);
   const finalize = async (job: Job, scan: DigestScan): Promise<void> => {
-    await recordScan(result, collector, ports, job, scan);
+    // counted when the digest is done, before its findings are written
     progress();
+    await recordScan(result, collector, ports, job, scan);
   };
 
   const queue: Job[] = [...targets.values()].map((target) => ({
