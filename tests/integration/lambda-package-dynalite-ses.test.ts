@@ -23,7 +23,7 @@ import { type SesFake, startSesFake } from '../support/ses-fake.ts';
 import { scheduleEvent, urlEvent } from '../unit/functions/handlers/support.ts';
 import { storeFindings, vuln } from '../unit/functions/notify/fixtures.ts';
 
-const TABLE = 'imagewarden-bundles-it';
+const TABLE = 'imagewarde9b2d4f6a-1c3e-4a5b-8d7f-0e1a2b3c4d5es-it';
 const ACK_KEY = 'bundle-test-ack-key-0123456789-0123456789';
 const CLAIR_PSK = Buffer.from('a-pre-shared-key-of-enough-length');
 const dynamo = dynaliteForSuite([TABLE]);
@@ -193,8 +193,8 @@ describe('the packaged Lambda handlers against dynalite and the SES fake', () =>
     }).state;
     const store = createStateStore(state, { dynamodb: { credentials: LOCAL_CREDENTIALS } });
     const body = JSON.stringify({
-      notification_id: 'n-bundle',
-      callback: 'http://clair.example.org:6060/notifier/api/v1/notification/n-bundle',
+      notification_id: '9b2d4f6a-1c3e-4a5b-8d7f-0e1a2b3c4d5e',
+      callback: 'http://clair.example.org:6060/notifier/api/v1/notification/9b2d4f6a-1c3e-4a5b-8d7f-0e1a2b3c4d5e',
     });
 
     // Act
@@ -211,7 +211,7 @@ describe('the packaged Lambda handlers against dynalite and the SES fake', () =>
     // Assess
     expect(unsigned.result.statusCode).toBe(401);
     expect(signed.result.statusCode).toBe(200);
-    expect((await store.list(PENDING_NOTIFICATIONS)).map((p) => p.key)).toEqual(['n-bundle']);
+    expect((await store.list(PENDING_NOTIFICATIONS)).map((p) => p.key)).toEqual(['9b2d4f6a-1c3e-4a5b-8d7f-0e1a2b3c4d5e']);
     expect(signed.metrics).toEqual([
       expect.objectContaining({
         FunctionName: 'imagewarden-clair-webhook',

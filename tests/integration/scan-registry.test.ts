@@ -50,6 +50,9 @@ function item(
   };
 }
 
+const PSK = new Uint8Array(Buffer.from('imagewarden-scan-registry-test-psk'));
+const NOTIFICATION_ID = '6f1c2b7e-3d4a-4c5b-9e8f-7a6b5c4d3e2f';
+
 describe('scan with Clair (fake) pulling layers from docker-registry (token auth)', () => {
   let registry: TestRegistry;
   let clair: ClairFake;
@@ -62,8 +65,10 @@ describe('scan with Clair (fake) pulling layers from docker-registry (token auth
 
   beforeAll(async () => {
     registry = await startRegistry({ auth: 'token' });
+    // the webhook refuses to run without Clair's PSK: the notifier signs its delivery with it
     clair = await startClairFake({ vulnerabilities: VULNS });
     dir = await mkdtemp(join(tmpdir(), 'iw-scan-it-'));
+    await writeFile(join(dir, 'clair-psk'), Buffer.from(PSK).toString('base64'));
     app = await pushImage(registry, {
       repository: 'team/app',
       tag: '1.0',
@@ -186,7 +191,7 @@ describe('scan with Clair (fake) pulling layers from docker-registry (token auth
         log: { level: 'silent' },
         state: { dir: stateDir },
         registry: { dockerConfig, insecure: [registry.host] },
-        scan: { clair: { url: clair.url } },
+        scan: { clair: { url: clair.url, psk: `file:${join(dir, 'clair-psk')}` } },
       }),
     );
     // Act
@@ -213,9 +218,16 @@ describe('scan with Clair (fake) pulling layers from docker-registry (token auth
     try {
       await waitUntil('the webhook server', async () => (await fetch(url, { method: 'GET' })).status === 405);
       // Act
-      status = await clair.notify(url, 'cli-n-1', [{ manifest: app.digest, vulnerability: 'CVE-2026-7777' }]);
+      status = await clair.notify(
+        url,
+        NOTIFICATION_ID,
+        [{ manifest: app.digest, vulnerability: 'CVE-2026-7777' }],
+        {
+          psk: PSK,
+        },
+      );
       await waitUntil('the notification to be processed', async () => {
-        const record = await store.get<{ status: string }>('clair-notifications', 'cli-n-1');
+        const record = await store.get<{ status: string }>('clair-notifications', NOTIFICATION_ID);
         return record?.status === 'done';
       });
     } finally {
@@ -227,7 +239,7 @@ describe('scan with Clair (fake) pulling layers from docker-registry (token auth
     expect(status).toBe(200);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(`listening for Clair notifications on ${url}`);
-    expect(clair.notifications.get('cli-n-1')?.deleted).toBe(true);
+    expect(clair.notifications.get(NOTIFICATION_ID)?.deleted).toBe(true);
     expect(await store.get('renotify', app.digest)).toMatchObject({
       repository: `${registry.host}/team/app`,
       vulnerabilities: [{ name: 'CVE-2026-7777', reason: 'added', severity: 'High' }],
