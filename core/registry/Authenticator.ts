@@ -3,6 +3,7 @@
 // and scope until expiry, with one token request in flight per (registry, scope); or Basic.
 import type { Clock } from '../clock.ts';
 import { AuthError, UpstreamError, ValidationError } from '../errors.ts';
+import { retryableStatus } from '../retryable.ts';
 import type { CredentialSource } from './CredentialSource.ts';
 import { parseChallenges } from './challenge.ts';
 import { TokenResponse } from './manifest.ts';
@@ -125,7 +126,7 @@ export class Authenticator {
         status: res.status,
       });
     }
-    if (res.status === 429 || res.status >= 500) {
+    if (retryableStatus(res.status)) {
       throw transientError(
         new UpstreamError(tokenUrl.host, `token request answered ${res.status}`, { status: res.status }),
       );

@@ -9,6 +9,7 @@ import { registryApiHost } from '../image-reference.ts';
 import type { Logger } from '../logger.ts';
 import { silentLogger } from '../logger.ts';
 import { defaultSleep, retry } from '../retry.ts';
+import { retryableStatus } from '../retryable.ts';
 import { Authenticator } from './Authenticator.ts';
 import type { CredentialSource } from './CredentialSource.ts';
 import { isTransient, parseRetryAfter, retryAfterMs, transientError } from './transient.ts';
@@ -96,6 +97,7 @@ export class RegistryTransport {
       attempts: 1 + (req.retries ?? this.#options.retries ?? 3),
       baseMs: 250,
       maxMs: 8_000,
+      // only what this transport marked transient (by the shared status rule) is retried
       retryable: isTransient,
       sleep: (ms) => sleep(Math.max(ms, floorMs)),
       ...(this.#options.random ? { random: this.#options.random } : {}),
@@ -155,7 +157,7 @@ export class RegistryTransport {
         url = new URL(location, url);
         continue;
       }
-      if (res.status === 429 || res.status >= 500) {
+      if (retryableStatus(res.status)) {
         const nowMs = this.#options.clock?.now().getTime() ?? Date.now();
         throw transientError(
           new UpstreamError(domain, `${req.method} ${url.pathname} answered ${res.status}`, {

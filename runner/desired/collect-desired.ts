@@ -59,10 +59,34 @@ export async function collectDesired(
   if (options.handedSet) return fromHandedSet(options.handedSet, options.nodeName, logger);
   const node = await cluster.getNode(options.nodeName);
   if (!node) throw new NotFoundError(`node ${options.nodeName} does not exist in the cluster`);
+  const { workloads, listFailures, invalidObjects } = await listWorkloads(cluster, logger);
+  const set = buildDesiredSet({
+    node,
+    workloads,
+    unlistedKinds: listFailures.map((failure) => failure.kind),
+    ...(options.warm ? { warm: options.warm } : {}),
+    ...(options.include ? { include: options.include } : {}),
+    ...(options.exclude ? { exclude: options.exclude } : {}),
+    ...(options.includeSuspended !== undefined ? { includeSuspended: options.includeSuspended } : {}),
+  });
+  for (const bad of set.malformed) {
+    logger.warn(
+      { workload: bad.workload, container: bad.container, problem: bad.message },
+      'malformed image reference skipped',
+    );
+  }
+  return { ...set, node, listFailures, invalidObjects };
+}
+
+/** Lists every workload kind once; a failed kind is recorded, not fatal. */
+export async function listWorkloads(
+  cluster: ClusterReader,
+  logger: Logger,
+): Promise<{ workloads: Workload[]; listFailures: ListFailure[]; invalidObjects: InvalidItem[] }> {
   const workloads: Workload[] = [];
   const listFailures: ListFailure[] = [];
   const invalidObjects: InvalidItem[] = [];
-  // one kind at a time: the API server is shared by every node's runner
+  // one kind at a time: the API server is shared with everything else in the cluster
   for (const kind of WORKLOAD_KINDS) {
     try {
       const listed = await cluster.listWorkloads(kind);
@@ -82,20 +106,5 @@ export async function collectDesired(
       'invalid object skipped',
     );
   }
-  const set = buildDesiredSet({
-    node,
-    workloads,
-    unlistedKinds: listFailures.map((failure) => failure.kind),
-    ...(options.warm ? { warm: options.warm } : {}),
-    ...(options.include ? { include: options.include } : {}),
-    ...(options.exclude ? { exclude: options.exclude } : {}),
-    ...(options.includeSuspended !== undefined ? { includeSuspended: options.includeSuspended } : {}),
-  });
-  for (const bad of set.malformed) {
-    logger.warn(
-      { workload: bad.workload, container: bad.container, problem: bad.message },
-      'malformed image reference skipped',
-    );
-  }
-  return { ...set, node, listFailures, invalidObjects };
+  return { workloads, listFailures, invalidObjects };
 }

@@ -1,13 +1,7 @@
-// Every node's desired set for one tick, from ONE cluster-wide list of each workload kind (the
-// node Jobs list nothing): the same buildDesiredSet a node pass runs, per node, plus the pull
-// credentials each set needs when runner.readPullSecrets is on. Sets are built one node at a
-// time, as its Job is created, so the fan-out never holds hundreds of them at once. A kind
-// whose list fails is reported in every set (as a node pass reports it); the others still count.
-import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ClusterReader } from '../cluster/ClusterReader.ts';
-import { type InvalidItem, type KubeNode, WORKLOAD_KINDS, type Workload } from '../cluster/types.ts';
-import type { ListFailure } from '../desired/collect-desired.ts';
+import type { InvalidItem, KubeNode } from '../cluster/types.ts';
+import { type ListFailure, listWorkloads } from '../desired/collect-desired.ts';
 import { buildDesiredSet, type DesiredSet } from '../desired/desired-set.ts';
 import {
   HANDED_SET_API_VERSION,
@@ -37,34 +31,6 @@ export interface TickDesired {
     serviceAccountsRead: number;
     secretsRead: number;
   };
-}
-
-/** Lists every workload kind once; a failed kind is recorded, not fatal. */
-async function listWorkloads(cluster: ClusterReader, logger: Logger) {
-  const workloads: Workload[] = [];
-  const listFailures: ListFailure[] = [];
-  const invalidObjects: InvalidItem[] = [];
-  // one kind at a time: the API server is shared with everything else in the cluster
-  for (const kind of WORKLOAD_KINDS) {
-    try {
-      const listed = await cluster.listWorkloads(kind);
-      workloads.push(...listed.items);
-      invalidObjects.push(...listed.invalid);
-    } catch (error) {
-      listFailures.push({ kind, message: errorMessage(error) });
-      logger.warn(
-        { kind, err: errorMessage(error) },
-        'could not list workloads of this kind; continuing without them',
-      );
-    }
-  }
-  for (const item of invalidObjects) {
-    logger.warn(
-      { kind: item.kind, namespace: item.namespace, name: item.name, problem: item.message },
-      'invalid object skipped',
-    );
-  }
-  return { workloads, listFailures, invalidObjects };
 }
 
 async function handover(

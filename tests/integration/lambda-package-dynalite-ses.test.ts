@@ -194,7 +194,8 @@ describe('the packaged Lambda handlers against dynalite and the SES fake', () =>
     const store = createStateStore(state, { dynamodb: { credentials: LOCAL_CREDENTIALS } });
     const body = JSON.stringify({
       notification_id: '9b2d4f6a-1c3e-4a5b-8d7f-0e1a2b3c4d5e',
-      callback: 'http://clair.example.org:6060/notifier/api/v1/notification/9b2d4f6a-1c3e-4a5b-8d7f-0e1a2b3c4d5e',
+      callback:
+        'http://clair.example.org:6060/notifier/api/v1/notification/9b2d4f6a-1c3e-4a5b-8d7f-0e1a2b3c4d5e',
     });
 
     // Act
@@ -211,7 +212,9 @@ describe('the packaged Lambda handlers against dynalite and the SES fake', () =>
     // Assess
     expect(unsigned.result.statusCode).toBe(401);
     expect(signed.result.statusCode).toBe(200);
-    expect((await store.list(PENDING_NOTIFICATIONS)).map((p) => p.key)).toEqual(['9b2d4f6a-1c3e-4a5b-8d7f-0e1a2b3c4d5e']);
+    expect((await store.list(PENDING_NOTIFICATIONS)).map((p) => p.key)).toEqual([
+      '9b2d4f6a-1c3e-4a5b-8d7f-0e1a2b3c4d5e',
+    ]);
     expect(signed.metrics).toEqual([
       expect.objectContaining({
         FunctionName: 'imagewarden-clair-webhook',
