@@ -15,6 +15,7 @@ import {
 import { AuthError, errorMessage, NotFoundError, UpstreamError } from '../../core/errors.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
 import { retry } from '../../core/retry.ts';
+import { retryable as sharedRetryable } from '../../core/retryable.ts';
 import { withRequestSignal } from '../cluster/request-signal.ts';
 import { JobExistsError, ObjectExistsError } from './errors.ts';
 import type { JobScheduler } from './JobScheduler.ts';
@@ -31,19 +32,10 @@ export interface KubeJobSchedulerOptions {
   logger?: Logger;
 }
 
+// the shared rule (core/retryable), and a create that found its object already there is an
+// answer, not a failure
 const retryable = (error: unknown): boolean =>
-  !(
-    error instanceof AuthError ||
-    error instanceof NotFoundError ||
-    error instanceof JobExistsError ||
-    error instanceof ObjectExistsError
-  ) &&
-  !(
-    error instanceof UpstreamError &&
-    error.status !== undefined &&
-    error.status < 500 &&
-    error.status !== 429
-  );
+  !(error instanceof JobExistsError || error instanceof ObjectExistsError) && sharedRetryable(error);
 
 export class KubeJobScheduler implements JobScheduler {
   readonly #core: CoreV1Api;
