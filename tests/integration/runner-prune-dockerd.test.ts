@@ -6,12 +6,11 @@ import { HOUR_MS, ManualClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { type PruneOptions, pruneImages } from '../../runner/prune/prune.ts';
 import { DockerImageRuntime } from '../../runner/runtime/DockerImageRuntime.ts';
-import type { FileSystemSpace, ImageRuntime } from '../../runner/runtime/ImageRuntime.ts';
 import type { ImageState } from '../../runner/state.ts';
+import { GB, withDisk } from '../support/disk-pressure.ts';
 import { type Dockerd, docker, startDockerd } from '../support/dockerd.ts';
 import { importImage } from '../support/images.ts';
 
-const GB = 1024 ** 3;
 let daemon: Dockerd;
 let runtime: DockerImageRuntime;
 // `docker import` stamps images with the real time: the test clock runs ~5 days ahead of it.
@@ -22,24 +21,6 @@ const day = (offsetDays: number, hour: number) => {
 };
 const clock = new ManualClock(day(5, 12));
 const ago = (h: number) => new Date(clock.now().getTime() - h * HOUR_MS).toISOString();
-
-/** The real runtime with an injected disk-usage reader that frees `perImage` per removal. */
-function withDisk(usedBytes: number, perImage: number): ImageRuntime {
-  let used = usedBytes;
-  return new Proxy(runtime, {
-    get(target, prop, receiver) {
-      if (prop === 'imageStoreSpace')
-        return async (): Promise<FileSystemSpace> => ({ freeBytes: 100 * GB - used, totalBytes: 100 * GB });
-      if (prop === 'removeImage')
-        return async (ref: string) => {
-          await target.removeImage(ref);
-          used -= perImage;
-        };
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
 function options(
   stateImages: Record<string, ImageState>,
@@ -114,7 +95,7 @@ describe('prune with a real dockerd', () => {
   it('removes expired managed and labelled images; keeps the one a created container uses and the unmanaged one', async () => {
     // Act
     const result = await pruneImages(
-      { runtime: withDisk(40 * GB, GB), logger: silentLogger(), clock },
+      { runtime: withDisk(runtime, 40 * GB, GB), logger: silentLogger(), clock },
       options(state()),
     );
     // Assess
@@ -135,11 +116,11 @@ describe('prune with a real dockerd', () => {
   it('respects the retention as the clock moves on', async () => {
     // Act: 70 h after `recent` was last desired... nothing of it goes; then 80 h
     const early = await pruneImages(
-      { runtime: withDisk(40 * GB, GB), logger: silentLogger(), clock },
+      { runtime: withDisk(runtime, 40 * GB, GB), logger: silentLogger(), clock },
       options({ 'registry.test:5000/team/recent:1': { managed: true, lastDesired: ago(70) } }),
     );
     const late = await pruneImages(
-      { runtime: withDisk(40 * GB, GB), logger: silentLogger(), clock },
+      { runtime: withDisk(runtime, 40 * GB, GB), logger: silentLogger(), clock },
       options({ 'registry.test:5000/team/recent:1': { managed: true, lastDesired: ago(80) } }),
     );
     // Assess
@@ -152,12 +133,12 @@ describe('prune with a real dockerd', () => {
     const when = new ManualClock(day(5, 3).getTime() - 60_000);
     // Act
     const before = await pruneImages(
-      { runtime: withDisk(40 * GB, GB), logger: silentLogger(), clock: when },
+      { runtime: withDisk(runtime, 40 * GB, GB), logger: silentLogger(), clock: when },
       options(state()),
     );
     when.set(day(5, 3).getTime() + 60_000);
     const after = await pruneImages(
-      { runtime: withDisk(40 * GB, GB), logger: silentLogger(), clock: when },
+      { runtime: withDisk(runtime, 40 * GB, GB), logger: silentLogger(), clock: when },
       options(state()),
     );
     // Assess
@@ -172,7 +153,7 @@ describe('prune with a real dockerd', () => {
     const opts = options(state(), { lastPrune: { at: ago(1), removed: 0, reclaimedBytes: 0 } });
     // Act
     const result = await pruneImages(
-      { runtime: withDisk(90 * GB, 6 * GB), logger: silentLogger(), clock },
+      { runtime: withDisk(runtime, 90 * GB, 6 * GB), logger: silentLogger(), clock },
       opts,
     );
     // Assess: old (100 h) then legacy (never desired: creation time) or recent (10 h)... until below 75 %
@@ -186,7 +167,7 @@ describe('prune with a real dockerd', () => {
 
   it('reports when it cannot get below the low watermark', async () => {
     const result = await pruneImages(
-      { runtime: withDisk(99 * GB, GB), logger: silentLogger(), clock },
+      { runtime: withDisk(runtime, 99 * GB, GB), logger: silentLogger(), clock },
       options(state(), { lastPrune: { at: ago(1), removed: 0, reclaimedBytes: 0 } }),
     );
     expect(result.watermarkUnreached).toMatch(/96\.0 % used/);
@@ -195,7 +176,7 @@ describe('prune with a real dockerd', () => {
 
   it('dry-run lists what would go and removes nothing', async () => {
     const result = await pruneImages(
-      { runtime: withDisk(40 * GB, GB), logger: silentLogger(), clock },
+      { runtime: withDisk(runtime, 40 * GB, GB), logger: silentLogger(), clock },
       options(state(), { dryRun: true }),
     );
     expect(result.wouldRemove.map((r) => `${r.references[0]} ${r.reason}`).sort()).toEqual([

@@ -10,37 +10,18 @@ import { silentLogger } from '../../core/logger.ts';
 import { type PruneOptions, pruneImages } from '../../runner/prune/prune.ts';
 import { DockerImageRuntime } from '../../runner/runtime/DockerImageRuntime.ts';
 import { ImageInUseError } from '../../runner/runtime/errors.ts';
-import type { FileSystemSpace, ImageRuntime } from '../../runner/runtime/ImageRuntime.ts';
 import type { ImageState } from '../../runner/state.ts';
+import { GB, withDisk } from '../support/disk-pressure.ts';
 import { pushImage } from '../support/images.ts';
 import { type Podman, podmanCli, startPodman } from '../support/podman.ts';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
 
-const GB = 1024 ** 3;
 let registry: TestRegistry;
 let podman: Podman;
 let runtime: DockerImageRuntime;
 let ref: (name: string) => string;
 const clock = new ManualClock(Date.now());
 const ago = (h: number) => new Date(clock.now().getTime() - h * HOUR_MS).toISOString();
-
-/** The real runtime with an injected disk-usage reader that frees `perImage` per removal. */
-function withDisk(usedBytes: number, perImage: number): ImageRuntime {
-  let used = usedBytes;
-  return new Proxy(runtime, {
-    get(target, prop, receiver) {
-      if (prop === 'imageStoreSpace')
-        return async (): Promise<FileSystemSpace> => ({ freeBytes: 100 * GB - used, totalBytes: 100 * GB });
-      if (prop === 'removeImage')
-        return async (reference: string) => {
-          await target.removeImage(reference);
-          used -= perImage;
-        };
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
 function options(
   stateImages: Record<string, ImageState>,
@@ -120,7 +101,7 @@ describe('prune through the Podman API', () => {
   it('removes the expired managed image; keeps the one an exited container uses, the recent and the unmanaged one', async () => {
     // Act
     const result = await pruneImages(
-      { runtime: withDisk(40 * GB, GB), logger: silentLogger(), clock },
+      { runtime: withDisk(runtime, 40 * GB, GB), logger: silentLogger(), clock },
       options(state()),
     );
 
@@ -137,7 +118,7 @@ describe('prune through the Podman API', () => {
   it('under disk pressure removes managed unused images inside the retention too, never the used one', async () => {
     // Act: 90 % used; each removal frees 10 GB
     const result = await pruneImages(
-      { runtime: withDisk(90 * GB, 10 * GB), logger: silentLogger(), clock },
+      { runtime: withDisk(runtime, 90 * GB, 10 * GB), logger: silentLogger(), clock },
       options(state(), { lastPrune: { at: ago(1), removed: 0, reclaimedBytes: 0 } }),
     );
 
