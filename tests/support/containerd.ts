@@ -80,6 +80,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   stream_server_port = ${q(String(streamPort))}
   sandbox_image = ${q(sandboxImage)}
   enable_selinux = false
+  # the sandbox refuses a negative oom_score_adj (the pause container's -998); keep the
+  # runtime's own instead, as containerd does in rootless setups
+  restrict_oom_score_adj = true
   # ImageFsInfo reports the snapshotter usage collected every this many seconds
   stats_collect_period = 1
   [plugins."io.containerd.grpc.v1.cri".containerd]
@@ -116,6 +119,9 @@ export async function startContainerd(
   track(child);
   const stop = async (): Promise<void> => {
     await stopProcess(child, 15_000);
+    // pods a test left running outlive containerd in their shims, with their mounts
+    killProcessTrees(`-address ${socket}`);
+    unmountUnder(dir);
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
   };
   try {

@@ -185,6 +185,8 @@ export interface ImageSpec {
   variant?: string;
   files?: TarEntry[];
   format?: ManifestFormat;
+  /** The image's default command (default: `/hello.txt`, which never runs). */
+  cmd?: string[];
 }
 
 export interface PushedImage {
@@ -207,7 +209,7 @@ async function pushWith(api: RegistryApi, host: string, spec: ImageSpec): Promis
       architecture: spec.architecture ?? 'amd64',
       os: spec.os ?? 'linux',
       ...(spec.variant ? { variant: spec.variant } : {}),
-      config: { Labels: spec.labels ?? {}, Cmd: ['/hello.txt'] },
+      config: { Labels: spec.labels ?? {}, Cmd: spec.cmd ?? ['/hello.txt'] },
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
       history: [{ created: spec.created ?? '2026-01-01T00:00:00Z', created_by: 'imagewarden tests' }],
     }),
