@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { killProcessTrees, unmountUnder } from './leftovers.ts';
 import { freePort, stopProcess, track, waitUntil } from './ports.ts';
 import { requireBinary } from './require.ts';
 
