@@ -2,12 +2,15 @@
 // with the seed system's method as the baseline: a sequential `docker pull` (docker CLI) of
 // every image.
 //  - warm: 60 small images already present and unchanged. Runner = one whole node pass
-//    (Kubernetes API lists, local image list, one HEAD per tag, no pulls). Target >= 10x.
+//    (Kubernetes API lists, local image list, one HEAD per tag, no pulls). Target >= 20x
+//    (issue 12, on both runtimes; runner-seed-cri is the containerd side).
 //  - cold: 20 images of ~15 MB each (incompressible). Runner = one node pass pulling 3 at a
-//    time. Targets: faster than the baseline, and within 1.5x of one `docker pull` of a single
-//    image holding the same bytes in one layer (the practical limit; the same 20 layers in one
-//    image are also timed, for information: vfs copies a whole rootfs per layer, which makes
+//    time. Targets: faster than the baseline, and no slower than one `docker pull` of a single
+//    image holding the same bytes in one layer (ratio <= 1.0; the same 20 layers in one image
+//    are also timed, for information: vfs copies a whole rootfs per layer, which makes
 //    many-layer images slow here). Images are removed between cold runs.
+// The daemon's storage driver is vfs (works anywhere) unless IW_BENCH_DOCKER_STORAGE=overlay2,
+// what nodes run: dockerd's own cost per image differs between the two.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -105,10 +108,12 @@ function deployment(name: string, image: string): KubeObject {
   };
 }
 
+const storageDriver = process.env.IW_BENCH_DOCKER_STORAGE === 'overlay2' ? 'overlay2' : 'vfs';
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'iw-bench-seed-'));
   const [daemon, registry, api] = await Promise.all([
-    startDockerd(),
+    startDockerd({ storageDriver }),
     startRegistry({ auth: 'none' }),
     KubeApiFake.start(),
   ]);
@@ -219,7 +224,7 @@ async function main(): Promise<void> {
     const warmB = median(warmBaseline);
     line('warm: runner pass, 60 present (median ms)', warmR);
     line('warm: sequential docker pull x60 (median ms)', warmB);
-    line('warm: speed-up (target >= 10x)', `${ratio(warmB, warmR).toFixed(1)}x`);
+    line('warm: speed-up (target >= 20x)', `${ratio(warmB, warmR).toFixed(1)}x`);
     line('cold: data pulled (MB)', coldBytes / 1024 ** 2);
     line('cold: sequential docker pull x20 (ms)', baselineCold.ms);
     line('cold: runner pass, 3 in flight (ms)', runnerCold.ms);
@@ -229,8 +234,10 @@ async function main(): Promise<void> {
       'cold: runner vs baseline (target > 1x faster)',
       `${ratio(baselineCold.ms, runnerCold.ms).toFixed(2)}x`,
     );
-    line('cold: runner / single pull (target <= 1.5)', ratio(runnerCold.ms, singleCold.ms));
+    line('cold: runner / single pull (target <= 1.0)', ratio(runnerCold.ms, singleCold.ms));
     emit('runner-seed', {
+      runtime: 'docker',
+      storageDriver,
       warmImages: WARM_IMAGES,
       warmRunnerMs: Math.round(warmR),
       warmBaselineMs: Math.round(warmB),

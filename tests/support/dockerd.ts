@@ -38,7 +38,13 @@ function ping(socket: string): Promise<boolean> {
   });
 }
 
-export async function startDockerd(options: { timeoutMs?: number } = {}): Promise<Dockerd> {
+export async function startDockerd(
+  options: {
+    timeoutMs?: number;
+    /** `vfs` (default: works on any filesystem) or `overlay2` (what nodes run; needs overlay mounts). */
+    storageDriver?: 'vfs' | 'overlay2';
+  } = {},
+): Promise<Dockerd> {
   const bin = requireBinary('dockerd', 'docker.io');
   requireBinary('docker', 'docker.io');
   // Short path: unix socket paths are limited to 107 characters (containerd nests its own).
@@ -50,7 +56,7 @@ export async function startDockerd(options: { timeoutMs?: number } = {}): Promis
   mkdirSync(configDir);
   const log = openSync(logFile, 'a');
   const args = [
-    '--storage-driver=vfs',
+    `--storage-driver=${options.storageDriver ?? 'vfs'}`,
     '--iptables=false',
     '--ip6tables=false',
     '--bridge=none',
