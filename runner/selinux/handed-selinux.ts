@@ -45,12 +45,18 @@ function withOwnLevel(containers: ContainerLevels) {
   });
 }
 
-/** A Pod (as the fan-out's workload list holds it) in the shape PodSelinux parses, levels only. */
+/**
+ * A Pod (as the fan-out's workload list holds it) in the shape PodSelinux parses, levels only.
+ * The uid lets the node tell a pod recreated under the same name from the handed one; a mirror
+ * pod (a static pod's copy in the API, owned by its Node) has a uid of its own that no
+ * container carries, so it is handed without one.
+ */
 export function handedPodOf(pod: Workload): PodSelinux {
   const podLevel = levelOf(pod.podSpec.securityContext);
   const initContainers = withOwnLevel(pod.podSpec.initContainers);
+  const mirror = pod.ownerReferences.some((owner) => owner.kind === 'Node');
   return PodSelinux.parse({
-    metadata: { name: pod.name, namespace: pod.namespace, ...(pod.uid ? { uid: pod.uid } : {}) },
+    metadata: { name: pod.name, namespace: pod.namespace, ...(pod.uid && !mirror ? { uid: pod.uid } : {}) },
     spec: {
       ...(podLevel !== undefined ? { securityContext: { seLinuxOptions: { level: podLevel } } } : {}),
       containers: withOwnLevel(pod.podSpec.containers),

@@ -90,6 +90,15 @@ describe('prepareDesiredSets with the SELinux checks on', () => {
         pod('done', 'shop', 'n1', { status: { phase: 'Succeeded' } }),
         pod('pending', 'shop', undefined),
         pod('db', 'bank', 'n2'),
+        // a static pod's mirror: its uid is not the one its containers carry
+        pod('etcd-n2', 'bank', 'n2', {
+          metadata: {
+            name: 'etcd-n2',
+            namespace: 'bank',
+            uid: 'mirror-uid',
+            ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: 'n2', uid: 'node-uid' }],
+          },
+        }),
       ],
       namespaces: [
         {
@@ -128,8 +137,12 @@ describe('prepareDesiredSets with the SELinux checks on', () => {
     expect(n2?.namespaces).toEqual([
       { name: 'bank', labels: {}, annotations: { 'openshift.io/sa.scc.mcs': 's0:c9,c8' } },
     ]);
+    expect(n2?.pods.map((p) => p.metadata)).toEqual([
+      { name: 'db', namespace: 'bank', uid: 'uid-db' },
+      { name: 'etcd-n2', namespace: 'bank' },
+    ]);
     expect(n3).toEqual({ labelKey: KEY, namespaces: [], pods: [] });
-    expect(tick.summary.selinux).toEqual({ namespaces: 2, boundPods: 3 });
+    expect(tick.summary.selinux).toEqual({ namespaces: 2, boundPods: 4 });
   });
 
   it('hands on why the namespaces or pods could not be listed, instead of a partial picture', async () => {
