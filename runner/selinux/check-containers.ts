@@ -104,8 +104,10 @@ export interface CheckContainersOptions {
   /**
    * The pods are a snapshot handed over by the fan-out, not a list read now: a container whose
    * pod is not in it (or has another uid there) is counted in newerThanHanded, not checked at
-   * its namespace's level (its pod may set its own). Read live, a pod not found is a race with
-   * its deletion and the namespace's level applies.
+   * its namespace's level: the runtime's io.kubernetes.pod.namespace label names its namespace
+   * (whose level may well be handed), but only the pod spec says whether the pod or container
+   * sets a level of its own, and a guessed level would be a false drift. Read live, a pod not
+   * found is a race with its deletion and the namespace's level applies.
    */
   handedPods?: boolean;
 }
