@@ -11,6 +11,7 @@ import type { CredentialSource } from '../core/registry/CredentialSource.ts';
 import type { CredentialStore } from '../core/registry/credentials.ts';
 import type { ClusterReader } from './cluster/ClusterReader.ts';
 import { collectDesired } from './desired/collect-desired.ts';
+import type { HandedDesired } from './desired/handed-set.ts';
 import { pullCredentialsFor } from './desired/pull-credentials-for.ts';
 import { pruneSection } from './prune/prune-section.ts';
 import { addSection, finishReport, newReport, publishReport, type RunReport } from './report.ts';
@@ -122,7 +123,7 @@ export async function runNodePass(ports: NodePassPorts, options: NodePassOptions
       },
     );
     // without a runtime (dry run only) there is nothing to record, prune or check on the node
-    if (runtimeProblem === undefined) await nodeSteps(ports, options, report, runtime);
+    if (runtimeProblem === undefined) await nodeSteps(ports, options, report, runtime, desired.handed);
   } catch (error) {
     report.fatal = errorMessage(error);
     logger.error({ err: report.fatal }, 'runner pass stopped');
@@ -148,6 +149,7 @@ async function nodeSteps(
   options: NodePassOptions,
   report: RunReport,
   runtime: ImageRuntime,
+  handed: HandedDesired | undefined,
 ): Promise<void> {
   const { cluster, logger, clock } = ports;
   const { config, nodeName, dryRun } = options;
@@ -196,6 +198,8 @@ async function nodeSteps(
             node: nodeName,
             config: config.selinux,
             dryRun,
+            // handed a set, the step reads the namespaces and pods that came with it, not the API
+            ...(handed ? { handedSet: { selinux: handed.selinux } } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
           },
         ),

@@ -1,9 +1,11 @@
 // The desired set one node Job is handed by the fan-out: the fan-out lists the cluster once per
 // tick, builds every node's set and writes each to a ConfigMap (desired-set.json) and, when the
 // set needs registry credentials, a Secret (pull-secrets.json) that both belong to that node's
-// Job. The node pass then lists nothing and reads no Secret. This file is the format on both
-// sides; the node side parses it with the same schema, so a set for another node, a newer
-// format or a damaged file stops the pass with a message instead of seeding the wrong images.
+// Job. With the SELinux checks on, the set also carries what they read from the API (the
+// node's pods and their namespaces, see selinux/handed-selinux.ts). The node pass then lists
+// nothing and reads no Secret. This file is the format on both sides; the node side parses it
+// with the same schema, so a set for another node, another format version or a damaged file
+// stops the pass with a message instead of seeding the wrong images.
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -17,13 +19,19 @@ import {
   WORKLOAD_KINDS,
   type WorkloadKind,
 } from '../cluster/types.ts';
+import { HandedSelinux } from '../selinux/handed-selinux.ts';
 import type { DesiredImage, DesiredSet, MalformedImage, PullSecretRef } from './desired-set.ts';
 
 /** Gzipped JSON in the ConfigMap's binaryData: a set is repetitive text (registry, namespaces)
  * and shrinks about tenfold, which the API server, the kubelet and the 1 MiB limit all feel. */
 export const HANDED_SET_FILE = 'desired-set.json.gz';
 export const HANDED_SECRETS_FILE = 'pull-secrets.json';
-export const HANDED_SET_API_VERSION = 'imagewarden.io/v1';
+/**
+ * The format version; bumped whenever a field's meaning changes or a field an older reader would
+ * silently drop is added (v2: the SELinux section), so a fan-out and a node runner of different
+ * releases stop with a message instead of misreading each other.
+ */
+export const HANDED_SET_API_VERSION = 'imagewarden.io/v2';
 
 /** At most this many reasons per image are handed over (the count stays exact); a ConfigMap holds 1 MiB. */
 export const MAX_HANDED_REASONS = 10;
@@ -72,6 +80,8 @@ export const HandedSet = z.object({
     }),
   ),
   secretProblems: z.array(SecretProblem),
+  /** What the SELinux checks read from the API; absent when the fan-out runs with them off. */
+  selinux: HandedSelinux.optional(),
 });
 export type HandedSet = z.infer<typeof HandedSet>;
 
@@ -106,6 +116,8 @@ export interface HandedDesired {
   /** The handed pull secrets by `namespace/name`, served to loadPullCredentials in place of the API. */
   secrets: Map<string, KubeSecret>;
   secretProblems: SecretProblem[];
+  /** Namespaces and pods for the SELinux step (absent: the fan-out had the checks off). */
+  selinux: HandedSelinux | undefined;
 }
 
 async function readJson(file: string, what: string): Promise<unknown> {
@@ -129,9 +141,21 @@ function issues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
 }
 
+/** The format version first, so a fan-out of another release is named as such, not as a bad field. */
+function checkVersion(raw: unknown, file: string): void {
+  const version = (raw as { apiVersion?: unknown } | null)?.apiVersion;
+  if (version === HANDED_SET_API_VERSION) return;
+  throw new ValidationError(
+    `handed desired set ${file}`,
+    `format ${JSON.stringify(version)}, but this runner reads ${HANDED_SET_API_VERSION}: the fan-out and the node Jobs run different imagewarden releases (keep runner.fanout.image equal to the CronJob's image)`,
+  );
+}
+
 /** Reads the set handed to `nodeName` (and its pull secrets, when it says there are some). */
 export async function readHandedSet(file: string, nodeName: string): Promise<HandedDesired> {
-  const parsed = HandedSet.safeParse(await readJson(file, 'handed desired set'));
+  const raw = await readJson(file, 'handed desired set');
+  checkVersion(raw, file);
+  const parsed = HandedSet.safeParse(raw);
   if (!parsed.success) throw new ValidationError(`handed desired set ${file}`, issues(parsed.error));
   const handed = parsed.data;
   if (handed.node !== nodeName) {
@@ -192,5 +216,6 @@ export async function readHandedSet(file: string, nodeName: string): Promise<Han
     invalidObjects: handed.invalidObjects,
     secrets,
     secretProblems: handed.secretProblems,
+    selinux: handed.selinux,
   };
 }

@@ -1,6 +1,10 @@
+// The tick's desired sets: the workloads (and, with the SELinux checks on, the namespaces) are
+// listed once; each node's set, its credentials and what its SELinux step reads are then
+// built from those lists when its Job is created.
+import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ClusterReader } from '../cluster/ClusterReader.ts';
-import type { InvalidItem, KubeNode } from '../cluster/types.ts';
+import type { InvalidItem, KubeNamespace, KubeNode, Workload } from '../cluster/types.ts';
 import { type ListFailure, listWorkloads } from '../desired/collect-desired.ts';
 import { buildDesiredSet, type DesiredSet } from '../desired/desired-set.ts';
 import {
@@ -10,6 +14,7 @@ import {
   type SecretProblem,
   toHandedImage,
 } from '../desired/handed-set.ts';
+import { indexTickSelinux, selinuxHandoverFor, type TickSelinux } from '../selinux/handed-selinux.ts';
 import type { RunnerConfig } from './job-spec.ts';
 import { TickPullSecrets } from './pull-secrets.ts';
 
@@ -30,6 +35,8 @@ export interface TickDesired {
     invalidObjects: number;
     serviceAccountsRead: number;
     secretsRead: number;
+    /** With the SELinux checks on: namespaces listed, pods bound to nodes, or why they could not be read. */
+    selinux?: { namespaces: number; boundPods: number; unavailable?: string };
   };
 }
 
@@ -38,6 +45,7 @@ async function handover(
   set: DesiredSet,
   context: { runId: string; listFailures: ListFailure[]; invalidObjects: InvalidItem[] },
   secrets: TickPullSecrets | undefined,
+  selinux: TickSelinux | undefined,
 ): Promise<NodeHandover> {
   const problems = new Map<string, SecretProblem>();
   const ids = new Set<string>();
@@ -64,6 +72,7 @@ async function handover(
       listFailures: context.listFailures,
       invalidObjects: context.invalidObjects,
       secretProblems: [...problems.values()],
+      ...(selinux ? { selinux: selinuxHandoverFor(selinux, node.metadata.name) } : {}),
     },
     secrets: handedSecrets,
   };
@@ -77,6 +86,9 @@ export async function prepareDesiredSets(
   logger: Logger,
 ): Promise<TickDesired> {
   const listed = await listWorkloads(cluster, logger);
+  const selinux = runner.selinux.enabled
+    ? await tickSelinux(cluster, runner.selinux.labelKey, listed, logger)
+    : undefined;
   const secrets = runner.readPullSecrets ? new TickPullSecrets(cluster, logger) : undefined;
   const context = {
     runId,
@@ -90,6 +102,15 @@ export async function prepareDesiredSets(
     invalidObjects: listed.invalidObjects.length,
     serviceAccountsRead: 0,
     secretsRead: 0,
+    ...(selinux
+      ? {
+          selinux: {
+            namespaces: selinux.namespaces.size,
+            boundPods: [...selinux.podsByNode.values()].reduce((n, pods) => n + pods.length, 0),
+            ...(selinux.unavailable !== undefined ? { unavailable: selinux.unavailable } : {}),
+          },
+        }
+      : {}),
   };
   return {
     summary,
@@ -103,10 +124,38 @@ export async function prepareDesiredSets(
         exclude: runner.exclude,
         includeSuspended: runner.includeSuspended,
       });
-      const handed = await handover(node, set, context, secrets);
+      const handed = await handover(node, set, context, secrets, selinux);
       summary.serviceAccountsRead = secrets?.reads.serviceAccounts ?? 0;
       summary.secretsRead = secrets?.reads.secrets ?? 0;
       return handed;
     },
   };
+}
+
+/**
+ * What the node Jobs' SELinux steps read, from the tick's lists: the Pod list is the workload
+ * list's own, so only the namespaces cost a request. A list that failed is handed on as the
+ * reason, so each node reports it instead of checking against a partial picture.
+ */
+async function tickSelinux(
+  cluster: ClusterReader,
+  labelKey: string,
+  listed: { workloads: Workload[]; listFailures: ListFailure[] },
+  logger: Logger,
+): Promise<TickSelinux> {
+  const podFailure = listed.listFailures.find((failure) => failure.kind === 'Pod');
+  let namespaces: KubeNamespace[] = [];
+  let unavailable = podFailure ? `pods: ${podFailure.message}` : undefined;
+  if (!podFailure) {
+    try {
+      const result = await cluster.listNamespaces();
+      namespaces = result.items;
+      for (const bad of result.invalid)
+        logger.warn({ namespace: bad.name, problem: bad.message }, 'namespace object failed its schema');
+    } catch (error) {
+      unavailable = `namespaces: ${errorMessage(error)}`;
+      logger.warn({ err: unavailable }, 'cannot list namespaces; node Jobs check SELinux next tick');
+    }
+  }
+  return indexTickSelinux({ labelKey, namespaces, workloads: listed.workloads, unavailable });
 }

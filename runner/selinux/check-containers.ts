@@ -64,6 +64,12 @@ export interface ContainerCheckResult {
   noExpectation: number;
   /** Containers not started by the kubelet (no pod labels). */
   notPods: number;
+  /**
+   * Containers of a pod missing from a handed pod set (created after the fan-out planned, or
+   * recreated under the same name): its seLinuxOptions are unknown, so no level is guessed and
+   * nothing is flagged; the next tick's set has it.
+   */
+  newerThanHanded: number;
   checks: ContainerCheck[];
   issues: SelinuxIssue[];
 }
@@ -94,17 +100,31 @@ function levelOfLabel(label: string, what: string): { level?: MlsLevel; problem?
   }
 }
 
+export interface CheckContainersOptions {
+  /**
+   * The pods are a snapshot handed over by the fan-out, not a list read now: a container whose
+   * pod is not in it (or has another uid there) is counted in newerThanHanded, not checked at
+   * its namespace's level: the runtime's io.kubernetes.pod.namespace label names its namespace
+   * (whose level may well be handed), but only the pod spec says whether the pod or container
+   * sets a level of its own, and a guessed level would be a false drift. Read live, a pod not
+   * found is a race with its deletion and the namespace's level applies.
+   */
+  handedPods?: boolean;
+}
+
 export function checkContainers(
   containers: readonly InspectedContainer[],
   pods: readonly PodSelinux[],
   namespaceLevels: ReadonlyMap<string, ExpectedLevel | undefined>,
   node: string,
+  options: CheckContainersOptions = {},
 ): ContainerCheckResult {
   const result: ContainerCheckResult = {
     checked: 0,
     drifted: 0,
     noExpectation: 0,
     notPods: 0,
+    newerThanHanded: 0,
     checks: [],
     issues: [],
   };
@@ -121,6 +141,14 @@ export function checkContainers(
     const containerName =
       c.labels[CONTAINER_NAME_LABEL] ?? c.names[0]?.replace(/^\//, '') ?? c.id.slice(0, 12);
     const pod = podByKey.get(`${namespace}/${podName}`);
+    if (options.handedPods) {
+      const uid = c.labels[POD_UID_LABEL];
+      const handedUid = pod?.metadata.uid;
+      if (!pod || (uid !== undefined && handedUid !== undefined && uid !== handedUid)) {
+        result.newerThanHanded++;
+        continue;
+      }
+    }
     const own = [...(pod?.spec.containers ?? []), ...(pod?.spec.initContainers ?? [])].find(
       (x) => x.name === containerName,
     );

@@ -40,7 +40,7 @@ export const RunnerFanoutSection = z
       .string()
       .default('imagewarden-node')
       .describe(
-        'ServiceAccount of the node Jobs (handed their desired set: only the SELinux reads and Events).',
+        'ServiceAccount of the node Jobs (handed their desired set and what the SELinux checks read: only Events).',
       ),
     configMap: z
       .string()

@@ -55,7 +55,7 @@ export const RunnerSection = z
       .string()
       .optional()
       .describe(
-        "This node's desired set as handed over by the fan-out (a file; its pull credentials in pull-secrets.json beside it). Set: the pass lists nothing and reads no Secret. Unset (a pass started by hand): the pass reads the workloads itself.",
+        "This node's desired set as handed over by the fan-out (a file; its pull credentials in pull-secrets.json beside it; with SELinux checks on, the node's pods and their namespaces' levels inside it). Set: the pass lists nothing and reads no Secret. Unset (a pass started by hand): the pass reads the workloads, namespaces and pods itself.",
       ),
     dockerConfig: z
       .string()

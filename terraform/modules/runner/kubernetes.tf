@@ -60,9 +60,10 @@ resource "kubernetes_service_account_v1" "node" {
 }
 
 # Fan-out: read nodes and every workload kind cluster-wide, once per tick, to compute each
-# node's desired set; create/list/delete node Jobs and create the ConfigMap and Secret that
-# hand each Job its set, only in its own namespace. The once-per-tick SELinux audit lists
-# namespaces and records Events on the ones with findings.
+# node's desired set (the pods list also gives each node Job the pods bound to its node, and
+# the namespaces list their MCS levels, for its SELinux checks); create/list/delete node Jobs
+# and create the ConfigMap and Secret that hand each Job its set, only in its own namespace.
+# The once-per-tick SELinux audit lists namespaces and records Events on the ones with findings.
 resource "kubernetes_cluster_role_v1" "fanout" {
   count = local.runner_enabled
   metadata {
@@ -181,20 +182,15 @@ resource "kubernetes_cluster_role_binding_v1" "fanout_pull_secrets" {
   }
 }
 
-# Node runner, handed its desired set and pull secrets by the fan-out: no Secret, no workload
-# list, no Node read. The SELinux checks list namespaces and the pods on the node (RBAC cannot
-# narrow a list to a field selector), and the pass records Events. Node passes run by hand
-# need infra/overlays/read-pull-secrets.
+# Node runner, handed its desired set and pull secrets by the fan-out, and for its SELinux
+# checks the pods bound to its node and their namespaces' levels: no list at all, no Secret, no
+# Node read; the pass records Events. Node passes run by hand need
+# infra/overlays/read-pull-secrets (which adds the lists).
 resource "kubernetes_cluster_role_v1" "node" {
   count = local.runner_enabled
   metadata {
     name   = "imagewarden-node"
     labels = merge(local.runner_labels, { "app.kubernetes.io/component" = "node-runner" })
-  }
-  rule {
-    api_groups = [""]
-    resources  = ["namespaces", "pods"]
-    verbs      = ["list"]
   }
   rule {
     api_groups = [""]

@@ -1,7 +1,8 @@
 // The node runner's RBAC, checked against what real node passes ask of the Kubernetes API fake
 // (production adapter, SELinux checks on): a pass handed its desired set by the fan-out needs
-// only what the base grants the node ServiceAccount (no Secret, no workload list, no Node read),
-// and uses all of it; a pass started by hand needs, and uses, the read-pull-secrets overlay.
+// only what the base grants the node ServiceAccount (no Secret, no list of any kind, no Node
+// read: its SELinux step reads the pods and namespaces handed with the set), and uses all of
+// it; a pass started by hand needs, and uses, the read-pull-secrets overlay.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,7 +106,7 @@ describe('node runner RBAC against the requests of real node passes', () => {
     return { report, requests: api.requests.slice(from) };
   }
 
-  it('a pass handed its set needs exactly the base grants: no Secret, no workload list, no Node', async () => {
+  it('a pass handed its set needs exactly the base grants: no Secret, no list, no Node', async () => {
     // Prepare: the fan-out's tick hands w1 its set, as the pod would mount it
     await runFanout({
       scheduler: new KubeJobScheduler(api.kubeConfig(), { sleep: async () => {} }),
@@ -127,7 +128,9 @@ describe('node runner RBAC against the requests of real node passes', () => {
     const { denied, used } = checkAccess(requests, grants);
     expect(denied).toEqual([]);
     expect(used).toEqual(grantedPairs(grants));
-    expect([...used].sort()).toEqual(['create /events', 'list /namespaces', 'list /pods']);
+    expect([...used].sort()).toEqual(['create /events']);
+    // the SELinux step ran on the handed namespaces and pods
+    expect(report.sections.selinux).toMatchObject({ summary: { containersNewerThanHandedSet: 0 } });
   });
 
   it('a pass started by hand needs, and uses, what the read-pull-secrets overlay adds', async () => {
@@ -146,6 +149,13 @@ describe('node runner RBAC against the requests of real node passes', () => {
     expect(used).toEqual(grantedPairs(grants));
     // the base alone refuses it
     const base = checkAccess(requests, grantsFor(kustomizeBuild(join('infra', 'base')), 'imagewarden-node'));
-    expect(base.denied).toEqual(expect.arrayContaining(['get /secrets in shop', 'get /nodes in (cluster)']));
+    expect(base.denied).toEqual(
+      expect.arrayContaining([
+        'get /secrets in shop',
+        'get /nodes in (cluster)',
+        'list /namespaces in (cluster)',
+        'list /pods in (cluster)',
+      ]),
+    );
   });
 });

@@ -102,7 +102,7 @@ export class FakeRuntime implements ImageRuntime {
   async listContainers(): Promise<ContainerSummary[]> {
     return [];
   }
-  async inspectContainer(): Promise<ContainerDetails | undefined> {
+  async inspectContainer(_id: string): Promise<ContainerDetails | undefined> {
     return undefined;
   }
   async imageStoreSpace(): Promise<FileSystemSpace> {

@@ -1,16 +1,22 @@
 // Reading the desired set a node Job is handed: the file the fan-out writes (gzipped JSON) and
 // the pull secrets beside it; a set for another node, a damaged file or a promised but missing
-// secrets file stops the pass with a message naming the file.
+// secrets file stops the pass with a message naming the file, and a set of another format
+// version (a fan-out of another release) with a message naming both versions.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type HandedSet, readHandedSet, toHandedImage } from '../../../../runner/desired/handed-set.ts';
+import {
+  HANDED_SET_API_VERSION,
+  type HandedSet,
+  readHandedSet,
+  toHandedImage,
+} from '../../../../runner/desired/handed-set.ts';
 import { desired } from '../fakes.ts';
 
 const set = (extra: Partial<HandedSet> = {}): HandedSet => ({
-  apiVersion: 'imagewarden.io/v1',
+  apiVersion: HANDED_SET_API_VERSION,
   kind: 'DesiredSet',
   node: 'n1',
   runId: '202603011200',
@@ -69,5 +75,36 @@ describe('readHandedSet', () => {
     await expect(readHandedSet(promised, 'n1')).rejects.toThrow(
       /cannot read handed pull secrets .*pull-secrets\.json/,
     );
+  });
+
+  it('refuses a set of another format version, naming both, before reading any field', async () => {
+    // Prepare: what a fan-out of the previous release writes (no SELinux section, v1)
+    const { selinux: _none, ...rest } = set();
+    const file = await write({ ...rest, apiVersion: 'imagewarden.io/v1' });
+    // Act + Assess
+    await expect(readHandedSet(file, 'n1')).rejects.toThrow(
+      /format "imagewarden\.io\/v1", but this runner reads imagewarden\.io\/v2: the fan-out and the node Jobs run different imagewarden releases/,
+    );
+  });
+
+  it('gives the SELinux section as handed: levels of the pods and the namespace keys', async () => {
+    // Prepare
+    const selinux = {
+      labelKey: 'example.com/selinux-context',
+      namespaces: [{ name: 'shop', labels: { 'example.com/selinux-context': '5-6' }, annotations: {} }],
+      pods: [
+        {
+          metadata: { name: 'web', namespace: 'shop', uid: 'u1' },
+          spec: { securityContext: { seLinuxOptions: { level: 's0:c5,c6' } }, containers: [] },
+        },
+      ],
+    };
+    const file = await write(set({ selinux }));
+    // Act
+    const handed = await readHandedSet(file, 'n1');
+    // Assess
+    expect(handed.selinux).toEqual(selinux);
+    const without = await readHandedSet(await write(set(), 'plain.json.gz'), 'n1');
+    expect(without.selinux).toBeUndefined();
   });
 });

@@ -8,6 +8,7 @@ import { UpstreamError } from '../../../../core/errors.ts';
 import { silentLogger } from '../../../../core/logger.ts';
 import type { KubeNamespace, KubePod, Listed } from '../../../../runner/cluster/types.ts';
 import type { ContainerDetails } from '../../../../runner/runtime/ImageRuntime.ts';
+import type { HandedSelinux } from '../../../../runner/selinux/handed-selinux.ts';
 import { checkNodeSelinux } from '../../../../runner/selinux/node-check.ts';
 import { MemoryLabels } from './memory-labels.ts';
 
@@ -196,5 +197,95 @@ describe('checkNodeSelinux', () => {
       ['walk-incomplete', two],
     ]);
     expect(result.issues[1]?.detail).toMatch(/network mount .* ran out of its time budget/);
+  });
+
+  describe('with namespaces and pods handed over by the fan-out', () => {
+    /** A cluster port that fails the test if the handed step reaches for the API. */
+    const noApi = {
+      listNamespaces: async () => {
+        throw new Error('listNamespaces called on a handed pass');
+      },
+      listPods: async () => {
+        throw new Error('listPods called on a handed pass');
+      },
+    };
+    const handed = (extra: Partial<HandedSelinux> = {}): HandedSelinux => ({
+      labelKey: KEY,
+      namespaces: [{ name: 't', labels: { [KEY]: '5-6' }, annotations: {} }],
+      pods: [
+        { metadata: { name: 'a', namespace: 't', uid: 'uid-a' }, spec: { containers: [] } },
+        // its own level: the container must run at s0:c7,c8, not at the namespace's
+        {
+          metadata: { name: 'own', namespace: 't', uid: 'uid-own' },
+          spec: { securityContext: { seLinuxOptions: { level: 's0:c7,c8' } }, containers: [] },
+        },
+      ],
+      ...extra,
+    });
+    const run = (details: ContainerDetails[], set: HandedSelinux, labels = new MemoryLabels()) =>
+      checkNodeSelinux(
+        {
+          cluster: noApi,
+          runtime: {
+            listContainers: async () => details,
+            inspectContainer: async (id: string) => details.find((d) => d.id === id),
+          },
+          labels,
+          mounts: { mounts: async () => [] },
+          clock: new ManualClock(),
+          logger: silentLogger(),
+        },
+        {
+          node: 'n1',
+          labelKey: KEY,
+          podsRoot: join(dir, 'pods'),
+          fileBudget: 100,
+          timeBudgetMs: 60_000,
+          relabel: false,
+          handed: set,
+        },
+      );
+
+    it('checks against the handed levels without any list, pod-level overrides included', async () => {
+      // Prepare: `a` at its namespace's level (fine), `own` at the namespace's level too (drift:
+      // its pod asks for s0:c7,c8)
+      const details = [container('a', 't', 'a'), container('own', 't', 'own')];
+      // Act
+      const result = await run(details, handed());
+      // Assess
+      expect(result.containers).toMatchObject({ checked: 2, drifted: 1, newerThanHanded: 0 });
+      expect(result.issues.find((i) => i.check === 'container-drift')?.detail).toMatch(
+        /own\/app in t on n1 should run at s0:c7,c8 \(pod\)/,
+      );
+    });
+
+    it('counts a container whose pod is newer than the handed set (or recreated), and flags nothing', async () => {
+      // Prepare: `late` was created after the fan-out planned; `a` was deleted and recreated
+      // under the same name (another uid); both run at a level no handed rule expects
+      const late = {
+        ...container('late', 't', 'late'),
+        processLabel: 'system_u:system_r:container_t:s0:c1,c2',
+      };
+      const recreated = container('a2', 't', 'a');
+      recreated.labels['io.kubernetes.pod.uid'] = 'uid-a-new';
+      recreated.processLabel = 'system_u:system_r:container_t:s0:c1,c2';
+      // Act
+      const result = await run(
+        [late, recreated, container('own', 't', 'own')],
+        handed({ pods: handed().pods.slice(0, 1) }),
+      );
+      // Assess
+      expect(result.containers).toMatchObject({ checked: 0, drifted: 0, newerThanHanded: 3 });
+      expect(result.issues).toEqual([]);
+    });
+
+    it('refuses a section the fan-out could not fill, or kept for another label key, and lists nothing instead', async () => {
+      await expect(run([], handed({ unavailable: 'namespaces: 403 forbidden' }))).rejects.toThrow(
+        /could not read namespaces: 403 forbidden; SELinux is checked next tick/,
+      );
+      await expect(run([], handed({ labelKey: 'other.io/level' }))).rejects.toThrow(
+        /kept namespace label other\.io\/level, this pass reads example\.com\/selinux-context/,
+      );
+    });
   });
 });
