@@ -1,0 +1,84 @@
+// The packaged inventory function when the scan queue misbehaves (tests/support/lambda-cycle.ts
+// runs the zips against docker-registry, dynalite and the fakes): an entry SQS fails is retried,
+// one that keeps failing is reported by digest and queued by the next run (then scanned from
+// the queue by the packaged scan worker), and a run that can queue nothing fails, so Lambda
+// retries it and the error alarm sees it.
+import { describe, expect, it } from 'vitest';
+import { VULN_FINDINGS } from '../../functions/scan/findings.ts';
+import { deployedCycleForSuite, SCAN_QUEUE } from '../support/lambda-cycle.ts';
+import { scheduleEvent } from '../unit/functions/handlers/support.ts';
+
+const cycle = deployedCycleForSuite('imagewarden-sqs-failures-it');
+
+describe('the packaged inventory function against SQS fake entry failures', () => {
+  it('retries an entry SQS fails, reports one that keeps failing, queues it next run, and fails a run that queues nothing', async () => {
+    const { sqs, images, registry, store } = cycle;
+    // Prepare: SQS fails the app's entry once and the tool's every time (server side)
+    const internal = {
+      Code: 'InternalError',
+      Message: 'We encountered an internal error. Please try again.',
+      SenderFault: false,
+    };
+    let appRefusals = 1;
+    sqs.failEntries((body) => {
+      if (body.includes(images.tool.digest)) return internal;
+      if (body.includes(images.app.digest) && appRefusals-- > 0) return internal;
+      return undefined;
+    });
+    const callsBefore = sqs.calls.length;
+
+    // Act 1
+    const degraded = await cycle.invoke('inventory', scheduleEvent('inventory'));
+
+    // Assess 1: two queued (one after a retry), the third reported by digest after 3 attempts
+    expect(degraded.result).toMatchObject({ digests: 3, enqueued: 2, enqueueFailed: 1 });
+    expect(sqs.calls.slice(callsBefore).map((c) => c.outcome)).toEqual([
+      { successful: 1, failed: 2 },
+      { successful: 1, failed: 1 },
+      { successful: 0, failed: 1 },
+    ]);
+    expect(cycle.queuedDigests().sort()).toEqual([images.app.digest, images.site.digest].sort());
+    expect(degraded.logs.filter((l) => l.msg === 'scan message not enqueued')).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        digest: images.tool.digest,
+        reason: expect.stringContaining('InternalError'),
+      }),
+    ]);
+    expect(degraded.logs.find((l) => l.msg === 'inventory run finished')).toMatchObject({
+      level: 'warn',
+      enqueueFailed: 1,
+    });
+    expect(degraded.metrics).toEqual([
+      expect.objectContaining({ Enqueued: 2, EnqueueFailed: 1, RunSucceeded: 1 }),
+    ]);
+
+    // Act 2: SQS is well again; the next hourly run, then the scan worker
+    sqs.failEntries(undefined);
+    const next = await cycle.invoke('inventory', scheduleEvent('inventory'));
+    const queued = cycle.queuedDigests();
+    const scans = await cycle.deliverScanQueue();
+
+    // Assess 2: the tool's digest was not lost: queued by the next run and scanned
+    expect(next.result).toMatchObject({ enqueued: 3, enqueueFailed: 0 });
+    expect(queued.filter((d) => d === images.tool.digest)).toHaveLength(1);
+    expect(scans.failures).toEqual([]);
+    expect((await store.list(VULN_FINDINGS)).map((r) => r.key)).toContain(
+      `vuln|${registry.host}/ops/tool|CVE-2026-0005|busybox`,
+    );
+    expect(sqs.visible(SCAN_QUEUE)).toEqual([]);
+
+    // Act 3: SQS fails every entry
+    sqs.failEntries(() => internal);
+    const nothing = await cycle.invoke('inventory', scheduleEvent('inventory'));
+    sqs.failEntries(undefined);
+
+    // Assess 3: the invocation fails (Lambda retries it, the error alarm counts it), no heartbeat
+    expect(nothing.error).toEqual({
+      errorType: 'UpstreamError',
+      errorMessage: expect.stringContaining('no scan message could be enqueued (InternalError'),
+    });
+    expect(nothing.metrics).toEqual([]);
+    expect(sqs.visible(SCAN_QUEUE)).toEqual([]);
+  });
+});
