@@ -161,7 +161,10 @@ export function deployedCycleForSuite(table: string): DeployedCycle {
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      // the SDK's service-specific endpoint variables: the AWS APIs are the fakes
+      // the SDK's service-specific endpoint variables: the AWS APIs are the fakes. SQSClient
+      // sends to the host of the QueueUrl it is given whatever this says (its queueUrlMiddleware,
+      // which warns when they differ), so SCAN_QUEUE_URL names the fake too, as in AWS it names
+      // the regional endpoint.
       AWS_ENDPOINT_URL_SQS: sqs.url,
       AWS_ENDPOINT_URL_SESV2: ses.url,
       IMAGEWARDEN_CONFIG_JSON: JSON.stringify({

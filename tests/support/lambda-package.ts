@@ -99,9 +99,15 @@ process.exit(0);`;
   const result = marked('RESULT ') as Record<string, unknown> | undefined;
   const error = marked('ERROR ') as Invocation['error'];
   if (!result && !error) throw new Error(`${fn} bundle neither returned nor threw: ${stdout}\n${stderr}`);
-  const json = [...lines, ...stderr.split('\n')]
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  // pino and EMF lines; anything else on stderr (Node's warnings) is not the function's log
+  const json = [...lines, ...stderr.split('\n')].flatMap((l) => {
+    if (!l.startsWith('{')) return [];
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
   return {
     result,
     error,

@@ -1,7 +1,7 @@
-// An Amazon SQS fake over HTTP, for a real SQSClient (endpoint override, or the
-// AWS_ENDPOINT_URL_SQS variable for a bundled handler), and the Lambda event source mapping on
-// the other side: tests `receive` a real-shaped SQS batch event and `settle` it with the
-// handler's answer. The one operation imagewarden calls is SendMessageBatch
+// An Amazon SQS fake over HTTP, for a real SQSClient (given `queueUrl(name)`: the client sends
+// to the QueueUrl's host, so a bundled handler needs only its queue URL variable), and the
+// Lambda event source mapping on the other side: tests `receive` a real-shaped SQS batch event
+// and `settle` it with the handler's answer. The one operation imagewarden calls is SendMessageBatch
 // (core/aws/sqsEnqueue.ts), which SDK v3 sends in the AWS JSON 1.0 protocol
 // (`X-Amz-Target: AmazonSQS.SendMessageBatch`, application/x-amz-json-1.0, SigV4). As SQS it:
 // - answers MD5OfMessageBody per accepted entry (the SDK rejects the answer without the right one);
