@@ -2,7 +2,8 @@
 // runs the zips against docker-registry, dynalite and the fakes): an entry SQS fails is retried,
 // one that keeps failing is reported by digest and queued by the next run (then scanned from
 // the queue by the packaged scan worker), and a run that can queue nothing fails, so Lambda
-// retries it and the error alarm sees it.
+// retries it and the error alarm sees it. And the scan worker's side of the queue: messages it
+// reports failed (ReportBatchItemFailures) are delivered again and then scanned.
 import { describe, expect, it } from 'vitest';
 import { VULN_FINDINGS } from '../../functions/scan/findings.ts';
 import { deployedCycleForSuite, SCAN_QUEUE } from '../support/lambda-cycle.ts';
@@ -10,7 +11,7 @@ import { scheduleEvent } from '../unit/functions/handlers/support.ts';
 
 const cycle = deployedCycleForSuite('imagewarden-sqs-failures-it');
 
-describe('the packaged inventory function against SQS fake entry failures', () => {
+describe('the packaged inventory and scan-worker functions when the scan queue does not go smoothly', () => {
   it('retries an entry SQS fails, reports one that keeps failing, queues it next run, and fails a run that queues nothing', async () => {
     const { sqs, images, registry, store } = cycle;
     // Prepare: SQS fails the app's entry once and the tool's every time (server side)
@@ -79,6 +80,44 @@ describe('the packaged inventory function against SQS fake entry failures', () =
       errorMessage: expect.stringContaining('no scan message could be enqueued (InternalError'),
     });
     expect(nothing.metrics).toEqual([]);
+    expect(sqs.visible(SCAN_QUEUE)).toEqual([]);
+  });
+
+  it('returns the digests Clair has no report for yet; SQS delivers them again and they are scanned', async () => {
+    // Prepare: Clair's vulnerability data changed (a new index state) and is not ready yet
+    const { sqs, clair, images } = cycle;
+    clair.setState('state-after-update');
+    clair.notReady = true;
+    const inventory = await cycle.invoke('inventory', scheduleEvent('inventory'));
+
+    // Act 1: the first delivery
+    const first = sqs.receive(SCAN_QUEUE, 5);
+    const worker = await cycle.invoke('scan-worker', first);
+    const response = worker.result as { batchItemFailures: { itemIdentifier: string }[] };
+    sqs.settle(first, response);
+
+    // Assess 1: every message of the batch reported failed, so SQS keeps them all
+    expect(inventory.result).toMatchObject({ enqueued: 3, enqueueFailed: 0 });
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      first.Records.map((r) => r.messageId).sort(),
+    );
+    expect(worker.metrics).toEqual([expect.objectContaining({ Messages: 3, Retried: 3, Pending: 3 })]);
+    expect(cycle.queuedDigests().sort()).toEqual(
+      [images.app.digest, images.tool.digest, images.site.digest].sort(),
+    );
+
+    // Act 2: Clair is ready; the messages come back after the visibility timeout
+    clair.notReady = false;
+    const again = await cycle.deliverScanQueue();
+
+    // Assess 2: delivered a second time, scanned, and gone from the queue
+    expect(again.batches.flatMap((b) => b.Records.map((r) => r.attributes.ApproximateReceiveCount))).toEqual([
+      '2',
+      '2',
+      '2',
+    ]);
+    expect(again.failures).toEqual([]);
+    expect(again.metrics).toEqual([expect.objectContaining({ Messages: 3, Retried: 0, Scanned: 3 })]);
     expect(sqs.visible(SCAN_QUEUE)).toEqual([]);
   });
 });
