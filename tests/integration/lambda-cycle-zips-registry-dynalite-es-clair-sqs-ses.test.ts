@@ -5,7 +5,11 @@
 // dynalite and puts one message per digest on the SQS fake; those messages reach the
 // scan-worker function as the event source mapping delivers them; it scans through the Clair v4
 // fake; the notify function mails owners through the SES fake; an owner's link acknowledges a
-// finding through the ack function's URL; the next notify sends nothing new.
+// finding through the ack function's URL; the next notify sends nothing new. Then Clair's
+// notifier calls the webhook function's URL about a new vulnerability in an image that had no
+// finding, and the next inventory, scan and notify runs mail it to that image's owner (whose
+// mail, unlike the others', cannot share a Message-ID with this minute's earlier run: see
+// functions/handlers/notify.ts): all five functions, from their zips.
 import { describe, expect, it } from 'vitest';
 import { listStoredAcks } from '../../functions/acks/AckStore.ts';
 import { POLICY_COLLECTION } from '../../functions/policy/policyStore.ts';
@@ -14,6 +18,7 @@ import { deployedCycleForSuite, SCAN_QUEUE } from '../support/lambda-cycle.ts';
 import { scheduleEvent, urlEvent } from '../unit/functions/handlers/support.ts';
 
 const cycle = deployedCycleForSuite('imagewarden-cycle-it');
+const NOTIFICATION_ID = '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 
 /** The scan worker's counts, per invocation. */
 function scanWorkerMetrics(metrics: Record<string, unknown>[]) {
@@ -32,7 +37,7 @@ function findingLines(text: string): string[] {
 }
 
 describe('the cycle from the packaged zips against docker-registry, dynalite and the ES, Clair, SQS and SES fakes', () => {
-  it('inventory -> SQS -> scan-worker -> notify -> ack link -> notify sends nothing new', async () => {
+  it('inventory -> SQS -> scan-worker -> notify -> ack link -> notify sends nothing new -> Clair webhook -> the new vulnerability mailed', async () => {
     const { sqs, ses, clair, store, registry, alias, images } = cycle;
     // Act 1: the hourly inventory run, then the scan queue drained into the scan worker
     const inventory = await cycle.invoke('inventory', scheduleEvent('inventory'));
@@ -42,17 +47,19 @@ describe('the cycle from the packaged zips against docker-registry, dynalite and
     // Assess 1
     expect(inventory.error).toBeUndefined();
     expect(inventory.result).toMatchObject({
-      images: 3,
-      digests: 3,
-      enqueued: 3,
+      images: 4,
+      digests: 4,
+      enqueued: 4,
       enqueueFailed: 0,
       unresolved: 0,
     });
-    expect([...queued].sort()).toEqual([images.app.digest, images.tool.digest, images.site.digest].sort());
-    expect(scans.batches.map((b) => b.Records.length)).toEqual([3]);
+    expect([...queued].sort()).toEqual(
+      [images.app.digest, images.tool.digest, images.site.digest, images.db.digest].sort(),
+    );
+    expect(scans.batches.map((b) => b.Records.length)).toEqual([4]);
     expect(scans.failures).toEqual([]);
     expect(sqs.visible(SCAN_QUEUE)).toEqual([]);
-    expect(clair.posted.length).toBe(3);
+    expect(clair.posted.length).toBe(4);
     expect((await store.list(VULN_FINDINGS)).map((r) => r.key)).toEqual([
       `vuln|${registry.host}/ops/tool|CVE-2026-0005|busybox`,
       `vuln|${registry.host}/team/app|CVE-2026-0001|openssl`,
@@ -67,9 +74,9 @@ describe('the cycle from the packaged zips against docker-registry, dynalite and
       `policy|${alias}/web/site|unapproved-registry`,
     ]);
     expect(inventory.metrics).toEqual([
-      expect.objectContaining({ FunctionName: 'imagewarden-inventory', Enqueued: 3, RunSucceeded: 1 }),
+      expect.objectContaining({ FunctionName: 'imagewarden-inventory', Enqueued: 4, RunSucceeded: 1 }),
     ]);
-    expect(scanWorkerMetrics(scans.metrics)).toEqual([{ Messages: 3, Retried: 0, Scanned: 3 }]);
+    expect(scanWorkerMetrics(scans.metrics)).toEqual([{ Messages: 4, Retried: 0, Scanned: 4 }]);
 
     // Act 2: the daily notify run
     const notify = await cycle.invoke('notify', scheduleEvent('notify'));
@@ -144,5 +151,35 @@ describe('the cycle from the packaged zips against docker-registry, dynalite and
     // Assess 4: nothing new to tell anyone
     expect(again.result).toMatchObject({ sent: 0, pending: 0, refused: 0 });
     expect(ses.requests).toHaveLength(3);
+
+    // Act 5: Clair's feed gains a vulnerability in zlib; its notifier calls the webhook
+    // function's URL about the one in-use image it affects; the next hourly run and its scans
+    // follow, then the next notify run
+    (cycle.clairDatabase.zlib ??= []).push({
+      name: 'CVE-2026-0099',
+      normalizedSeverity: 'Critical',
+      fixedIn: '1.3.1',
+    });
+    const webhook = await clair.notify(cycle.webhookUrl.url, NOTIFICATION_ID, [
+      { manifest: images.db.digest, vulnerability: 'CVE-2026-0099', severity: 'Critical' },
+    ]);
+    const hourly = await cycle.invoke('inventory', scheduleEvent('inventory'));
+    const rescans = await cycle.deliverScanQueue();
+    const third = await cycle.invoke('notify', scheduleEvent('notify'));
+    const fresh = (await cycle.mails()).slice(3);
+
+    // Assess 5: the db team, who had nothing to hear so far, hears of it; nobody else hears anything
+    expect(webhook).toBe(200);
+    expect(cycle.webhookUrl.events).toHaveLength(1);
+    expect(hourly.result).toMatchObject({ notifications: { processed: 1, marked: 1, failed: 0 } });
+    expect(clair.notifications.get(NOTIFICATION_ID)?.deleted).toBe(true);
+    expect(rescans.failures).toEqual([]);
+    expect(third.result).toMatchObject({ sent: 1, pending: 0, refused: 0 });
+    expect(fresh.map((m) => [m.to, findingLines(m.text)])).toEqual([
+      [
+        'db-team@example.org',
+        [`== ${registry.host}/team/db`, '[new] CRITICAL CVE-2026-0099 in zlib 1.3 -> 1.3.1'],
+      ],
+    ]);
   });
 });

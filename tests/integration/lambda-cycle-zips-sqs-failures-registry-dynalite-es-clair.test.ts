@@ -31,14 +31,16 @@ describe('the packaged inventory and scan-worker functions when the scan queue d
     // Act 1
     const degraded = await cycle.invoke('inventory', scheduleEvent('inventory'));
 
-    // Assess 1: two queued (one after a retry), the third reported by digest after 3 attempts
-    expect(degraded.result).toMatchObject({ digests: 3, enqueued: 2, enqueueFailed: 1 });
+    // Assess 1: three queued (one after a retry), the fourth reported by digest after 3 attempts
+    expect(degraded.result).toMatchObject({ digests: 4, enqueued: 3, enqueueFailed: 1 });
     expect(sqs.calls.slice(callsBefore).map((c) => c.outcome)).toEqual([
-      { successful: 1, failed: 2 },
+      { successful: 2, failed: 2 },
       { successful: 1, failed: 1 },
       { successful: 0, failed: 1 },
     ]);
-    expect(cycle.queuedDigests().sort()).toEqual([images.app.digest, images.site.digest].sort());
+    expect(cycle.queuedDigests().sort()).toEqual(
+      [images.app.digest, images.site.digest, images.db.digest].sort(),
+    );
     expect(degraded.logs.filter((l) => l.msg === 'scan message not enqueued')).toEqual([
       expect.objectContaining({
         level: 'warn',
@@ -51,7 +53,7 @@ describe('the packaged inventory and scan-worker functions when the scan queue d
       enqueueFailed: 1,
     });
     expect(degraded.metrics).toEqual([
-      expect.objectContaining({ Enqueued: 2, EnqueueFailed: 1, RunSucceeded: 1 }),
+      expect.objectContaining({ Enqueued: 3, EnqueueFailed: 1, RunSucceeded: 1 }),
     ]);
 
     // Act 2: SQS is well again; the next hourly run, then the scan worker
@@ -61,7 +63,7 @@ describe('the packaged inventory and scan-worker functions when the scan queue d
     const scans = await cycle.deliverScanQueue();
 
     // Assess 2: the tool's digest was not lost: queued by the next run and scanned
-    expect(next.result).toMatchObject({ enqueued: 3, enqueueFailed: 0 });
+    expect(next.result).toMatchObject({ enqueued: 4, enqueueFailed: 0 });
     expect(queued.filter((d) => d === images.tool.digest)).toHaveLength(1);
     expect(scans.failures).toEqual([]);
     expect((await store.list(VULN_FINDINGS)).map((r) => r.key)).toContain(
@@ -97,13 +99,13 @@ describe('the packaged inventory and scan-worker functions when the scan queue d
     sqs.settle(first, response);
 
     // Assess 1: every message of the batch reported failed, so SQS keeps them all
-    expect(inventory.result).toMatchObject({ enqueued: 3, enqueueFailed: 0 });
+    expect(inventory.result).toMatchObject({ enqueued: 4, enqueueFailed: 0 });
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
       first.Records.map((r) => r.messageId).sort(),
     );
-    expect(worker.metrics).toEqual([expect.objectContaining({ Messages: 3, Retried: 3, Pending: 3 })]);
+    expect(worker.metrics).toEqual([expect.objectContaining({ Messages: 4, Retried: 4, Pending: 4 })]);
     expect(cycle.queuedDigests().sort()).toEqual(
-      [images.app.digest, images.tool.digest, images.site.digest].sort(),
+      [images.app.digest, images.tool.digest, images.site.digest, images.db.digest].sort(),
     );
 
     // Act 2: Clair is ready; the messages come back after the visibility timeout
@@ -115,9 +117,10 @@ describe('the packaged inventory and scan-worker functions when the scan queue d
       '2',
       '2',
       '2',
+      '2',
     ]);
     expect(again.failures).toEqual([]);
-    expect(again.metrics).toEqual([expect.objectContaining({ Messages: 3, Retried: 0, Scanned: 3 })]);
+    expect(again.metrics).toEqual([expect.objectContaining({ Messages: 4, Retried: 0, Scanned: 4 })]);
     expect(sqs.visible(SCAN_QUEUE)).toEqual([]);
   });
 });

@@ -1,20 +1,23 @@
 // The deployed cycle for integration tests: the five packaged Lambda zips (tests/support/
 // lambda-package.ts), each invoked in its own process with the environment terraform gives it
-// (terraform/main.tf, lambda.tf) pointed at local services: a real docker-registry holding three
+// (terraform/main.tf, lambda.tf) pointed at local services: a real docker-registry holding four
 // images (its credentials in the registry secret), an Elasticsearch fake reporting them running
-// (one under a second, unapproved registry name), the Clair v4 fake with a vulnerability for
-// two of their packages, dynalite for the state, the SQS fake for the scan queue and the SES
-// fake for mail. deployedCycleForSuite starts all of it for a test file and stops it after.
+// (one under a second, unapproved registry name), the Clair v4 fake with a vulnerability in
+// packages of three of them (the fourth, fresh and owned, has no finding at all), dynalite for
+// the state, the SQS fake for the scan queue, the SES fake for mail, and a function URL in
+// front of the Clair webhook function for the Clair fake's notifier to call.
+// deployedCycleForSuite starts all of it for a test file and stops it after.
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { parseConfig } from '../../core/config/load.ts';
 import { createStateStore } from '../../core/state/createStateStore.ts';
 import type { StateStore } from '../../core/state/StateStore.ts';
-import { type ClairFake, startClairFake } from './clair-fake.ts';
+import { type ClairFake, type FakeVulnerability, startClairFake } from './clair-fake.ts';
 import { dynaliteForSuite, LOCAL_CREDENTIALS, LOCAL_REGION } from './dynalite.ts';
 import { type ElasticsearchFake, startElasticsearchFake } from './elasticsearch-fake.ts';
 import { arrayDocuments } from './fleet-generator.ts';
 import { type PushedImage, pushImage } from './images.ts';
+import { type FunctionUrl, startFunctionUrl } from './lambda-function-url.ts';
 import { type Invocation, invokePackaged, type PackagedLambdas, packageLambdas } from './lambda-package.ts';
 import { dockerConfigJson, startRegistry, type TestRegistry } from './registry.ts';
 import { type SesFake, startSesFake } from './ses-fake.ts';
@@ -24,12 +27,18 @@ export const SCAN_QUEUE = 'imagewarden-scan';
 const INDEX = 'metricbeat-8.15.0-cycle';
 const ACK_KEY = 'cycle-test-ack-key-0123456789-0123456789';
 const CLAIR_PSK = Buffer.from('a-pre-shared-key-of-enough-length');
-const VULNS = {
+const VULNS: Record<string, FakeVulnerability[]> = {
   openssl: [{ name: 'CVE-2026-0001', normalizedSeverity: 'Critical', fixedIn: '3.0.9' }],
   busybox: [{ name: 'CVE-2026-0005', normalizedSeverity: 'High', fixedIn: '1.37' }],
 };
 /** terraform's lambda_timeout_seconds defaults: what getRemainingTimeInMillis answers. */
-const TIMEOUT_SECONDS: Record<string, number> = { inventory: 300, 'scan-worker': 660, notify: 600, ack: 10 };
+const TIMEOUT_SECONDS: Record<string, number> = {
+  inventory: 300,
+  'scan-worker': 660,
+  notify: 600,
+  ack: 10,
+  'clair-webhook': 60,
+};
 /** terraform's scan_batch_size default. */
 const BATCH_SIZE = 5;
 
@@ -37,14 +46,18 @@ export interface DeployedCycle {
   registry: TestRegistry;
   /** The same registry under another name: not the approved one. */
   alias: string;
-  images: Record<'app' | 'tool' | 'site', PushedImage>;
+  images: Record<'app' | 'tool' | 'site' | 'db', PushedImage>;
   es: ElasticsearchFake;
   clair: ClairFake;
+  /** The Clair fake's vulnerability DB (package name -> vulnerabilities): add to it to model a feed update. */
+  clairDatabase: Record<string, FakeVulnerability[]>;
   sqs: SqsFake;
   ses: SesFake;
   /** The functions' state table, read as the CLI would. */
   store: StateStore;
   invoke(fn: string, event: unknown): Promise<Invocation>;
+  /** The Clair webhook function behind a function URL, for Clair's notifier to call. */
+  webhookUrl: FunctionUrl;
   /** The digests of the messages waiting on the scan queue. */
   queuedDigests(): string[];
   /** The event source mapping: batches of the scan queue to the scan worker until it is empty. */
@@ -83,6 +96,13 @@ export function deployedCycleForSuite(table: string): DeployedCycle {
         tag: '1.0',
         files: [{ name: 'packages.txt', content: 'openssl 3.0.1\n' }],
       }),
+      // fresh, owned, approved and with no known vulnerability: nothing to tell its owner yet
+      db: await pushImage(registry, {
+        repository: 'team/db',
+        tag: '1.0',
+        created: new Date(Date.now() - 3_600_000).toISOString(),
+        files: [{ name: 'packages.txt', content: 'zlib 1.3\n' }],
+      }),
     };
     const running = [
       {
@@ -104,6 +124,12 @@ export function deployedCycleForSuite(table: string): DeployedCycle {
         digest: images.site.digest,
         owner: 'web@example.org',
       },
+      {
+        host: 'node-3',
+        image: `${registry.host}/team/db:1.0`,
+        digest: images.db.digest,
+        owner: 'db-team@example.org',
+      },
     ];
     // the bundles run on the system clock: the documents are from the last minutes
     const now = Date.now();
@@ -121,6 +147,7 @@ export function deployedCycleForSuite(table: string): DeployedCycle {
         })),
       ),
     });
+    const clairDatabase = structuredClone(VULNS);
     const state = parseConfig({
       state: { backend: 'dynamodb', table, region: LOCAL_REGION, endpoint: dynamo.endpoint },
     }).state;
@@ -129,11 +156,13 @@ export function deployedCycleForSuite(table: string): DeployedCycle {
       alias,
       images,
       es,
-      clair: await startClairFake({ vulnerabilities: VULNS, psk: CLAIR_PSK }),
+      clairDatabase,
+      clair: await startClairFake({ vulnerabilities: clairDatabase, psk: CLAIR_PSK }),
       sqs: await startSqsFake({ queues: [SCAN_QUEUE], region: LOCAL_REGION }),
       ses: await startSesFake({ verified: ['imagewarden@example.org'] }),
       store: createStateStore(state, { dynamodb: { credentials: LOCAL_CREDENTIALS } }),
     });
+    cycle.webhookUrl = await startFunctionUrl((event) => cycle.invoke('clair-webhook', event));
   }, 900_000);
 
   afterAll(async () => {
@@ -144,7 +173,14 @@ export function deployedCycleForSuite(table: string): DeployedCycle {
       ...(sqs?.problems ?? []),
       ...(ses?.problems ?? []),
     ];
-    await Promise.allSettled([registry?.stop(), es?.stop(), clair?.stop(), sqs?.stop(), ses?.stop()]);
+    await Promise.allSettled([
+      registry?.stop(),
+      es?.stop(),
+      clair?.stop(),
+      sqs?.stop(),
+      ses?.stop(),
+      cycle.webhookUrl?.stop(),
+    ]);
     await packaged?.remove();
     expect(problems).toEqual([]);
   });
