@@ -155,11 +155,7 @@ describe('the cycle from the packaged zips against docker-registry, dynalite and
     // Act 5: Clair's feed gains a vulnerability in zlib; its notifier calls the webhook
     // function's URL about the one in-use image it affects; the next hourly run and its scans
     // follow, then the next notify run
-    (cycle.clairDatabase.zlib ??= []).push({
-      name: 'CVE-2026-0099',
-      normalizedSeverity: 'Critical',
-      fixedIn: '1.3.1',
-    });
+    cycle.clairDatabase.zlib = [{ name: 'CVE-2026-0099', normalizedSeverity: 'Critical', fixedIn: '1.3.1' }];
     const webhook = await clair.notify(cycle.webhookUrl.url, NOTIFICATION_ID, [
       { manifest: images.db.digest, vulnerability: 'CVE-2026-0099', severity: 'Critical' },
     ]);
