@@ -1,15 +1,9 @@
 // The Lambda handlers as deployed: built by scripts/build.mjs, packaged by `npm run package`,
 // unzipped from the packaged zips and each invoked in its own Node process (as Lambda's
 // runtime does, with --enable-source-maps and the environment Terraform sets) with
-// real-shaped events, against dynalite and the SES fake: notify mails an owner through SES,
+// real-shaped events (tests/support/lambda-package.ts), against dynalite and the SES fake: notify mails an owner through SES,
 // the link in that mail acknowledges the finding through the ack bundle, and the Clair webhook
 // bundle records a signed notification. Each writes its EMF metrics line.
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config/load.ts';
@@ -17,8 +11,9 @@ import { shortLivedToken } from '../../core/jwt.ts';
 import { createStateStore } from '../../core/state/createStateStore.ts';
 import { listStoredAcks } from '../../functions/acks/AckStore.ts';
 import { PENDING_NOTIFICATIONS } from '../../functions/scan/pendingNotifications.ts';
-import { ReleaseManifest } from '../../scripts/package/manifest.ts';
+import type { ReleaseManifest } from '../../scripts/package/manifest.ts';
 import { dynaliteForSuite, LOCAL_CREDENTIALS, LOCAL_REGION } from '../support/dynalite.ts';
+import { invokePackaged, type PackagedLambdas, packageLambdas } from '../support/lambda-package.ts';
 import { type SesFake, startSesFake } from '../support/ses-fake.ts';
 import { scheduleEvent, urlEvent } from '../unit/functions/handlers/support.ts';
 import { storeFindings, vuln } from '../unit/functions/notify/fixtures.ts';
@@ -28,39 +23,19 @@ const ACK_KEY = 'bundle-test-ack-key-0123456789-0123456789';
 const CLAIR_PSK = Buffer.from('a-pre-shared-key-of-enough-length');
 const dynamo = dynaliteForSuite([TABLE]);
 
-let dir: string;
-let functions: string;
+let packaged: PackagedLambdas;
 let manifest: ReleaseManifest;
 let ses: SesFake;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'iw-package-it-'));
-  // build and package in a mirror of the repository (symlinks), so the shared dist/ is left alone
-  const mirror = join(dir, 'src');
-  mkdirSync(join(mirror, 'dist'), { recursive: true });
-  for (const entry of readdirSync('.').filter((e) => e !== 'dist' && e !== '.git'))
-    symlinkSync(resolve(entry), join(mirror, entry));
-  execFileSync(process.execPath, ['scripts/build.mjs', '--lambda-only'], { cwd: mirror, stdio: 'pipe' });
-  // the runner image's bundle is not what this test is about: a stand-in
-  writeFileSync(join(mirror, 'dist', 'imagewarden.mjs'), '');
-  writeFileSync(join(mirror, 'dist', 'imagewarden.mjs.map'), '{}');
-  const pkg = join(dir, 'package');
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/package.ts', '--out', pkg], {
-    cwd: mirror,
-    stdio: 'pipe',
-  });
-  manifest = ReleaseManifest.parse(JSON.parse(readFileSync(join(pkg, 'manifest.json'), 'utf8')));
-  functions = join(dir, 'functions');
-  for (const [name, fn] of Object.entries(manifest.functions)) {
-    mkdirSync(join(functions, name), { recursive: true });
-    execFileSync('unzip', ['-q', join(pkg, fn.zip), '-d', join(functions, name)]);
-  }
+  packaged = await packageLambdas();
+  manifest = packaged.manifest;
   ses = await startSesFake({ verified: ['imagewarden@example.org'] });
 }, 900_000);
 
 afterAll(async () => {
   await ses?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await packaged?.remove();
 });
 
 /** The environment Terraform gives every function (terraform/main.tf), pointed at the local services. */
@@ -91,37 +66,14 @@ function lambdaEnvironment(fn: string): NodeJS.ProcessEnv {
   };
 }
 
-const run = promisify(execFile);
-
-/**
- * Invokes a packaged handler in a fresh process: its result and the EMF lines it wrote. Not
- * spawnSync: dynalite and the SES fake answer from this process's event loop.
- */
+/** Invokes a packaged handler with the environment above; its result must be there. */
 async function invoke(
   fn: string,
   event: unknown,
 ): Promise<{ result: Record<string, unknown>; metrics: Record<string, unknown>[] }> {
-  const file = join(functions, fn, 'index.mjs');
-  const script = `const { handler } = await import(${JSON.stringify(file)});
-const result = await handler(JSON.parse(process.argv[1]), { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60000 });
-process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');
-process.exit(0);`;
-  const { stdout, stderr } = await run(
-    process.execPath,
-    ['--input-type=module', '-e', script, JSON.stringify(event)],
-    {
-      env: lambdaEnvironment(fn),
-      encoding: 'utf8',
-      timeout: 120_000,
-    },
-  );
-  const lines = stdout.split('\n').filter(Boolean);
-  const result = lines.find((l) => l.startsWith('RESULT '));
-  if (!result) throw new Error(`${fn} bundle returned nothing: ${stdout}\n${stderr}`);
-  return {
-    result: JSON.parse(result.slice('RESULT '.length)) as Record<string, unknown>,
-    metrics: lines.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
+  const invocation = await invokePackaged(packaged, fn, event, lambdaEnvironment(fn));
+  if (!invocation.result) throw new Error(`${fn} bundle threw: ${JSON.stringify(invocation.error)}`);
+  return { result: invocation.result, metrics: invocation.metrics };
 }
 
 describe('the packaged Lambda handlers against dynalite and the SES fake', () => {
