@@ -38,12 +38,12 @@ function bundledPackages(name: string): Set<string> {
 }
 
 /** Invokes a bundled handler in a fresh process with `env`; what it answered or threw. */
-function invokeBundle(name: string, env: Record<string, string>): string {
+function invokeBundle(name: string, env: Record<string, string>, { stack = false } = {}): string {
   const file = join(out, name, 'index.mjs');
   const script = [
     `const { handler } = await import(${JSON.stringify(file)});`,
     "try { process.stdout.write('answered ' + JSON.stringify(await handler({}, {}))); }",
-    "catch (error) { process.stdout.write(error.name + ': ' + error.message); }",
+    `catch (error) { process.stdout.write(${stack ? 'error.stack' : "error.name + ': ' + error.message"}); }`,
   ].join('\n');
   return execFileSync(process.execPath, ['--input-type=module', '-e', script], {
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -164,5 +164,19 @@ describe('Lambda bundles', () => {
       `ConfigError: config file ${file}: only JSON config files (*.json) are read here; YAML is read by ` +
         'the imagewarden CLI, and the Lambda functions take their config as JSON in IMAGEWARDEN_CONFIG_JSON',
     );
+  });
+
+  it('names the TypeScript sources in stack traces with the source map, as terraform runs them', () => {
+    // Act: NODE_OPTIONS as terraform/main.tf sets it
+    const stack = invokeBundle(
+      'ack',
+      { IMAGEWARDEN_CONFIG_JSON: '{"bogus":1}', NODE_OPTIONS: '--enable-source-maps' },
+      { stack: true },
+    );
+
+    // Assess
+    expect(stack).toMatch(/^ConfigError: invalid config/);
+    expect(stack).toMatch(/core\/config\/layers\.ts:\d+:\d+/);
+    expect(stack).not.toMatch(/index\.mjs:\d+/);
   });
 });
