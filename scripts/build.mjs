@@ -1,6 +1,7 @@
 // Bundles the CLI and each Lambda handler with esbuild (what AWS recommends for cold start).
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { leanHandlerPlugins } from './lambda-lean.mjs';
 
 const common = {
   bundle: true,
@@ -49,20 +50,34 @@ const noArrow = {
 };
 
 const handlersDir = 'functions/handlers';
+const withMetafile = process.argv.includes('--metafile');
 if (existsSync(handlersDir)) {
   for (const file of readdirSync(handlersDir).filter((f) => f.endsWith('.ts'))) {
     const name = file.replace(/\.ts$/, '');
     // Lambda runs nodejs22.x; minified bundles load faster on cold start. The source map is
     // shipped in the zip and read by the runtime (NODE_OPTIONS=--enable-source-maps, set by
-    // terraform/main.tf), so stack traces name the TypeScript sources.
-    await build({
+    // terraform/main.tf), so stack traces name the TypeScript sources. The map carries the
+    // mappings only, not the sources' text (what stack traces need): Node parses the whole map
+    // at import, and the text tripled its size.
+    const result = await build({
       ...common,
       target: 'node22',
       minify: true,
-      plugins: [noArrow],
+      sourcesContent: false,
+      // The ESM builds of packages that ship both (the AWS SDK's dist-es): esbuild drops what is
+      // not imported (the clients' unused commands), which it cannot do in CommonJS.
+      mainFields: ['module', 'main'],
+      plugins: [noArrow, ...leanHandlerPlugins],
       entryPoints: [`${handlersDir}/${file}`],
       outfile: `dist/lambda/${name}/index.mjs`,
+      metafile: withMetafile,
     });
+    // --metafile: esbuild's account of what each bundle holds, outside the zipped directory
+    // (scripts/bundle-sizes.mjs reads it).
+    if (withMetafile) {
+      mkdirSync('dist/meta', { recursive: true });
+      writeFileSync(`dist/meta/${name}.json`, JSON.stringify(result.metafile));
+    }
   }
 }
 process.stdout.write('built dist/\n');

@@ -45,6 +45,7 @@ export function elasticsearchClientOptions(settings: ElasticsearchSettings): Cli
     maxRetries: 0,
     sniffOnStart: false,
     compression: false,
+    // the Lambda bundles leave npm undici out on the strength of this (scripts/lambda-lean.mjs)
     Connection: HttpConnection,
   };
 }

@@ -3,10 +3,11 @@
 // and lets tests choose `created`; multi-arch indexes too. importImage() builds one inside a
 // dockerd with `docker import` from a rootfs tar written here (ustar is a simple format).
 import { createHash, randomBytes } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
 import { gzipSync } from 'node:zlib';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { mapBounded } from '../../core/concurrency.ts';
 import { readCaBundle } from '../../core/registry/caBundle.ts';
-import { fetchTrusting } from '../../core/registry/trustingFetch.ts';
 import { type Dockerd, docker } from './dockerd.ts';
 import type { TestRegistry } from './registry.ts';
 
@@ -83,13 +84,28 @@ const MEDIA = {
 } as const;
 export type ManifestFormat = keyof typeof MEDIA;
 
+/**
+ * A full fetch (bodies, redirects) trusting a TLS test registry's CA, for pushing: undici's, the
+ * implementation behind Node's global fetch, which takes a CA through its Agent. (The product's
+ * registry client reads through core/registry/trustingFetch.ts, a narrower one over node:https.)
+ */
+function pushingFetch(cas: readonly string[]): typeof fetch {
+  const dispatcher = new Agent({ connect: { ca: [...rootCertificates, ...cas] } });
+  const trusting = (input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+    undiciFetch(input as Parameters<typeof undiciFetch>[0], {
+      ...(init as Parameters<typeof undiciFetch>[1]),
+      dispatcher,
+    });
+  return trusting as unknown as typeof fetch;
+}
+
 /** Minimal authenticated access to a test registry (anonymous, Basic, or Bearer via the realm). */
 class RegistryApi {
   private readonly tokens = new Map<string, string>();
   // a TLS test registry's certificate comes from its own CA
   private readonly fetch: typeof fetch;
   constructor(private readonly registry: Pick<TestRegistry, 'url' | 'username' | 'password' | 'caFile'>) {
-    this.fetch = registry.caFile ? fetchTrusting(readCaBundle(registry.caFile)) : globalThis.fetch;
+    this.fetch = registry.caFile ? pushingFetch(readCaBundle(registry.caFile)) : globalThis.fetch;
   }
 
   private basic(): string | undefined {

@@ -5,7 +5,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretsManagerLookup } from '../../../core/aws/secretsManagerLookup.ts';
 import { type Clock, systemClock } from '../../../core/clock.ts';
-import { loadConfig } from '../../../core/config/load.ts';
+import { loadConfig } from '../../../core/config/layers.ts';
 import type { Config } from '../../../core/config/schema.ts';
 import type { SecretSources } from '../../../core/config/secrets.ts';
 import { createLogger, type Logger } from '../../../core/logger.ts';
