@@ -39,13 +39,15 @@ export function ecrSourceFromConfig(
 
 const trustingFetch = new Map<string, typeof fetch>();
 
-/** The fetch for `registry.caFile` (one per file, so connections are pooled), or undefined. */
-function fetchFor(config: Config): typeof fetch | undefined {
-  const file = config.registry.caFile;
-  if (file === undefined) return undefined;
+/**
+ * The registry fetch: one per `registry.caFile` (none: the default store), shared by every
+ * client of the process, so connections are pooled across steps.
+ */
+function fetchFor(config: Config): typeof fetch {
+  const file = config.registry.caFile ?? '';
   let found = trustingFetch.get(file);
   if (found === undefined) {
-    found = fetchTrusting(readCaBundle(file));
+    found = fetchTrusting(file === '' ? [] : readCaBundle(file));
     trustingFetch.set(file, found);
   }
   return found;
@@ -67,7 +69,7 @@ export function registryClientFor(
     pingTimeoutMs: config.registry.pingTimeout,
     retries: config.registry.retries,
     logger,
-    ...(fetch ? { fetch } : {}),
+    fetch,
   });
 }
 

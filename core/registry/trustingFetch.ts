@@ -1,8 +1,9 @@
-// A fetch for the registry client that trusts the default CAs plus a private bundle
-// (`registry.caFile`); the rest of the process (e.g. the AWS SDK) keeps the default store.
-// Node's global fetch takes no CA option, so this is a narrow fetch over node:http(s) with an
-// Agent carrying the bundle (npm undici's fetch, which takes one, is 400 KB of every Lambda
-// bundle that reaches the registry). It covers what RegistryTransport asks of fetch: a URL,
+// The registry client's fetch: trusts the default CAs, plus a private bundle when
+// `registry.caFile` is set (the rest of the process, e.g. the AWS SDK, keeps the default store),
+// and keeps connections alive across HEADs. Node's global fetch takes no CA option and, being
+// undici, closes the connection after every HEAD (a guard against servers that send a body
+// with one), so a warm pass's one HEAD per tag paid a TCP handshake each; node:http's Agent
+// pools them. (npm undici's fetch, which takes a CA, is also 400 KB of every Lambda bundle.) It covers what RegistryTransport asks of fetch: a URL,
 // method, headers and abort signal, `redirect: 'manual'` (the transport follows redirects
 // itself, dropping credentials across origins), no request body; and it fails as fetch does
 // (a TypeError "fetch failed" whose cause carries Node's code, e.g. a certificate's; the
@@ -15,11 +16,15 @@ import { rootCertificates } from 'node:tls';
 /** Statuses whose response has no body (the Response constructor refuses one). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-/** A fetch that trusts the default CAs plus `extraCas`, for the registry client. */
+/** A fetch that trusts the default CAs plus `extraCas` (none: Node's default store). */
 export function fetchTrusting(extraCas: readonly string[]): typeof fetch {
-  // keep-alive pools connections per host, as undici's fetch does
+  // keep-alive pools connections per host; with no extra CA the agent is given none, so the
+  // default store (with NODE_EXTRA_CA_CERTS) applies as it does to any other TLS client
   const agents = {
-    'https:': new https.Agent({ keepAlive: true, ca: [...rootCertificates, ...extraCas] }),
+    'https:': new https.Agent({
+      keepAlive: true,
+      ...(extraCas.length > 0 ? { ca: [...rootCertificates, ...extraCas] } : {}),
+    }),
     'http:': new http.Agent({ keepAlive: true }),
   };
   const trusting = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
