@@ -84,7 +84,7 @@ const runnerConfig = (dir: string, node: string, desiredSet?: string) =>
       minFreeBytes: 0,
       selinux: { enabled: false },
       prune: { enabled: false },
-      fanout: { maxConcurrentJobs: 500 },
+      fanout: { maxConcurrentJobs: 500, image: 'ghcr.io/imagewarden/runner:0.1.0' },
       ...(desiredSet ? { desiredSet } : {}),
     },
   }).runner;
