@@ -432,9 +432,19 @@ describe('runner fanout against the Kubernetes API fake', () => {
   });
 
   describe('imagewarden runner fanout (CLI)', () => {
+    // What infra/base and Terraform set from the downward API, and the pod they name.
+    const POD = 'imagewarden-fanout-29000000-cli00';
+    const inPod = { env: { POD_NAME: POD, POD_NAMESPACE: NS } };
     let dir: string;
     beforeEach(async () => {
       dir = await mkdtemp(join(tmpdir(), 'iw-fanout-'));
+      // the pod the downward API names (see inPod)
+      api.put(
+        fanoutPod(POD, {
+          image: 'ghcr.io/imagewarden/runner:0.1.0',
+          imageID: `docker-pullable://ghcr.io/imagewarden/runner@sha256:${'e'.repeat(64)}`,
+        }) as KubeObject,
+      );
     });
     afterEach(async () => {
       await rm(dir, { recursive: true, force: true });
@@ -447,17 +457,6 @@ describe('runner fanout against the Kubernetes API fake', () => {
       writeFileSync(config, stringify({ log: { level: 'warn' }, runner: { fanout: { kubeconfig } } }));
       return config;
     }
-    // What infra/base and Terraform set from the downward API, and the pod they name.
-    const POD = 'imagewarden-fanout-29000000-cli00';
-    const inPod = { env: { POD_NAME: POD, POD_NAMESPACE: NS } };
-    beforeEach(() => {
-      api.put(
-        fanoutPod(POD, {
-          image: 'ghcr.io/imagewarden/runner:0.1.0',
-          imageID: `docker-pullable://ghcr.io/imagewarden/runner@sha256:${'e'.repeat(64)}`,
-        }) as KubeObject,
-      );
-    });
 
     it("gives the node Jobs the pod's running digest, and exits 2 naming what is missing outside a pod", async () => {
       // Prepare
