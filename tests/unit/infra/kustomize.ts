@@ -122,7 +122,11 @@ function withImages(value: unknown, images: ImageEntry[]): unknown {
         const entry = images.find((e) => e.name === name);
         if (!entry) return container;
         const suffix =
-          entry.digest !== undefined ? `@${entry.digest}` : entry.newTag !== undefined ? `:${entry.newTag}` : rest;
+          entry.digest !== undefined
+            ? `@${entry.digest}`
+            : entry.newTag !== undefined
+              ? `:${entry.newTag}`
+              : rest;
         return { ...container, image: `${entry.newName ?? name}${suffix}` };
       });
     } else out[key] = withImages(child, images);

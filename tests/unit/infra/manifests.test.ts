@@ -351,7 +351,9 @@ describe('infra manifests', () => {
           apiVersion: 'kustomize.config.k8s.io/v1beta1',
           kind: 'Kustomization',
           resources: [relative(dir, join(INFRA, 'overlays', 'openshift'))],
-          images: [{ name: 'ghcr.io/imagewarden/runner', newName: 'registry.corp/imagewarden/runner', digest }],
+          images: [
+            { name: 'ghcr.io/imagewarden/runner', newName: 'registry.corp/imagewarden/runner', digest },
+          ],
         }),
       );
       // Act
