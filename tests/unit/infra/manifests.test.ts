@@ -13,7 +13,7 @@ import { kubeSchemaProblems } from './kube-schema.ts';
 import { kustomizeBuild, type Resource, readYamlDocuments } from './kustomize.ts';
 
 const INFRA = 'infra';
-const OVERLAYS = ['docker', 'openshift', 'relabel', 'read-pull-secrets'] as const;
+const OVERLAYS = ['docker', 'openshift', 'relabel', 'read-pull-secrets', 'eks-irsa'] as const;
 const builds = Object.fromEntries(
   OVERLAYS.map((o) => [o, kustomizeBuild(join(INFRA, 'overlays', o))]),
 ) as Record<(typeof OVERLAYS)[number], Resource[]>;
@@ -338,6 +338,20 @@ describe('infra manifests', () => {
       roleRef: { kind: 'ClusterRole', name: 'system:openshift:scc:privileged' },
       subjects: [{ kind: 'ServiceAccount', name: 'imagewarden-node', namespace: 'imagewarden' }],
     });
+  });
+
+  it("eks-irsa: annotates only the node Jobs' ServiceAccount with the IAM role, the base otherwise", () => {
+    // Act
+    const accounts = find(builds['eks-irsa'], 'ServiceAccount');
+    const annotated = accounts.filter((a) => a.metadata.annotations !== undefined);
+    // Assess: the node passes ask ECR for tokens; the fan-out calls no AWS API
+    expect(annotated.map((a) => a.metadata.name)).toEqual(['imagewarden-node']);
+    expect(annotated[0]?.metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': expect.stringMatching(/^arn:aws:iam::\d{12}:role\/.+/),
+    });
+    const strip = (rs: Resource[]) =>
+      rs.map((r) => ({ ...r, metadata: { ...r.metadata, annotations: undefined } }));
+    expect(strip(builds['eks-irsa'])).toEqual(strip(base));
   });
 
   it("sets the runner image once: an overlay's images entry changes the fan-out and so the node Jobs", () => {
