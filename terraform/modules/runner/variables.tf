@@ -41,7 +41,7 @@ variable "aws_identity" {
     permissions_boundary = optional(string)
   })
   default     = null
-  description = "An IAM role for the node Jobs' ServiceAccount (imagewarden-node), allowed only what pulling from Amazon ECR takes: ecr:GetAuthorizationToken, and ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on repository_arns (default all). null (default): none (the node's instance role, or pull secrets). mode pod_identity (the default mode; needs cluster_name and the EKS Pod Identity Agent add-on) or irsa (needs oidc_provider_arn; annotates the ServiceAccount). Needs a configured aws provider when set."
+  description = "An IAM role for the node Jobs' ServiceAccount (imagewarden-node), allowed only what pulling from Amazon ECR takes: ecr:GetAuthorizationToken, and ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on repository_arns (default all). null (default): none (the node's instance role, or pull secrets). mode pod_identity (the default mode; needs cluster_name and the EKS Pod Identity Agent add-on) or irsa (needs oidc_provider_arn; annotates the ServiceAccount). The role is made with the caller's aws provider."
 
   validation {
     condition     = var.aws_identity == null || contains(["pod_identity", "irsa"], try(var.aws_identity.mode, ""))
