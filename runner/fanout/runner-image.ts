@@ -79,6 +79,8 @@ export function imageOfPod(pod: SelfPodObject, where: string): RunnerImage {
   if (container.image === undefined)
     throw new RunnerImageError(where, `container "${container.name}" has no image`);
   const spec = tryParseImageReference(container.image);
+  // pinned already: that digest is what the operator chose, and what the pod runs
+  if (spec.ok && spec.ref.digest !== undefined) return { image: container.image, source: 'pod-spec' };
   const digest = runningDigest(
     pod.status?.containerStatuses?.find((s) => s.name === container.name)?.imageID,
   );

@@ -64,6 +64,16 @@ describe('imageOfPod', () => {
     });
   });
 
+  it("keeps the spec's image when it is pinned by digest already", () => {
+    // Prepare
+    const pinned = `registry.corp/imagewarden/runner@sha256:${'b'.repeat(64)}`;
+    const pod = parse(
+      fanoutPod('p', { image: pinned, imageID: `registry.corp/imagewarden/runner@${DIGEST}` }),
+    );
+    // Act / Assess
+    expect(imageOfPod(pod, 'pod p')).toEqual({ image: pinned, source: 'pod-spec' });
+  });
+
   it("uses the spec's image when the runtime reports no digest", () => {
     // Prepare
     const pod = parse(fanoutPod('p', { image: 'registry.corp/imagewarden/runner:1.2', imageID: DIGEST }));
