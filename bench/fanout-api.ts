@@ -88,7 +88,7 @@ const runnerConfig = (dir: string, node: string, desiredSet?: string) =>
       minFreeBytes: 0,
       selinux: { enabled: SELINUX },
       prune: { enabled: false },
-      fanout: { maxConcurrentJobs: 500 },
+      fanout: { maxConcurrentJobs: 500, image: 'ghcr.io/imagewarden/runner:0.1.0' },
       ...(desiredSet ? { desiredSet } : {}),
     },
   }).runner;

@@ -8,6 +8,7 @@ import { KubeClusterReader } from '../../runner/cluster/KubeClusterReader.ts';
 import { loadKubeConfig } from '../../runner/cluster/kubeconfig.ts';
 import { type FanoutResult, fanoutSucceeded, runFanout } from '../../runner/fanout/fanout.ts';
 import { KubeJobScheduler } from '../../runner/fanout/KubeJobScheduler.ts';
+import type { SelfPod } from '../../runner/fanout/runner-image.ts';
 import { auditSummary, type ClusterAuditRun, runClusterAudit } from '../../runner/selinux/run-audit.ts';
 import { sinksFromConfig } from '../../runner/selinux/sinks.ts';
 import { type CliContext, EXIT } from '../context.ts';
@@ -30,6 +31,13 @@ export function summarize(result: FanoutResult): string {
     `${jobs.skippedActive} nodes still busy, ${jobs.deferred} deferred to the next tick (limit), ` +
     `${jobs.deleted} stale ${result.dryRun ? 'to delete' : 'deleted'}, ${jobs.failed + jobs.deleteFailed} failed`
   );
+}
+
+/** The fan-out's own pod, from the downward API variables infra/base and Terraform set. */
+function selfPod(env: NodeJS.ProcessEnv): SelfPod | undefined {
+  const name = env.POD_NAME;
+  const namespace = env.POD_NAMESPACE;
+  return name && namespace ? { name, namespace } : undefined;
 }
 
 export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): void {
@@ -62,6 +70,7 @@ export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): 
         clock: systemClock,
         logger,
         dryRun: options.dryRun === true,
+        self: selfPod(ctx.env),
       });
       // Once per tick, the cluster-wide SELinux checks; their findings go to Events (and the
       // configured index), they do not fail the tick. Not reaching the API or a sink does.

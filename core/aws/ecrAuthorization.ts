@@ -19,7 +19,6 @@ const REFUSALS = new Set([
   'InvalidSignatureException',
   'ExpiredTokenException',
   'InvalidClientTokenId',
-  'CredentialsProviderError',
 ]);
 
 export interface EcrTokenProviderOptions {
@@ -78,6 +77,16 @@ export async function fetchEcrToken(
     const message = (error as { message?: string }).message ?? '';
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     const details = { cause: error, ...(status === undefined ? {} : { status }) };
+    if (name === 'CredentialsProviderError') {
+      // nothing in the default chain: no IRSA or Pod Identity role, no reachable instance role
+      throw new AuthError(
+        request.host,
+        `no AWS credentials to ask Amazon ECR for a token (${where}: ${message || name}); ` +
+          "give the runner's pod an IAM role (EKS Pod Identity or IRSA) or let it reach the node's instance role, " +
+          'with ecr:GetAuthorizationToken',
+        details,
+      );
+    }
     if (REFUSALS.has(name)) {
       throw new AuthError(
         request.host,

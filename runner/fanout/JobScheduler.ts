@@ -1,5 +1,6 @@
 // The fan-out's port to the Kubernetes API: list nodes, list/create/delete node Jobs in its
-// own namespace, and create the ConfigMap and Secret that hand each Job its desired set.
+// own namespace, create the ConfigMap and Secret that hand each Job its desired set, and read
+// its own Pod (the image the node Jobs run).
 // One production adapter (KubeJobScheduler, @kubernetes/client-node).
 import type { V1ConfigMap, V1Job, V1Secret } from '@kubernetes/client-node';
 
@@ -19,4 +20,6 @@ export interface JobScheduler {
   createConfigMap(namespace: string, configMap: V1ConfigMap): Promise<void>;
   /** 409 (exists already) is ObjectExistsError. */
   createSecret(namespace: string, secret: V1Secret): Promise<void>;
+  /** One Pod, raw (the fan-out's own: its image); 404 is NotFoundError. */
+  getPod(namespace: string, name: string): Promise<unknown>;
 }

@@ -100,6 +100,12 @@ export class KubeJobScheduler implements JobScheduler {
     );
   }
 
+  getPod(namespace: string, name: string): Promise<unknown> {
+    return this.#call(`get pod ${namespace}/${name}`, (options) =>
+      this.#core.readNamespacedPod({ namespace, name }, options),
+    );
+  }
+
   async deleteJob(namespace: string, name: string): Promise<void> {
     // Background propagation: the Job's pods go with it.
     await this.#call(`delete job ${namespace}/${name}`, (options) =>

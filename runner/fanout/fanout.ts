@@ -3,7 +3,8 @@
 // the pull secrets they need once), and create one Job per node with its set handed over in a
 // ConfigMap and Secret the Job owns, so node Jobs list nothing themselves. One failed Job is
 // counted and reported; only a failed list (no nodes, or no way to see active Jobs and so
-// avoid pile-ups) ends the tick early, and then with a clear message rather than a crash.
+// avoid pile-ups) or an unknown runner image (runner-image.ts) ends the tick early, and then
+// with a clear message rather than a crash.
 import type { Clock } from '../../core/clock.ts';
 import { AuthError, errorMessage, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -17,6 +18,12 @@ import { buildNodeJob, checkFanoutConfig, jobNameFor, type RunnerConfig, runIdFo
 import { readJobs } from './jobs.ts';
 import { classifyNodes, type IneligibleReason } from './nodes.ts';
 import { type FanoutPlan, planFanout } from './plan.ts';
+import {
+  checkRunnerImageSource,
+  type RunnerImage,
+  resolveRunnerImage,
+  type SelfPod,
+} from './runner-image.ts';
 import { NODE_JOB_SELECTOR } from './types.ts';
 
 export interface FanoutInput {
@@ -28,6 +35,8 @@ export interface FanoutInput {
   logger: Logger;
   /** Plan and report without creating or deleting anything. */
   dryRun?: boolean;
+  /** The fan-out's own pod (downward API): its image is the node Jobs' unless runner.fanout.image is set. */
+  self?: SelfPod | undefined;
 }
 
 export interface FanoutResult {
@@ -53,6 +62,8 @@ export interface FanoutResult {
   deferredNodes: string[];
   deletedJobs: { name: string; reason: string }[];
   failures: { node?: string; job?: string; error: string }[];
+  /** The image the node Jobs run and where it came from (absent when it could not be resolved). */
+  runnerImage?: RunnerImage;
   /** The desired sets computed this tick (absent when no node got a Job). */
   desired?: TickDesired['summary'] & { sets: number; withCredentials: number };
 }
@@ -133,6 +144,7 @@ async function createNodeJob(
   node: string,
   runId: string,
   handover: NodeHandover,
+  image: string,
 ): Promise<{ name: string; existed: boolean }> {
   const { scheduler, runner } = input;
   const namespace = runner.fanout.namespace;
@@ -144,6 +156,7 @@ async function createNodeJob(
     runId,
     containerRuntimeVersion: handover.set.containerRuntimeVersion,
     handed: { credentials: handover.secrets !== undefined },
+    image,
   });
   const name = job.metadata?.name ?? jobNameFor(node, runId);
   if (size > MAX_HANDED_SET_BYTES) {
@@ -193,6 +206,7 @@ async function createJobs(
   runId: string,
   result: FanoutResult,
   tick: { desired: TickDesired; nodes: Map<string, ClusterNode> } | undefined,
+  image: string,
 ) {
   const { logger } = input;
   let forbidden: string | undefined;
@@ -214,7 +228,7 @@ async function createJobs(
         sets: (result.desired?.sets ?? 0) + 1,
         withCredentials: (result.desired?.withCredentials ?? 0) + (handover.secrets ? 1 : 0),
       };
-      const created = await createNodeJob(input, node, runId, handover);
+      const created = await createNodeJob(input, node, runId, handover, image);
       if (created.existed) {
         result.jobs.alreadyExisted++;
         logger.info({ node, job: created.name }, 'node Job exists already');
@@ -263,8 +277,20 @@ export async function runFanout(input: FanoutInput): Promise<FanoutResult> {
   const { scheduler, runner, clock, logger } = input;
   const { fanout } = runner;
   checkFanoutConfig(runner);
+  checkRunnerImageSource(fanout.image, input.self);
   const now = clock.now();
   const result = emptyResult(runIdFor(now), input.dryRun === true);
+
+  // Before anything is listed: without an image no Job can be made, and the tick says why.
+  try {
+    result.runnerImage = await resolveRunnerImage(scheduler, fanout.image, input.self);
+    logger.info({ ...result.runnerImage }, 'node Jobs run this image');
+  } catch (error) {
+    result.fatal = errorMessage(error);
+    logger.error({ err: error }, 'fan-out stopped: runner image unknown');
+    return result;
+  }
+  const image = result.runnerImage.image;
 
   let rawNodes: unknown[];
   let rawJobs: unknown[];
@@ -320,7 +346,7 @@ export async function runFanout(input: FanoutInput): Promise<FanoutResult> {
   result.jobs.deferred = deferred.length;
   result.deferredNodes = deferred;
   const tick = await desiredFor(input, rawNodes, create, result.runId);
-  await createJobs(input, create, result.runId, result, tick);
+  await createJobs(input, create, result.runId, result, tick, image);
 
   logger.info(
     {

@@ -160,10 +160,24 @@ export interface NodeJobInput {
   containerRuntimeVersion?: string | undefined;
   /** Set when the fan-out hands the Job its desired set (a ConfigMap and Secret named like the Job). */
   handed?: Handover | undefined;
+  /** The image to run (runner-image.ts resolves it once per tick); default runner.fanout.image. */
+  image?: string | undefined;
 }
 
-export function buildNodeJob({ runner, node, runId, containerRuntimeVersion, handed }: NodeJobInput): V1Job {
+export function buildNodeJob({
+  runner,
+  node,
+  runId,
+  containerRuntimeVersion,
+  handed,
+  image = runner.fanout.image,
+}: NodeJobInput): V1Job {
   const { fanout } = runner;
+  if (image === undefined) {
+    throw new ConfigError('invalid runner config', [
+      "runner.fanout.image: not set, and no image was resolved from the fan-out's own pod",
+    ]);
+  }
   const labels = { ...NODE_JOB_LABELS, [LABELS.node]: nodeLabelValue(node), [LABELS.run]: runId };
   const name = jobNameFor(node, runId);
   const runtime = selectRuntime(runner.runtime, runner.socket, containerRuntimeVersion);
@@ -202,7 +216,7 @@ export function buildNodeJob({ runner, node, runId, containerRuntimeVersion, han
           containers: [
             {
               name: 'runner',
-              image: fanout.image,
+              image,
               imagePullPolicy: fanout.imagePullPolicy,
               args: ['runner', 'node', '--once', '--config', configPath],
               env: [

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { KubeApiFake, type KubeObject } from '../support/kube-api-fake.ts';
-import { node } from '../unit/runner/fanout/helpers.ts';
+import { fanoutPod, node } from '../unit/runner/fanout/helpers.ts';
 
 const run = promisify(execFile);
 
@@ -50,6 +50,14 @@ describe('runner image entry point (esbuild bundle) against the Kubernetes API f
   it('creates the node Jobs from a bundle that needs no node_modules', async () => {
     // Prepare
     for (const name of ['w1', 'w2']) api.put(node(name) as KubeObject);
+    // the CronJob's pod the bundle runs in, as the downward API names it
+    const digest = `sha256:${'a'.repeat(64)}`;
+    api.put(
+      fanoutPod('imagewarden-fanout-29000000-b0000', {
+        image: 'ghcr.io/imagewarden/runner:0.1.0',
+        imageID: `ghcr.io/imagewarden/runner@${digest}`,
+      }) as KubeObject,
+    );
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, api.kubeconfigYaml());
     const config = join(dir, 'runner.yaml');
@@ -57,11 +65,21 @@ describe('runner image entry point (esbuild bundle) against the Kubernetes API f
     // Act
     const { stdout } = await run(process.execPath, [bundle, 'runner', 'fanout', '--config', config], {
       cwd: join(dir, 'app'),
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        POD_NAME: 'imagewarden-fanout-29000000-b0000',
+        POD_NAMESPACE: 'imagewarden',
+      },
       timeout: 60_000,
     });
     // Assess
     expect(stdout).toMatch(/2 nodes \(2 eligible;.*Jobs: 2 created/);
-    expect(api.list('Job', 'imagewarden').map((j) => j.metadata.name)).toHaveLength(2);
+    const jobs = api.list('Job', 'imagewarden');
+    expect(jobs.map((j) => j.metadata.name)).toHaveLength(2);
+    for (const job of jobs)
+      expect(
+        (job.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]
+          ?.image,
+      ).toBe(`ghcr.io/imagewarden/runner@${digest}`);
   });
 });

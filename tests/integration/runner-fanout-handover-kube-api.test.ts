@@ -127,7 +127,7 @@ describe('desired sets handed to node Jobs, against the Kubernetes API fake (mix
     runFanout({
       scheduler: new KubeJobScheduler(api.kubeConfig(), { sleep: async () => {} }),
       cluster: reader(),
-      runner: Config.parse({}).runner,
+      runner: Config.parse({ runner: { fanout: { image: 'ghcr.io/imagewarden/runner:0.1.0' } } }).runner,
       clock,
       logger: silentLogger(),
     });

@@ -14,7 +14,7 @@ import { fanoutSucceeded, runFanout } from '../../runner/fanout/fanout.ts';
 import { KubeJobScheduler } from '../../runner/fanout/KubeJobScheduler.ts';
 import { runImagewarden } from '../support/cli.ts';
 import { KubeApiFake, type KubeObject } from '../support/kube-api-fake.ts';
-import { node, nodeJob, runnerConfig } from '../unit/runner/fanout/helpers.ts';
+import { fanoutPod, node, nodeJob, runnerConfig } from '../unit/runner/fanout/helpers.ts';
 
 const NS = 'imagewarden';
 const JOBS_PATH = `/apis/batch/v1/namespaces/${NS}/jobs`;
@@ -333,10 +333,118 @@ describe('runner fanout against the Kubernetes API fake', () => {
     ]);
   });
 
+  describe("the node Jobs' image", () => {
+    const DIGEST = `sha256:${'d'.repeat(64)}`;
+    const SELF = { namespace: NS, name: 'imagewarden-fanout-29000000-x1y2z' };
+    const POD_PATH = `/api/v1/namespaces/${NS}/pods/${SELF.name}`;
+    const noImage = () => runnerConfig({ fanout: { image: undefined } });
+    const jobImages = () =>
+      jobsInFake().map(
+        (j) =>
+          (j.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]
+            ?.image,
+      );
+
+    it("run the fan-out pod's own image at the digest it runs, read once per tick", async () => {
+      // Prepare: the tag has moved since the fan-out's pod pulled it; the node Jobs must not follow
+      putNodes(node('w1'), node('w2'));
+      api.put(
+        fanoutPod(SELF.name, {
+          image: 'registry.corp/imagewarden/runner:1.2',
+          imageID: `registry.corp/imagewarden/runner@${DIGEST}`,
+        }) as KubeObject,
+      );
+      // Act
+      const result = await runFanout({
+        scheduler,
+        cluster: cluster(),
+        runner: noImage(),
+        clock,
+        logger: silentLogger(),
+        self: SELF,
+      });
+      // Assess
+      expect(fanoutSucceeded(result)).toBe(true);
+      expect(result.runnerImage).toEqual({
+        image: `registry.corp/imagewarden/runner@${DIGEST}`,
+        source: 'pod-digest',
+      });
+      expect(jobImages()).toEqual([
+        `registry.corp/imagewarden/runner@${DIGEST}`,
+        `registry.corp/imagewarden/runner@${DIGEST}`,
+      ]);
+      expect(api.requests.filter((r) => r.path === POD_PATH).map((r) => [r.method, r.status])).toEqual([
+        ['GET', 200],
+      ]);
+    });
+
+    it('run runner.fanout.image when it is set, without reading the pod', async () => {
+      // Prepare
+      putNodes(node('w1'));
+      api.put(
+        fanoutPod(SELF.name, {
+          image: 'registry.corp/imagewarden/runner:1.2',
+          imageID: `registry.corp/imagewarden/runner@${DIGEST}`,
+        }) as KubeObject,
+      );
+      // Act
+      const result = await runFanout({
+        scheduler,
+        cluster: cluster(),
+        runner: runnerConfig({ fanout: { image: 'registry.corp/imagewarden/runner:override' } }),
+        clock,
+        logger: silentLogger(),
+        self: SELF,
+      });
+      // Assess
+      expect(result.runnerImage).toEqual({
+        image: 'registry.corp/imagewarden/runner:override',
+        source: 'config',
+      });
+      expect(jobImages()).toEqual(['registry.corp/imagewarden/runner:override']);
+      expect(api.requests.filter((r) => r.path.includes('/pods/'))).toEqual([]);
+    });
+
+    it('stop the tick before any list, naming the pod, when RBAC forbids reading it', async () => {
+      // Prepare
+      putNodes(node('w1'));
+      api.put(fanoutPod(SELF.name, { image: 'registry.corp/imagewarden/runner:1.2' }) as KubeObject);
+      api.fault({ method: 'GET', path: POD_PATH }, { kind: 'forbidden' });
+      // Act
+      const result = await runFanout({
+        scheduler,
+        cluster: cluster(),
+        runner: noImage(),
+        clock,
+        logger: silentLogger(),
+        self: SELF,
+      });
+      // Assess
+      expect(fanoutSucceeded(result)).toBe(false);
+      expect(result.fatal).toMatch(
+        new RegExp(
+          `^the fan-out's own pod ${NS}/${SELF.name}: cannot be read for the node Jobs' image \\(.*forbidden.*\\); grant get on pods in ${NS} or set runner.fanout.image$`,
+        ),
+      );
+      expect(jobsInFake()).toEqual([]);
+      expect(api.requests.map((r) => r.path)).toEqual([POD_PATH]);
+    });
+  });
+
   describe('imagewarden runner fanout (CLI)', () => {
+    // What infra/base and Terraform set from the downward API, and the pod they name.
+    const POD = 'imagewarden-fanout-29000000-cli00';
+    const inPod = { env: { POD_NAME: POD, POD_NAMESPACE: NS } };
     let dir: string;
     beforeEach(async () => {
       dir = await mkdtemp(join(tmpdir(), 'iw-fanout-'));
+      // the pod the downward API names (see inPod)
+      api.put(
+        fanoutPod(POD, {
+          image: 'ghcr.io/imagewarden/runner:0.1.0',
+          imageID: `docker-pullable://ghcr.io/imagewarden/runner@sha256:${'e'.repeat(64)}`,
+        }) as KubeObject,
+      );
     });
     afterEach(async () => {
       await rm(dir, { recursive: true, force: true });
@@ -350,11 +458,29 @@ describe('runner fanout against the Kubernetes API fake', () => {
       return config;
     }
 
+    it("gives the node Jobs the pod's running digest, and exits 2 naming what is missing outside a pod", async () => {
+      // Prepare
+      putNodes(node('w1'));
+      // Act
+      const outside = await runImagewarden(['runner', 'fanout', '--config', writeConfig()]);
+      const inside = await runImagewarden(['runner', 'fanout', '--config', writeConfig()], inPod);
+      // Assess
+      expect(outside.code).toBe(2);
+      expect(outside.stderr).toContain(
+        'imagewarden: the node Jobs have no image:\n  runner.fanout.image: not set, and the fan-out cannot read its own pod (POD_NAME and POD_NAMESPACE',
+      );
+      expect(inside.code).toBe(0);
+      const job = jobsInFake()[0] as KubeObject;
+      const container = (job.spec as { template: { spec: { containers: { image: string }[] } } }).template
+        .spec.containers[0];
+      expect(container?.image).toBe(`ghcr.io/imagewarden/runner@sha256:${'e'.repeat(64)}`);
+    });
+
     it('creates nothing with --dry-run and prints what it would do', async () => {
       // Prepare
       putNodes(node('w1'), node('w2', { unschedulable: true }));
       // Act
-      const run = await runImagewarden(['runner', 'fanout', '--dry-run', '--config', writeConfig()]);
+      const run = await runImagewarden(['runner', 'fanout', '--dry-run', '--config', writeConfig()], inPod);
       // Assess
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(
@@ -368,7 +494,7 @@ describe('runner fanout against the Kubernetes API fake', () => {
       putNodes(node('w1'));
       api.fault({ method: 'POST', path: JOBS_PATH }, { kind: 'forbidden' });
       // Act
-      const run = await runImagewarden(['runner', 'fanout', '--config', writeConfig()]);
+      const run = await runImagewarden(['runner', 'fanout', '--config', writeConfig()], inPod);
       // Assess
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/Jobs: 0 created.*1 failed/);
@@ -386,7 +512,7 @@ describe('runner fanout against the Kubernetes API fake', () => {
         });
       }
       // Act
-      const run = await runImagewarden(['runner', 'fanout', '--config', writeConfig()]);
+      const run = await runImagewarden(['runner', 'fanout', '--config', writeConfig()], inPod);
       // Assess
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(

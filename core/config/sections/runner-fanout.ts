@@ -30,8 +30,11 @@ export const RunnerFanoutSection = z
       .describe('Namespace the node Jobs are created in (the fan-out’s own).'),
     image: z
       .string()
-      .default('ghcr.io/imagewarden/runner:0.1.0')
-      .describe('Runner image the node Jobs run; keep it equal to the CronJob’s image.'),
+      .min(1)
+      .optional()
+      .describe(
+        'Runner image the node Jobs run. Unset (the default): the fan-out pod’s own image, at the digest it runs (read from its Pod, named by POD_NAME/POD_NAMESPACE); set it only to override that, or when running the fan-out outside a pod.',
+      ),
     imagePullPolicy: z
       .enum(['Always', 'IfNotPresent', 'Never'])
       .default('IfNotPresent')

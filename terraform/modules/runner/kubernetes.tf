@@ -12,12 +12,13 @@ locals {
     "app.kubernetes.io/managed-by" = "terraform"
   }
   # The fan-out builds every node Job from this file; what Terraform manages is filled in.
+  # The image is not: the node Jobs run the fan-out pod's own image (var.runner.image, set once
+  # on the CronJob below) at the digest it runs; runner_config's fanout.image still overrides.
   runner_config_user = try(var.runner_config.runner, {})
   runner_yaml = yamlencode(merge(var.runner_config, {
     runner = merge(local.runner_config_user, {
       fanout = merge(try(local.runner_config_user.fanout, {}), {
         namespace      = local.runner_ns
-        image          = var.runner.image
         serviceAccount = "imagewarden-node"
         configMap      = "imagewarden-runner"
         configKey      = "runner.yaml"
@@ -49,12 +50,15 @@ resource "kubernetes_service_account_v1" "fanout" {
   depends_on = [kubernetes_namespace_v1.runner]
 }
 
+# The node Jobs call ECR (GetAuthorizationToken) themselves: with IRSA this annotation gives
+# their pods the role's web identity (aws-iam.tf).
 resource "kubernetes_service_account_v1" "node" {
   count = local.runner_enabled
   metadata {
-    name      = "imagewarden-node"
-    namespace = local.runner_ns
-    labels    = merge(local.runner_labels, { "app.kubernetes.io/component" = "node-runner" })
+    name        = "imagewarden-node"
+    namespace   = local.runner_ns
+    labels      = merge(local.runner_labels, { "app.kubernetes.io/component" = "node-runner" })
+    annotations = local.runner_irsa ? { "eks.amazonaws.com/role-arn" = aws_iam_role.runner_node[0].arn } : {}
   }
   depends_on = [kubernetes_namespace_v1.runner]
 }
@@ -62,8 +66,9 @@ resource "kubernetes_service_account_v1" "node" {
 # Fan-out: read nodes and every workload kind cluster-wide, once per tick, to compute each
 # node's desired set (the pods list also gives each node Job the pods bound to its node, and
 # the namespaces list their MCS levels, for its SELinux checks); create/list/delete node Jobs
-# and create the ConfigMap and Secret that hand each Job its set, only in its own namespace.
-# The once-per-tick SELinux audit lists namespaces and records Events on the ones with findings.
+# and create the ConfigMap and Secret that hand each Job its set, and get its own Pod (the node
+# Jobs' image), only in its own namespace. The once-per-tick SELinux audit lists namespaces and
+# records Events on the ones with findings.
 resource "kubernetes_cluster_role_v1" "fanout" {
   count = local.runner_enabled
   metadata {
@@ -126,6 +131,12 @@ resource "kubernetes_role_v1" "fanout" {
     api_groups = [""]
     resources  = ["configmaps", "secrets"]
     verbs      = ["create"]
+  }
+  # its own Pod, for the image the node Jobs run (a generated pod name: no resourceNames)
+  rule {
+    api_groups = [""]
+    resources  = ["pods"]
+    verbs      = ["get"]
   }
 }
 
@@ -280,6 +291,24 @@ resource "kubernetes_cron_job_v1" "fanout" {
               image             = var.runner.image
               image_pull_policy = "IfNotPresent"
               args              = ["runner", "fanout", "--config", "/etc/imagewarden/runner.yaml"]
+
+              # The fan-out reads its own Pod for the node Jobs' image (downward API).
+              env {
+                name = "POD_NAME"
+                value_from {
+                  field_ref {
+                    field_path = "metadata.name"
+                  }
+                }
+              }
+              env {
+                name = "POD_NAMESPACE"
+                value_from {
+                  field_ref {
+                    field_path = "metadata.namespace"
+                  }
+                }
+              }
 
               resources {
                 requests = { cpu = "20m", memory = "64Mi" }

@@ -1,18 +1,19 @@
 // The manifests in infra/: they parse, each overlay builds to the expected objects, RBAC has
 // no wildcards, every container has requests and limits, nothing is privileged unless
 // relabelling is on, and the ConfigMap agrees with the code's defaults and the manifests.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import type { V1Container, V1Job } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { Config } from '../../../core/config/schema.ts';
 import { buildNodeJob, CONFIG_DIR } from '../../../runner/fanout/job-spec.ts';
 import { kubeSchemaProblems } from './kube-schema.ts';
 import { kustomizeBuild, type Resource, readYamlDocuments } from './kustomize.ts';
 
 const INFRA = 'infra';
-const OVERLAYS = ['docker', 'openshift', 'relabel', 'read-pull-secrets'] as const;
+const OVERLAYS = ['docker', 'openshift', 'relabel', 'read-pull-secrets', 'eks-irsa'] as const;
 const builds = Object.fromEntries(
   OVERLAYS.map((o) => [o, kustomizeBuild(join(INFRA, 'overlays', o))]),
 ) as Record<(typeof OVERLAYS)[number], Resource[]>;
@@ -56,8 +57,14 @@ interface CronJobShape {
 const cronPod = (resources: Resource[]) =>
   (one(resources, 'CronJob', 'imagewarden-fanout') as unknown as CronJobShape).spec.jobTemplate.spec.template
     .spec;
+/** A node Job as the fan-out of that build makes it: with the fan-out container's image. */
 const nodeJobOf = (resources: Resource[]): V1Job =>
-  buildNodeJob({ runner: runnerConfigOf(resources).runner, node: 'worker-1', runId: '202601010000' });
+  buildNodeJob({
+    runner: runnerConfigOf(resources).runner,
+    node: 'worker-1',
+    runId: '202601010000',
+    image: cronPod(resources).containers[0]?.image,
+  });
 
 interface Rule {
   apiGroups?: string[];
@@ -167,7 +174,10 @@ describe('infra manifests', () => {
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'list', 'delete'] },
       // the handed desired set and pull secrets of each node Job
       { apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['create'] },
+      // its own Pod (the node Jobs' image): get, in this namespace only
+      { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
     ]);
+    expect(clusterRules.filter((r) => r.resources?.includes('pods') && r.verbs.includes('get'))).toEqual([]);
     for (const rule of clusterRules.filter((r) => r.resources?.includes('secrets')))
       expect(rule.verbs).toEqual(['get']);
   });
@@ -333,6 +343,49 @@ describe('infra manifests', () => {
     });
   });
 
+  it("eks-irsa: annotates only the node Jobs' ServiceAccount with the IAM role, the base otherwise", () => {
+    // Act
+    const accounts = find(builds['eks-irsa'], 'ServiceAccount');
+    const annotated = accounts.filter((a) => a.metadata.annotations !== undefined);
+    // Assess: the node passes ask ECR for tokens; the fan-out calls no AWS API
+    expect(annotated.map((a) => a.metadata.name)).toEqual(['imagewarden-node']);
+    expect(annotated[0]?.metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': expect.stringMatching(/^arn:aws:iam::\d{12}:role\/.+/),
+    });
+    const strip = (rs: Resource[]) =>
+      rs.map((r) => ({ ...r, metadata: { ...r.metadata, annotations: undefined } }));
+    expect(strip(builds['eks-irsa'])).toEqual(strip(base));
+  });
+
+  it("sets the runner image once: an overlay's images entry changes the fan-out and so the node Jobs", () => {
+    // Prepare: a site overlay as `kustomize edit set image` writes it
+    const dir = mkdtempSync(join(tmpdir(), 'iw-overlay-'));
+    try {
+      const digest = `sha256:${'f'.repeat(64)}`;
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        stringify({
+          apiVersion: 'kustomize.config.k8s.io/v1beta1',
+          kind: 'Kustomization',
+          resources: [relative(dir, join(INFRA, 'overlays', 'openshift'))],
+          images: [
+            { name: 'ghcr.io/imagewarden/runner', newName: 'registry.corp/imagewarden/runner', digest },
+          ],
+        }),
+      );
+      // Act
+      const site = kustomizeBuild(dir);
+      // Assess
+      const image = `registry.corp/imagewarden/runner@${digest}`;
+      expect(cronPod(site).containers.map((c) => c.image)).toEqual([image]);
+      expect(nodeJobOf(site).spec?.template.spec?.containers[0]?.image).toBe(image);
+      const mentions = JSON.stringify(site).match(/ghcr\.io\/imagewarden\/runner/g) ?? [];
+      expect(mentions).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("keeps the base ConfigMap, the manifests and the code's defaults consistent", () => {
     // Prepare
     const defaults = Config.parse({}).runner;
@@ -351,8 +404,16 @@ describe('infra manifests', () => {
     });
     const configMap = one(base, 'ConfigMap', fanout.configMap) as Resource & { data: Record<string, string> };
     expect(Object.keys(configMap.data)).toEqual([fanout.configKey]);
-    // ...and the fan-out pod runs the same image with the same config
-    expect(container?.image).toBe(fanout.image);
+    // ...and the image is set once, by the kustomization's images: the config names none, the
+    // node Jobs follow the fan-out pod (named to it by the downward API)
+    expect(fanout.image).toBeUndefined();
+    expect(container?.image).toBe('ghcr.io/imagewarden/runner:0.1.0');
+    expect(nodeJobOf(base).spec?.template.spec?.containers[0]?.image).toBe(container?.image);
+    expect(container?.env).toEqual([
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    ]);
+    // ...with the same config
     expect(container?.args).toEqual(['runner', 'fanout', '--config', `${CONFIG_DIR}/${fanout.configKey}`]);
     expect(container?.volumeMounts).toEqual([{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }]);
     expect(pod.serviceAccountName).toBe('imagewarden-fanout');
@@ -370,8 +431,9 @@ describe('infra manifests', () => {
         sa: fanout.serviceAccount,
         cm: fanout.configMap,
         key: fanout.configKey,
-        image: fanout.image,
+        image: undefined,
       });
+      expect(cronPod(builds[overlay]).containers[0]?.image).toBe(container?.image);
     }
   });
 });

@@ -111,7 +111,7 @@ describe('node runner RBAC against the requests of real node passes', () => {
     await runFanout({
       scheduler: new KubeJobScheduler(api.kubeConfig(), { sleep: async () => {} }),
       cluster: new KubeClusterReader({ kubeConfig: api.kubeConfig(), sleep: async () => {} }),
-      runner: Config.parse({}).runner,
+      runner: Config.parse({ runner: { fanout: { image: 'ghcr.io/imagewarden/runner:0.1.0' } } }).runner,
       clock,
       logger: silentLogger(),
     });

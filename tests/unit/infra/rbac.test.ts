@@ -1,8 +1,9 @@
 // The fan-out's RBAC is enough and no more: every request a real tick makes (against the
 // Kubernetes API fake, through the production adapter) is allowed by the roles bound to
 // the fan-out ServiceAccount in infra/base, and nothing in those roles goes unused. A tick is
-// the Jobs step (with each node's desired set computed and handed over, pull secrets read
-// once) and the once-per-tick SELinux audit, as `runner fanout` runs them.
+// the Jobs step (its own Pod read for the node Jobs' image, each node's desired set computed
+// and handed over, pull secrets read once) and the once-per-tick SELinux audit, as
+// `runner fanout` runs them.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../core/clock.ts';
@@ -13,7 +14,7 @@ import { KubeJobScheduler } from '../../../runner/fanout/KubeJobScheduler.ts';
 import { KubeEventSink } from '../../../runner/selinux/KubeEventSink.ts';
 import { runClusterAudit } from '../../../runner/selinux/run-audit.ts';
 import { KubeApiFake, type KubeObject } from '../../support/kube-api-fake.ts';
-import { node, nodeJob, runnerConfig } from '../runner/fanout/helpers.ts';
+import { fanoutPod, node, nodeJob, runnerConfig } from '../runner/fanout/helpers.ts';
 import { kustomizeBuild } from './kustomize.ts';
 import { accessOf, grantsFor } from './rbac-grants.ts';
 
@@ -69,15 +70,19 @@ describe('fan-out RBAC against the requests of a real tick', () => {
       type: 'kubernetes.io/dockerconfigjson',
       data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') },
     });
+    // the fan-out's own pod, whose image the node Jobs run (no runner.fanout.image set)
+    const self = { namespace: 'imagewarden', name: 'imagewarden-fanout-29000000-abcde' };
+    api.put(fanoutPod(self.name, { image: 'ghcr.io/imagewarden/runner:0.1.0' }) as KubeObject);
     const grants = grantsFor(kustomizeBuild(join('infra', 'base')), 'imagewarden-fanout');
     const cluster = new KubeClusterReader({ kubeConfig: api.kubeConfig(), logger: silentLogger() });
     // Act: the tick as `runner fanout` runs it — Jobs, then the cluster-wide SELinux audit
     const tick = await runFanout({
       scheduler: new KubeJobScheduler(api.kubeConfig(), { sleep: async () => {} }),
       cluster,
-      runner: runnerConfig(),
+      runner: runnerConfig({ fanout: { image: undefined } }),
       clock,
       logger: silentLogger(),
+      self,
     });
     const audit = await runClusterAudit(
       { cluster, sinks: [new KubeEventSink(cluster)], clock, logger: silentLogger() },
@@ -85,6 +90,7 @@ describe('fan-out RBAC against the requests of a real tick', () => {
     );
     // Assess
     expect(tick.jobs).toMatchObject({ created: 2, failed: 0 });
+    expect(tick.runnerImage?.source).toBe('pod-spec');
     expect(tick.desired).toMatchObject({ withCredentials: 2, secretsRead: 1 });
     expect(audit.result.collisions).toBeGreaterThan(0);
     expect(audit.undelivered).toBe(false);

@@ -1,9 +1,10 @@
 // The runner objects terraform/modules/runner/kubernetes.tf creates must match infra/base (kustomize).
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Terraform expressions, not templates
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { blocks, first, type Json, loadTfDir, named, RUNNER, type TfDir } from './hcl.ts';
+import { blocks, first, type Json, loadTfDir, locals, named, RUNNER, type TfDir } from './hcl.ts';
 
 let mod: TfDir;
 
@@ -54,5 +55,19 @@ describe('terraform runner', () => {
     );
     expect(runnerType).toContain(`schedule         = optional(string, "${cronJob.spec.schedule}")`);
     expect(container.args).toEqual(cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.args);
+    // the fan-out names its own Pod to itself as in infra/base (the node Jobs' image), and the
+    // runner config sets no image: var.runner.image on the CronJob is the one place
+    const baseEnv = (
+      cronJob.spec.jobTemplate.spec.template.spec.containers[0] as unknown as {
+        env: Array<{ name: string; valueFrom: { fieldRef: { fieldPath: string } } }>;
+      }
+    ).env;
+    const tfEnv = (container.env as Array<Record<string, Json>>).map((e) => ({
+      name: e.name,
+      valueFrom: { fieldRef: { fieldPath: first(first(e.value_from).field_ref).field_path } },
+    }));
+    expect(tfEnv).toEqual(baseEnv);
+    expect(container.image).toBe('${var.runner.image}');
+    expect(String(locals(mod).runner_yaml)).not.toMatch(/\bimage\s*=/);
   });
 });

@@ -33,7 +33,6 @@ describe('fetchEcrToken', () => {
     for (const [name, status] of [
       ['AccessDeniedException', 400],
       ['UnrecognizedClientException', 400],
-      ['CredentialsProviderError', 0],
     ] as const) {
       const attempt = fetchEcrToken(
         client(() => Promise.reject(sdkError(name, 'no', status))),
@@ -44,6 +43,21 @@ describe('fetchEcrToken', () => {
         `${request.host}: Amazon ECR refused GetAuthorizationToken in eu-west-1 (${name}: no); the node's or pod's IAM identity needs ecr:GetAuthorizationToken`,
       );
     }
+  });
+
+  it('says that no credentials were found, naming the host and the ways to give the pod some', async () => {
+    // Prepare: the SDK's default chain found nothing (no IRSA, no Pod Identity, no instance role)
+    const error = sdkError('CredentialsProviderError', 'Could not load credentials from any providers', 0);
+    // Act
+    const attempt = fetchEcrToken(
+      client(() => Promise.reject(error)),
+      request,
+    );
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(AuthError);
+    await expect(attempt).rejects.toThrow(
+      `${request.host}: no AWS credentials to ask Amazon ECR for a token (GetAuthorizationToken in eu-west-1: Could not load credentials from any providers); give the runner's pod an IAM role (EKS Pod Identity or IRSA) or let it reach the node's instance role, with ecr:GetAuthorizationToken`,
+    );
   });
 
   it('reports other failures as the ECR API being unavailable', async () => {

@@ -63,6 +63,10 @@ class MemoryScheduler implements JobScheduler {
     if (fault) throw fault();
     if (!this.jobs.delete(name)) throw new NotFoundError(`job ${name} not found`);
   }
+  async getPod(namespace: string, name: string): Promise<unknown> {
+    this.calls.push(`get pod ${namespace}/${name}`);
+    throw new NotFoundError(`pod ${namespace}/${name} not found`);
+  }
 }
 
 const clock = new ManualClock('2026-03-01T12:00:30Z');

@@ -68,8 +68,13 @@ export function nodeJob(name: string, nodeName: string, options: JobOptions): Re
   };
 }
 
+/** The image the tests' node Jobs run unless a test says otherwise (the fan-out reads no pod then). */
+export const TEST_RUNNER_IMAGE = 'ghcr.io/imagewarden/runner:0.1.0';
+
+/** A runner config as the schema makes it; runner.fanout.image is TEST_RUNNER_IMAGE unless given (`undefined`: none). */
 export function runnerConfig(runner: Record<string, unknown> = {}): RunnerConfig {
-  return Config.parse({ runner }).runner;
+  const fanout = { image: TEST_RUNNER_IMAGE, ...(runner.fanout as Record<string, unknown> | undefined) };
+  return Config.parse({ runner: { ...runner, fanout } }).runner;
 }
 
 /** A cluster whose workloads are the given ones (no Secrets, no ServiceAccounts): the fan-out's reads in unit tests. */
@@ -84,5 +89,41 @@ export function staticCluster(workloads: Workload[] = []): ClusterReader {
     getSecret: async () => undefined,
     getServiceAccount: async () => undefined,
     createEvent: async () => {},
+  };
+}
+
+export interface FanoutPodOptions {
+  image: string;
+  /** status.containerStatuses[].imageID as the kubelet reports it; absent while the pod is pending. */
+  imageID?: string;
+  /** Other containers beside the fan-out's (a sidecar a mesh injects). */
+  sidecars?: { name: string; image: string }[];
+  containerName?: string;
+}
+
+/** The fan-out's own Pod, as the API returns it once its container runs. */
+export function fanoutPod(name: string, options: FanoutPodOptions): Record<string, unknown> {
+  const container = options.containerName ?? 'fanout';
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'imagewarden', labels: { 'app.kubernetes.io/component': 'fanout' } },
+    spec: {
+      serviceAccountName: 'imagewarden-fanout',
+      restartPolicy: 'Never',
+      containers: [{ name: container, image: options.image }, ...(options.sidecars ?? [])],
+    },
+    status: {
+      phase: 'Running',
+      containerStatuses: [
+        {
+          name: container,
+          image: options.image,
+          ready: true,
+          restartCount: 0,
+          ...(options.imageID !== undefined ? { imageID: options.imageID } : {}),
+        },
+      ],
+    },
   };
 }
