@@ -147,7 +147,7 @@ function checkVersion(raw: unknown, file: string): void {
   if (version === HANDED_SET_API_VERSION) return;
   throw new ValidationError(
     `handed desired set ${file}`,
-    `format ${JSON.stringify(version)}, but this runner reads ${HANDED_SET_API_VERSION}: the fan-out and the node Jobs run different imagewarden releases (keep runner.fanout.image equal to the CronJob's image)`,
+    `format ${JSON.stringify(version)}, but this runner reads ${HANDED_SET_API_VERSION}: the fan-out and the node Jobs run different imagewarden releases (leave runner.fanout.image unset, so node Jobs run the fan-out pod's own image, or keep it equal to the CronJob's)`,
   );
 }
 
