@@ -56,7 +56,7 @@ async function tags(): Promise<string[]> {
 async function settledUse(runtime: CriImageRuntime, atLeast: number, below = atLeast + MB): Promise<number> {
   let used = 0;
   await waitUntil(
-    'ImageFsInfo to count the pulled images',
+    () => `ImageFsInfo to count the pulled images (${atLeast} <= used < ${below}; last read ${used})`,
     async () => {
       used = (await runtime.imageStoreSpace()).imageBytes ?? 0;
       return used >= atLeast && used < below;

@@ -160,6 +160,8 @@ describe('node SELinux step on a handed set, against the Kubernetes API fake wit
         minFreeBytes: 0,
         prune: { enabled: false },
         selinux: { labelKey: KEY, podsRoot, relabel: false },
+        // the fan-out runs outside a pod here, so it is told the node Jobs' image
+        fanout: { image: 'ghcr.io/imagewarden/runner:0.1.0' },
         ...extra,
       },
     }).runner;

@@ -17,9 +17,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `check` until it returns true; throws with `what` (and the last error) after `timeoutMs`. */
+/**
+ * Polls `check` until it returns true; throws with `what` (and the last error) after
+ * `timeoutMs`. `what` may be a function, read at the timeout, to say the last value seen.
+ */
 export async function waitUntil(
-  what: string,
+  what: string | (() => string),
   check: () => Promise<boolean>,
   { timeoutMs = 30_000, intervalMs = 100 }: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<void> {
@@ -32,7 +35,8 @@ export async function waitUntil(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+      const said = typeof what === 'function' ? what() : what;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${said}`, { cause: lastError });
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
