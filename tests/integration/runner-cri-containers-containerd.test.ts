@@ -15,6 +15,7 @@ import { ImageInUseError } from '../../runner/runtime/errors.ts';
 import { type Containerd, startContainerd } from '../support/containerd.ts';
 import { type KubeletCri, kubeletCri } from '../support/cri-kubelet.ts';
 import { pushImage } from '../support/images.ts';
+import { pruneOptions } from '../support/prune-options.ts';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
 
 const clock = new ManualClock('2026-03-10T12:00:00Z');
@@ -120,20 +121,7 @@ describe('real pod containers through the CRI (containerd)', () => {
     const refusal = await cri.removeImage(ref('used')).catch((error: unknown) => error);
     const result = await pruneImages(
       { runtime: cri, logger: silentLogger(), clock },
-      {
-        config: {
-          enabled: true,
-          schedule: '0 3 * * *',
-          timeZone: 'UTC',
-          retention: 72 * HOUR_MS,
-          highWatermark: 85,
-          lowWatermark: 75,
-        },
-        stateImages,
-        lastPrune: { at: ago(48), removed: 0, reclaimedBytes: 0 },
-        desiredNow: [],
-        dryRun: false,
-      },
+      pruneOptions(stateImages, { lastPrune: { at: ago(48), removed: 0, reclaimedBytes: 0 } }),
     );
 
     // Assess

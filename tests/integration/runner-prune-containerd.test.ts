@@ -13,6 +13,7 @@ import type { ImageState } from '../../runner/state.ts';
 import { type Containerd, ctr, startContainerd } from '../support/containerd.ts';
 import { pushImage, randomFile } from '../support/images.ts';
 import { waitUntil } from '../support/ports.ts';
+import { pruneOptions } from '../support/prune-options.ts';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
 
 const MB = 1024 * 1024;
@@ -28,21 +29,10 @@ function options(
   stateImages: Record<string, ImageState>,
   overrides: Partial<PruneOptions> = {},
 ): PruneOptions {
-  return {
-    config: {
-      enabled: true,
-      schedule: '0 3 * * *',
-      timeZone: 'UTC',
-      retention: 72 * HOUR_MS,
-      highWatermark: 85,
-      lowWatermark: 75,
-    },
-    stateImages,
+  return pruneOptions(stateImages, {
     lastPrune: { at: ago(1), removed: 0, reclaimedBytes: 0 },
-    desiredNow: [],
-    dryRun: false,
     ...overrides,
-  };
+  });
 }
 
 async function tags(): Promise<string[]> {

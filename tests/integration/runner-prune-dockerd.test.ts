@@ -10,6 +10,7 @@ import type { ImageState } from '../../runner/state.ts';
 import { GB, withDisk } from '../support/disk-pressure.ts';
 import { type Dockerd, docker, startDockerd } from '../support/dockerd.ts';
 import { importImage } from '../support/images.ts';
+import { pruneOptions } from '../support/prune-options.ts';
 
 let daemon: Dockerd;
 let runtime: DockerImageRuntime;
@@ -26,22 +27,11 @@ function options(
   stateImages: Record<string, ImageState>,
   overrides: Partial<PruneOptions> = {},
 ): PruneOptions {
-  return {
-    config: {
-      enabled: true,
-      schedule: '0 3 * * *',
-      timeZone: 'UTC',
-      retention: 72 * HOUR_MS,
-      highWatermark: 85,
-      lowWatermark: 75,
-      labelSelector: 'maintainer=cedar',
-    },
-    stateImages,
+  return pruneOptions(stateImages, {
+    labelSelector: 'maintainer=cedar',
     lastPrune: { at: day(4, 3).toISOString(), removed: 0, reclaimedBytes: 0 },
-    desiredNow: [],
-    dryRun: false,
     ...overrides,
-  };
+  });
 }
 
 async function tags(): Promise<string[]> {

@@ -14,6 +14,7 @@ import type { ImageState } from '../../runner/state.ts';
 import { GB, withDisk } from '../support/disk-pressure.ts';
 import { pushImage } from '../support/images.ts';
 import { type Podman, podmanCli, startPodman } from '../support/podman.ts';
+import { pruneOptions } from '../support/prune-options.ts';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
 
 let registry: TestRegistry;
@@ -27,22 +28,7 @@ function options(
   stateImages: Record<string, ImageState>,
   overrides: Partial<PruneOptions> = {},
 ): PruneOptions {
-  return {
-    config: {
-      enabled: true,
-      schedule: '0 3 * * *',
-      timeZone: 'UTC',
-      retention: 72 * HOUR_MS,
-      highWatermark: 85,
-      lowWatermark: 75,
-      labelSelector: undefined,
-    },
-    stateImages,
-    lastPrune: undefined,
-    desiredNow: [],
-    dryRun: false,
-    ...overrides,
-  };
+  return pruneOptions(stateImages, overrides);
 }
 
 async function tags(): Promise<string[]> {
