@@ -44,7 +44,12 @@ export function classifyRuntimeError(
   cause?: unknown,
 ): Error {
   const text = `${what}: ${message}`;
-  if (/unauthorized|authentication required|denied|no basic auth credentials|401|403/i.test(message)) {
+  // a 401/403 only as a status (a registry's host:port or a digest can hold the digits)
+  const authStatus = statusCode === 401 || statusCode === 403;
+  const authText =
+    /unauthorized|authentication required|denied|no basic auth credentials/i.test(message) ||
+    /\b(?:HTTP code|status(?: code)?:?)\s*40[13]\b|\b40[13] (?:Unauthorized|Forbidden)\b/i.test(message);
+  if (authStatus || authText) {
     return new AuthError(HOST, text, { cause, ...(statusCode ? { status: statusCode } : {}) });
   }
   if (statusCode === 404 || /manifest unknown|not found|no such image|does not exist/i.test(message)) {
