@@ -1,5 +1,6 @@
 # The scheduled functions plus the node runner on a Kubernetes cluster: a CronJob that
-# starts one Job per node every 15 minutes to pre-pull, prune and check SELinux labels.
+# starts one Job per node every 15 minutes to pre-pull and prune (and, where nodes enforce
+# SELinux, check MCS labels: runner.selinux below).
 terraform {
   required_version = ">= 1.11.0"
   required_providers {
@@ -83,11 +84,16 @@ module "runner" {
   runner_config = {
     log = { level = "info" }
     runner = {
-      socket = "/var/run/docker.sock"
-      warm   = ["harbor.example.org/base/runtime:stable"]
-      prune  = { enabled = true }
+      # runtime "auto" (the default): each node's own runtime and socket, from the node's
+      # containerRuntimeVersion (containerd on EKS, GKE, AKS; CRI-O on OpenShift; Docker).
+      # Setting runner.socket would force one socket on every node.
+      warm  = ["harbor.example.org/base/runtime:stable"]
+      prune = { enabled = true }
+      # MCS checks need nodes that enforce SELinux with namespace levels (OpenShift, RHEL/
+      # Fedora nodes with container-selinux). EKS's AL2023 nodes run containerd without SELinux
+      # labels, where every tenant namespace would be reported as having no level: off here.
       selinux = {
-        enabled = true
+        enabled = false
         relabel = false
       }
       fanout = {
