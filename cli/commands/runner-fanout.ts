@@ -6,6 +6,7 @@ import { systemClock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { KubeClusterReader } from '../../runner/cluster/KubeClusterReader.ts';
 import { loadKubeConfig } from '../../runner/cluster/kubeconfig.ts';
+import { sharingNamespaceList } from '../../runner/cluster/shared-namespace-list.ts';
 import { type FanoutResult, fanoutSucceeded, runFanout } from '../../runner/fanout/fanout.ts';
 import { KubeJobScheduler } from '../../runner/fanout/KubeJobScheduler.ts';
 import type { SelfPod } from '../../runner/fanout/runner-image.ts';
@@ -62,7 +63,8 @@ export function registerRunnerFanoutCommand(program: Command, ctx: CliContext): 
         { env: ctx.env },
       );
       const scheduler = new KubeJobScheduler(kubeConfig, { logger });
-      const cluster = new KubeClusterReader({ kubeConfig, logger });
+      // the handover and the audit read one namespace list between them
+      const cluster = sharingNamespaceList(new KubeClusterReader({ kubeConfig, logger }));
       const result = await runFanout({
         scheduler,
         cluster,

@@ -501,7 +501,7 @@ describe('runner fanout against the Kubernetes API fake', () => {
       expect(run.stderr).toMatch(/imagewarden-node-w1-\d{12}: .*forbidden/);
     });
 
-    it('runs the SELinux audit once per tick: findings become Events, not a failed tick', async () => {
+    it('runs the SELinux audit once per tick on the namespace list the handover read: findings become Events, not a failed tick', async () => {
       // Prepare: two tenants share one MCS level
       putNodes(node('w1'));
       for (const name of ['shop', 'bank']) {
@@ -523,6 +523,10 @@ describe('runner fanout against the Kubernetes API fake', () => {
         '/api/v1/namespaces/bank/events',
         '/api/v1/namespaces/shop/events',
       ]);
+      // the node Jobs' handed namespace levels and the audit read one list between them
+      expect(api.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/namespaces')).toHaveLength(
+        1,
+      );
     });
   });
 });
