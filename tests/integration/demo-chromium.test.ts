@@ -3,7 +3,7 @@
 // followed through a real `imagewarden serve-ack`, the report rendered by headless Chromium
 // (Debian `chromium`) at desktop and phone widths, and a report of hostile strings rendered inert.
 // Screenshots go to test-artifacts/ of the repository (gitignored) for a person to look at.
-import { type SpawnOptions, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildRun, runCommand } from '../support/child.ts';
 import { writeHostileReportInput } from '../support/hostile-report-input.ts';
 import { requireBinary } from '../support/require.ts';
 
@@ -27,28 +28,6 @@ const ARTIFACTS = join(REPO, 'test-artifacts');
 const DEMO_CONFIG = 'examples/demo/imagewarden.yaml';
 // the machine is shared and slow at times: generous limits, no sleeps
 const LONG = 600_000;
-
-interface ChildRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], options: SpawnOptions): Promise<ChildRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
 
 /** The environment of a newcomer's shell: no imagewarden settings from the test runner's. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -96,7 +75,7 @@ async function screenshot(html: string, png: string, width: number, height: numb
   rmSync(png, { force: true });
   const profile = mkdtempSync(join(tmpdir(), 'iw-chromium-'));
   try {
-    const result = await run(
+    const result = await runCommand(
       chromium,
       [
         '--headless',
@@ -166,7 +145,7 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'iw-demo-scratch-'));
   copy = freshCopy();
   expect(existsSync(join(copy, '.imagewarden'))).toBe(false);
-  demo = await run('bash', ['scripts/demo.sh'], { cwd: copy, env: cleanEnv() });
+  demo = await runCommand('bash', ['scripts/demo.sh'], { cwd: copy, env: cleanEnv(), timeoutMs: 600_000 });
 }, LONG);
 
 afterAll(() => {
@@ -283,7 +262,7 @@ describe('scripts/demo.sh on a fresh copy', () => {
     );
     expect(exit).toBe(0);
 
-    const report = await run('node', ['bin/imagewarden.mjs', 'report', '--json'], {
+    const report = await runCommand('node', ['bin/imagewarden.mjs', 'report', '--json'], {
       cwd: copy,
       env: ackEnv(),
     });
@@ -300,7 +279,7 @@ describe('scripts/demo.sh on a fresh copy', () => {
     expect(days).toBeGreaterThan(13);
     expect(days).toBeLessThanOrEqual(14);
 
-    const third = await run('node', ['bin/imagewarden.mjs', 'run'], { cwd: copy, env: ackEnv() });
+    const third = await runCommand('node', ['bin/imagewarden.mjs', 'run'], { cwd: copy, env: ackEnv() });
     expect(third.code, third.stderr).toBe(0);
     expect(third.stdout).toMatch(/sent 0, pending 0, refused 0/);
     expect(third.stdout).toMatch(/notify: nothing new to send: .*1 acknowledged/);
@@ -309,7 +288,7 @@ describe('scripts/demo.sh on a fresh copy', () => {
   it('renders the report in Chromium at 1280 px and on a phone (390 px)', async () => {
     // rebuilt after the ack so the page shows every section filled
     const out = join(scratch, 'demo-report');
-    const made = await run('node', ['bin/imagewarden.mjs', 'report', '--out', out], {
+    const made = await runCommand('node', ['bin/imagewarden.mjs', 'report', '--out', out], {
       cwd: copy,
       env: ackEnv(),
     });
@@ -331,10 +310,13 @@ describe('a report of hostile strings', () => {
     const config = writeHostileReportInput(dir);
     const env = cleanEnv({ IMAGEWARDEN_CONFIG: config });
     // the inventory is partial (rejected owner labels are counted): exit 1 is its honest status
-    const cycle = await run('node', ['bin/imagewarden.mjs', 'run'], { cwd: copy, env });
+    const cycle = await runCommand('node', ['bin/imagewarden.mjs', 'run'], { cwd: copy, env });
     expect(cycle.stdout).toMatch(/scan: 3 digests/);
     const out = join(dir, 'report');
-    const made = await run('node', ['bin/imagewarden.mjs', 'report', '--out', out], { cwd: copy, env });
+    const made = await runCommand('node', ['bin/imagewarden.mjs', 'report', '--out', out], {
+      cwd: copy,
+      env,
+    });
     expect(made.code, made.stderr).toBe(0);
     const html = join(out, 'index.html');
     const page = readFileSync(html, 'utf8');

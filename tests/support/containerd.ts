@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runOk } from './child.ts';
 import { killProcessTrees, unmountUnder } from './leftovers.ts';
 import { freePort, stopProcess, track, waitUntil } from './ports.ts';
 import { requireBinary } from './require.ts';
@@ -35,23 +36,14 @@ export function ctr(
   options: { timeoutMs?: number; namespace?: string } = {},
 ): Promise<CtrResult> {
   const bin = requireBinary('ctr', 'containerd');
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['--address', daemon.socket, '-n', options.namespace ?? 'k8s.io', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: options.timeoutMs ?? 120_000,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code === 0) resolve({ stdout, stderr });
-      else reject(new Error(`ctr ${args.join(' ')} failed (${code ?? signal}): ${stderr.trim()}`));
-    });
-  });
+  return runOk(
+    `ctr ${args.join(' ')}`,
+    bin,
+    ['--address', daemon.socket, '-n', options.namespace ?? 'k8s.io', ...args],
+    {
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    },
+  );
 }
 
 function configToml(dir: string, socket: string, streamPort: number, sandboxImage: string): string {

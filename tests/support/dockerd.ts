@@ -4,8 +4,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
+import { runOk } from './child.ts';
+import { pingDockerApi } from './docker-api-ping.ts';
 import { stopProcess, track, waitUntil } from './ports.ts';
 import { requireBinary } from './require.ts';
 
@@ -21,21 +22,6 @@ export interface Dockerd {
   /** The daemon's own log (stdout+stderr), for diagnosing a failed test. */
   logFile: string;
   stop(): Promise<void>;
-}
-
-function ping(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath: socket, path: '/_ping', method: 'GET', timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(false);
-    });
-    req.end();
-  });
 }
 
 export async function startDockerd(
@@ -83,7 +69,7 @@ export async function startDockerd(
             `dockerd exited with ${child.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`,
           );
         }
-        return ping(socket);
+        return pingDockerApi(socket);
       },
       { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 200 },
     );
@@ -106,23 +92,8 @@ export function docker(
   options: { input?: Uint8Array | string; timeoutMs?: number } = {},
 ): Promise<DockerResult> {
   const bin = requireBinary('docker', 'docker.io');
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['--host', daemon.dockerHost, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, DOCKER_CONFIG: daemon.configDir, DOCKER_CLI_HINTS: 'false' },
-      timeout: options.timeoutMs ?? 120_000,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code === 0) resolve({ stdout, stderr });
-      else reject(new Error(`docker ${args.join(' ')} failed (${code ?? signal}): ${stderr.trim()}`));
-    });
-    child.stdin.end(options.input ?? '');
+  return runOk(`docker ${args.join(' ')}`, bin, ['--host', daemon.dockerHost, ...args], {
+    env: { ...process.env, DOCKER_CONFIG: daemon.configDir, DOCKER_CLI_HINTS: 'false' },
+    ...options,
   });
 }

@@ -7,8 +7,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
+import { runOk } from './child.ts';
+import { pingDockerApi } from './docker-api-ping.ts';
 import { stopProcess, track, waitUntil } from './ports.ts';
 import { requireBinary } from './require.ts';
 
@@ -37,21 +38,6 @@ interface Private {
 
 // Keyed by socket so podmanCli() reaches the same root and config as the service.
 const privates = new Map<string, Private>();
-
-function ping(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath: socket, path: '/_ping', method: 'GET', timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(false);
-    });
-    req.end();
-  });
-}
 
 function storageFlags(p: Private): string[] {
   return [
@@ -135,7 +121,7 @@ export async function startPodman(options: PodmanOptions): Promise<Podman> {
             `podman system service exited with ${child.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`,
           );
         }
-        return ping(socket);
+        return pingDockerApi(socket);
       },
       { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 200 },
     );
@@ -155,22 +141,5 @@ export function podmanCli(
   const bin = requireBinary('podman', 'podman');
   const p = privates.get(service.socket);
   if (p === undefined) throw new Error(`no running podman service on ${service.socket}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, [...storageFlags(p), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: p.env,
-      timeout: options.timeoutMs ?? 120_000,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code === 0) resolve({ stdout, stderr });
-      else reject(new Error(`podman ${args.join(' ')} failed (${code ?? signal}): ${stderr.trim()}`));
-    });
-  });
+  return runOk(`podman ${args.join(' ')}`, bin, [...storageFlags(p), ...args], { env: p.env, ...options });
 }
