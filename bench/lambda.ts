@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { emit, line } from './lib.ts';
+import { emit, line, median } from './lib.ts';
 
 const HANDLERS = ['ack', 'clair-webhook', 'inventory', 'notify', 'scan-worker'] as const;
 const RUNS = 5;
@@ -21,11 +21,6 @@ function wallMs(args: string[]): number {
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${result.stderr}`);
   return ms;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 const medianOf = (args: string[]) => median(Array.from({ length: RUNS }, () => wallMs(args)));

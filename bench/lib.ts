@@ -19,3 +19,9 @@ export function ratio(a: number, b: number): number {
 export function emit(bench: string, figures: Record<string, unknown>): void {
   console.log(JSON.stringify({ bench, ...figures }));
 }
+
+/** The middle value (upper middle for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}

@@ -10,7 +10,7 @@ import { RegistryClient } from '../core/registry/RegistryClient.ts';
 import { pushManyImages } from '../tests/support/images.ts';
 import { freePort } from '../tests/support/ports.ts';
 import { startRegistry } from '../tests/support/registry.ts';
-import { emit, line, ratio, timed } from './lib.ts';
+import { emit, line, median, ratio, timed } from './lib.ts';
 
 const TAGS = 100;
 const CONCURRENCY = 8;
@@ -40,7 +40,6 @@ async function startDelayProxy(
 }
 
 let firstError: unknown;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 async function measure(host: string, repository: string, expected: string[]) {
   const refs = expected.map((_, i) => parseImageReference(`${host}/${repository}:v${i}`));

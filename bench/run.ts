@@ -1,4 +1,5 @@
-// `npm run bench` runs every benchmark in bench/ (each its own process, one after another);
+// `npm run bench` runs every benchmark in bench/ (each its own process, one after another;
+// lib*.ts files are code the benchmarks share);
 // `npm run bench -- <name> [...]` runs the named ones. Each prints readable lines and ends
 // with exactly one JSON line `{"bench": "<name>", ...figures}`.
 import { spawnSync } from 'node:child_process';
@@ -7,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const available = readdirSync(dir)
-  .filter((f) => f.endsWith('.ts') && !['run.ts', 'lib.ts'].includes(f))
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.startsWith('lib')) // lib*.ts: shared code
   .map((f) => f.replace(/\.ts$/, ''))
   .sort();
 const wanted = process.argv.slice(2);

@@ -12,32 +12,21 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config } from '../core/config/schema.ts';
-import { silentLogger } from '../core/logger.ts';
-import { runNodePass } from '../runner/node-pass.ts';
-import { productionPorts } from '../runner/production-ports.ts';
-import type { RunReport } from '../runner/report.ts';
 import { type Containerd, ctr, startContainerd } from '../tests/support/containerd.ts';
 import { pushImage, pushManyImages } from '../tests/support/images.ts';
-import { KubeApiFake, type KubeObject } from '../tests/support/kube-api-fake.ts';
+import { KubeApiFake } from '../tests/support/kube-api-fake.ts';
 import { startRegistry } from '../tests/support/registry.ts';
 import { emit, line, ratio, timed } from './lib.ts';
-
-const WARM_IMAGES = 60;
-const COLD_IMAGES = 20;
-const COLD_LAYER_BYTES = 15 * 1024 * 1024;
-const WARM_ROUNDS = 3;
-const NODE = 'bench-node';
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-
-function deployment(name: string, image: string): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: 'default' },
-    spec: { replicas: 1, selector: {}, template: { spec: { containers: [{ name: 'c', image }] } } },
-  };
-}
+import {
+  COLD_IMAGES,
+  COLD_LAYER_BYTES,
+  deployment,
+  measureWarm,
+  NODE,
+  nodePass,
+  putNode,
+  WARM_IMAGES,
+} from './lib-seed.ts';
 
 /** The baseline: what an operator would script, one `ctr images pull` after another. */
 async function ctrPullAll(daemon: Containerd, references: string[]): Promise<void> {
@@ -65,13 +54,7 @@ async function main(): Promise<void> {
   try {
     const kubeconfig = join(dir, 'kubeconfig.yaml');
     await writeFile(kubeconfig, api.kubeconfigYaml());
-    api.put({
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: NODE },
-      spec: {},
-      status: { nodeInfo: { containerRuntimeVersion: 'containerd://1.6.20' } },
-    });
+    putNode(api, 'containerd://1.6.20');
     const config = Config.parse({
       registry: { insecure: [registry.host] },
       runner: {
@@ -84,35 +67,10 @@ async function main(): Promise<void> {
         events: false,
       },
     });
-    const pass = async (): Promise<RunReport> => {
-      const report = await runNodePass(productionPorts(config, silentLogger(), {}), {
-        nodeName: NODE,
-        config: config.runner,
-        dryRun: false,
-      });
-      if (report.exitCode !== 0)
-        throw new Error(`runner pass failed: ${JSON.stringify(report.seed?.counts ?? report.fatal)}`);
-      if (report.runtime?.kind !== 'cri') throw new Error('the pass did not go through the CRI');
-      return report;
-    };
+    const pass = nodePass(config, 'cri');
 
     // ---- warm: 60 small images present and unchanged ----
-    const warm = (
-      await pushManyImages(registry, { repository: (i) => `warm/app${i}`, count: WARM_IMAGES })
-    ).map((image) => image.reference);
-    for (const [i, reference] of warm.entries()) api.put(deployment(`warm-${i}`, reference));
-    const first = await pass();
-    if (first.seed?.counts.pulled !== WARM_IMAGES) throw new Error('warm setup did not pull every image');
-    const warmRunner: number[] = [];
-    const warmBaseline: number[] = [];
-    for (let round = 0; round < WARM_ROUNDS; round += 1) {
-      const runner = await timed(pass);
-      if (runner.result.seed?.counts.present !== WARM_IMAGES)
-        throw new Error('warm pass did not find every image present');
-      warmRunner.push(runner.ms);
-      warmBaseline.push((await timed(() => ctrPullAll(daemon, warm))).ms);
-    }
-    for (let i = 0; i < WARM_IMAGES; i += 1) api.remove('Deployment', `warm-${i}`, 'default');
+    const warm = await measureWarm(registry, api, pass, (references) => ctrPullAll(daemon, references));
     await clean(daemon);
 
     // ---- cold: 20 images of ~15 MB ----
@@ -147,8 +105,7 @@ async function main(): Promise<void> {
     const singleCold = await timed(() => ctrPullAll(daemon, [single]));
     await clean(daemon);
 
-    const warmR = median(warmRunner);
-    const warmB = median(warmBaseline);
+    const { runnerMs: warmR, baselineMs: warmB } = warm;
     line('warm: runner pass, 60 present (median ms)', warmR);
     line('warm: sequential ctr pull x60 (median ms)', warmB);
     line('warm: speed-up (target >= 20x)', `${ratio(warmB, warmR).toFixed(1)}x`);

@@ -12,27 +12,25 @@
 // The daemon's storage driver is vfs (works anywhere) unless IW_BENCH_DOCKER_STORAGE=overlay2,
 // what nodes run: dockerd's own cost per image differs between the two.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config } from '../core/config/schema.ts';
-import { silentLogger } from '../core/logger.ts';
-import { runNodePass } from '../runner/node-pass.ts';
-import { productionPorts } from '../runner/production-ports.ts';
-import type { RunReport } from '../runner/report.ts';
 import { docker, startDockerd } from '../tests/support/dockerd.ts';
-import { type Layer, makeLayer, pushManyImages, sha256 } from '../tests/support/images.ts';
-import { KubeApiFake, type KubeObject } from '../tests/support/kube-api-fake.ts';
+import { type Layer, makeLayer, sha256 } from '../tests/support/images.ts';
+import { KubeApiFake } from '../tests/support/kube-api-fake.ts';
 import { startRegistry, type TestRegistry } from '../tests/support/registry.ts';
 import { emit, line, ratio, timed } from './lib.ts';
-
-const WARM_IMAGES = 60;
-const COLD_IMAGES = 20;
-const COLD_LAYER_BYTES = 15 * 1024 * 1024;
-const WARM_ROUNDS = 3;
-const NODE = 'bench-node';
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+import {
+  COLD_IMAGES,
+  COLD_LAYER_BYTES,
+  deployment,
+  measureWarm,
+  NODE,
+  nodePass,
+  putNode,
+  WARM_IMAGES,
+} from './lib-seed.ts';
 
 /** Minimal anonymous push through the registry API: blobs (POST + PUT) and a manifest. */
 async function uploadBlob(
@@ -99,15 +97,6 @@ async function pushLayers(
   return `${registry.host}/${repository}:${tag}`;
 }
 
-function deployment(name: string, image: string): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: 'default' },
-    spec: { replicas: 1, selector: {}, template: { spec: { containers: [{ name: 'c', image }] } } },
-  };
-}
-
 const storageDriver = process.env.IW_BENCH_DOCKER_STORAGE === 'overlay2' ? 'overlay2' : 'vfs';
 
 async function main(): Promise<void> {
@@ -118,26 +107,9 @@ async function main(): Promise<void> {
     KubeApiFake.start(),
   ]);
   try {
-    const kubeconfig = join(dir, 'kubeconfig.json');
-    const { writeFile } = await import('node:fs/promises');
-    await writeFile(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'fake', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'runner', user: { token: api.token } }],
-        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'runner' } }],
-        'current-context': 'fake',
-      }),
-    );
-    api.put({
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: NODE },
-      spec: {},
-      status: { nodeInfo: { containerRuntimeVersion: 'docker://20.10.24' } },
-    });
+    const kubeconfig = join(dir, 'kubeconfig.yaml');
+    await writeFile(kubeconfig, api.kubeconfigYaml());
+    putNode(api, 'docker://20.10.24');
     const config = Config.parse({
       registry: { insecure: [registry.host] },
       runner: {
@@ -150,16 +122,7 @@ async function main(): Promise<void> {
         events: false,
       },
     });
-    const pass = async (): Promise<RunReport> => {
-      const report = await runNodePass(productionPorts(config, silentLogger(), {}), {
-        nodeName: NODE,
-        config: config.runner,
-        dryRun: false,
-      });
-      if (report.exitCode !== 0)
-        throw new Error(`runner pass failed: ${JSON.stringify(report.seed?.counts ?? report.fatal)}`);
-      return report;
-    };
+    const pass = nodePass(config, 'docker');
     const dockerPullAll = async (references: string[], inFlight = 1) => {
       const queue = [...references];
       await Promise.all(
@@ -171,23 +134,8 @@ async function main(): Promise<void> {
     };
 
     // ---- warm: 60 small images present and unchanged ----
-    const warm = (
-      await pushManyImages(registry, { repository: (i) => `warm/app${i}`, count: WARM_IMAGES })
-    ).map((image) => image.reference);
-    for (const [i, reference] of warm.entries()) api.put(deployment(`warm-${i}`, reference));
-    const first = await pass();
-    if (first.seed?.counts.pulled !== WARM_IMAGES) throw new Error('warm setup did not pull every image');
-    const warmRunner: number[] = [];
-    const warmBaseline: number[] = [];
-    for (let round = 0; round < WARM_ROUNDS; round += 1) {
-      const runner = await timed(pass);
-      if (runner.result.seed?.counts.present !== WARM_IMAGES)
-        throw new Error('warm pass did not find every image present');
-      warmRunner.push(runner.ms);
-      warmBaseline.push((await timed(() => dockerPullAll(warm))).ms);
-    }
-    for (let i = 0; i < WARM_IMAGES; i += 1) api.remove('Deployment', `warm-${i}`, 'default');
-    await docker(daemon, ['image', 'rm', ...warm]);
+    const warm = await measureWarm(registry, api, pass, (references) => dockerPullAll(references));
+    await docker(daemon, ['image', 'rm', ...warm.references]);
 
     // ---- cold: 20 images of ~15 MB ----
     const contents = Array.from({ length: COLD_IMAGES }, () => randomBytes(COLD_LAYER_BYTES));
@@ -229,8 +177,7 @@ async function main(): Promise<void> {
     const multiCold = await timed(() => docker(daemon, ['pull', '--quiet', multi]));
     await clean();
 
-    const warmR = median(warmRunner);
-    const warmB = median(warmBaseline);
+    const { runnerMs: warmR, baselineMs: warmB } = warm;
     line('warm: runner pass, 60 present (median ms)', warmR);
     line('warm: sequential docker pull x60 (median ms)', warmB);
     line('warm: speed-up (target >= 20x)', `${ratio(warmB, warmR).toFixed(1)}x`);

@@ -19,7 +19,7 @@ import { AttrLabelStore } from '../runner/selinux/AttrLabelStore.ts';
 import { checkVolume, type VolumeCheckOptions } from '../runner/selinux/check-volume.ts';
 import { parseLevel } from '../runner/selinux/mcs.ts';
 import { procMountTable } from '../runner/selinux/mountinfo.ts';
-import { emit, line, ratio, timed } from './lib.ts';
+import { emit, line, median, ratio, timed } from './lib.ts';
 
 const FILES = 100_000;
 const DIRS = 100;
@@ -37,11 +37,6 @@ function runTool(cmd: string, args: string[], cwd?: string): Promise<number | nu
     child.on('error', reject);
     child.on('close', resolve);
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
 const FS = process.argv[2] === 'tmpfs' ? 'tmpfs' : 'ext4';
