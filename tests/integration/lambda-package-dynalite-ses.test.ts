@@ -13,12 +13,17 @@ import { listStoredAcks } from '../../functions/acks/AckStore.ts';
 import { PENDING_NOTIFICATIONS } from '../../functions/scan/pendingNotifications.ts';
 import type { ReleaseManifest } from '../../scripts/package/manifest.ts';
 import { dynaliteForSuite, LOCAL_CREDENTIALS, LOCAL_REGION } from '../support/dynalite.ts';
-import { invokePackaged, type PackagedLambdas, packageLambdas } from '../support/lambda-package.ts';
+import {
+  invokePackaged,
+  lambdaRuntimeEnvironment,
+  type PackagedLambdas,
+  packageLambdas,
+} from '../support/lambda-package.ts';
 import { type SesFake, startSesFake } from '../support/ses-fake.ts';
 import { scheduleEvent, urlEvent } from '../unit/functions/handlers/support.ts';
 import { storeFindings, vuln } from '../unit/functions/notify/fixtures.ts';
 
-const TABLE = 'imagewarde9b2d4f6a-1c3e-4a5b-8d7f-0e1a2b3c4d5es-it';
+const TABLE = 'imagewarden-bundles-it';
 const ACK_KEY = 'bundle-test-ack-key-0123456789-0123456789';
 const CLAIR_PSK = Buffer.from('a-pre-shared-key-of-enough-length');
 const dynamo = dynaliteForSuite([TABLE]);
@@ -41,12 +46,7 @@ afterAll(async () => {
 /** The environment Terraform gives every function (terraform/main.tf), pointed at the local services. */
 function lambdaEnvironment(fn: string): NodeJS.ProcessEnv {
   return {
-    PATH: process.env.PATH ?? '',
-    NODE_OPTIONS: '--enable-source-maps',
-    AWS_LAMBDA_FUNCTION_NAME: `imagewarden-${fn}`,
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    ...lambdaRuntimeEnvironment(fn),
     AWS_ENDPOINT_URL_SESV2: ses.url,
     IMAGEWARDEN_CONFIG_JSON: JSON.stringify({ owners: { securityContact: 'security@example.org' } }),
     IMAGEWARDEN_LOG__LEVEL: 'info',

@@ -18,7 +18,13 @@ import { type ElasticsearchFake, startElasticsearchFake } from './elasticsearch-
 import { arrayDocuments } from './fleet-generator.ts';
 import { type PushedImage, pushImage } from './images.ts';
 import { type FunctionUrl, startFunctionUrl } from './lambda-function-url.ts';
-import { type Invocation, invokePackaged, type PackagedLambdas, packageLambdas } from './lambda-package.ts';
+import {
+  type Invocation,
+  invokePackaged,
+  lambdaRuntimeEnvironment,
+  type PackagedLambdas,
+  packageLambdas,
+} from './lambda-package.ts';
 import { dockerConfigJson, startRegistry, type TestRegistry } from './registry.ts';
 import { type SesFake, startSesFake } from './ses-fake.ts';
 import { type SqsFake, type SqsLambdaEvent, startSqsFake } from './sqs-fake.ts';
@@ -191,12 +197,7 @@ export function deployedCycleForSuite(table: string): DeployedCycle {
     const dockerConfig = JSON.parse(dockerConfigJson(registry)) as { auths: Record<string, unknown> };
     dockerConfig.auths[alias] = dockerConfig.auths[registry.host];
     return {
-      PATH: process.env.PATH ?? '',
-      NODE_OPTIONS: '--enable-source-maps',
-      AWS_LAMBDA_FUNCTION_NAME: `imagewarden-${fn}`,
-      AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      ...lambdaRuntimeEnvironment(fn),
       // the SDK's service-specific endpoint variables: the AWS APIs are the fakes. SQSClient
       // sends to the host of the QueueUrl it is given whatever this says (its queueUrlMiddleware,
       // which warns when they differ), so SCAN_QUEUE_URL names the fake too, as in AWS it names

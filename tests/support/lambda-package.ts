@@ -10,6 +10,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ReleaseManifest } from '../../scripts/package/manifest.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynalite.ts';
+
+/** What Lambda and terraform/main.tf give every function, before its own variables. */
+export function lambdaRuntimeEnvironment(fn: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_OPTIONS: '--enable-source-maps',
+    AWS_LAMBDA_FUNCTION_NAME: `imagewarden-${fn}`,
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+  };
+}
 
 export interface PackagedLambdas {
   manifest: ReleaseManifest;

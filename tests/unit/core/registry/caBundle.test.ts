@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,29 +5,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../core/config/load.ts';
 import { ConfigError, ValidationError } from '../../../../core/errors.ts';
 import { readCaBundle } from '../../../../core/registry/caBundle.ts';
-import { requireBinary } from '../../../support/require.ts';
+import { makeTestCa } from '../../../support/test-ca.ts';
 
 let dir: string;
 let pem: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'iw-ca-'));
-  execFileSync(
-    requireBinary('openssl', 'openssl'),
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(dir, 'k.pem'),
-      '-out',
-      join(dir, 'ca.pem'),
-    ].concat(['-days', '1', '-subj', '/CN=test CA']),
-    { stdio: 'ignore' },
-  );
-  pem = readFileSync(join(dir, 'ca.pem'), 'utf8');
+  pem = readFileSync(makeTestCa(dir).caFile, 'utf8');
   return () => rmSync(dir, { recursive: true, force: true });
 });
 
@@ -48,7 +32,7 @@ describe('readCaBundle', () => {
     expect(() => readCaBundle(join(dir, 'absent.pem'))).toThrow(
       new ValidationError(join(dir, 'absent.pem'), 'cannot be read (ENOENT)'),
     );
-    const key = file('key-only.pem', readFileSync(join(dir, 'k.pem'), 'utf8'));
+    const key = file('key-only.pem', readFileSync(join(dir, 'ca-key.pem'), 'utf8'));
     expect(() => readCaBundle(key)).toThrow(/key-only\.pem: holds no PEM certificate/);
     const broken = file(
       'broken.pem',
