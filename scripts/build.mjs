@@ -55,10 +55,9 @@ if (existsSync(handlersDir)) {
   for (const file of readdirSync(handlersDir).filter((f) => f.endsWith('.ts'))) {
     const name = file.replace(/\.ts$/, '');
     // Lambda runs nodejs22.x; minified bundles load faster on cold start. The source map is
-    // shipped in the zip and read by the runtime (NODE_OPTIONS=--enable-source-maps, set by
-    // terraform/main.tf), so stack traces name the TypeScript sources. The map carries the
-    // mappings only, not the sources' text (what stack traces need): Node parses the whole map
-    // at import, and the text tripled its size.
+    // shipped in the zip and read when a stack trace is first formatted
+    // (functions/handlers/lib/source-maps.ts), so stack traces name the TypeScript sources.
+    // The map carries the mappings only, not the sources' text, which stack traces do not need.
     const result = await build({
       ...common,
       target: 'node22',

@@ -32,7 +32,7 @@ mkdirSync(join(out, 'lambda'), { recursive: true });
 const functions: Record<string, PackagedFunction> = {};
 for (const name of readdirSync(lambdaDist).sort()) {
   const dir = join(lambdaDist, name);
-  // The bundle and its source map (the functions run with --enable-source-maps).
+  // The bundle and its source map (read when a stack trace is formatted: functions/handlers/lib/source-maps.ts).
   const files = readdirSync(dir)
     .filter((f) => f === 'index.mjs' || f === 'index.mjs.map')
     .sort();

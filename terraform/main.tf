@@ -63,8 +63,6 @@ locals {
     {
       # The config file's keys, inline (the zips are built once per release, without a config).
       IMAGEWARDEN_CONFIG_JSON = local.config_json
-      # The zips ship each bundle's source map: stack traces name the TypeScript sources.
-      NODE_OPTIONS = "--enable-source-maps"
       IMAGEWARDEN_LOG__LEVEL                     = var.log_level
       IMAGEWARDEN_STATE__BACKEND                 = "dynamodb"
       IMAGEWARDEN_STATE__TABLE                   = aws_dynamodb_table.state.name

@@ -73,6 +73,14 @@ function errorName(error: unknown): string {
   return (error as { name?: string }).name ?? '';
 }
 
+/** The SDK error's name and the first line of its message (what says why: no credentials, access denied). */
+function describeSdkError(error: unknown): string {
+  const name = errorName(error) || 'error';
+  const message =
+    ((error as { message?: unknown }).message ?? '').toString().split('\n')[0]?.slice(0, 300) ?? '';
+  return message && message !== name ? `${name}: ${message}` : name;
+}
+
 const chunkPartition = (collection: string): string => `${collection}#chunks`;
 const chunkKey = (key: string, version: string, index: number): string =>
   `${key}\u0000${version}\u0000${index}`;
@@ -111,7 +119,7 @@ export class DynamoStateStore implements StateStore {
         );
       }
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      throw new UpstreamError(`dynamodb:${this.#table}`, `${what} failed: ${errorName(error) || 'error'}`, {
+      throw new UpstreamError(`dynamodb:${this.#table}`, `${what} failed: ${describeSdkError(error)}`, {
         cause: error,
         ...(status === undefined ? {} : { status }),
       });

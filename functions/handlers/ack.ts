@@ -2,6 +2,7 @@
 // shows a confirmation page, the page's button POSTs and records the ack (the same handler
 // as `imagewarden serve-ack`, adapted by functions/acks/lambdaUrl.ts). The signed token is
 // the only credential, so the URL uses authorization NONE.
+import './lib/install-source-maps.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { withRequestMetrics } from '../../core/metrics/emf.ts';
 import { withCheckedSecrets } from '../../core/secrets-check.ts';

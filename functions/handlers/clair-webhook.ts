@@ -2,6 +2,7 @@
 // a PSK (the URL is public), verifies the notifier's JWT, dedupes on notification_id, answers at once, and
 // records the notification for the hourly inventory function to page through and delete (see
 // lib/pendingNotifications.ts for why not here).
+import './lib/install-source-maps.ts';
 import { ConfigError, errorMessage } from '../../core/errors.ts';
 import { withRequestMetrics } from '../../core/metrics/emf.ts';
 import { withCheckedSecrets } from '../../core/secrets-check.ts';

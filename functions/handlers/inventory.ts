@@ -3,6 +3,7 @@
 // notifications the webhook recorded (marking affected in-use images, whose reports the scan
 // then reads again), then put one SQS message per unique in-use digest on the scan queue
 // (the scan-worker function takes them).
+import './lib/install-source-maps.ts';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SqsSender } from '../../core/aws/sqsEnqueue.ts';
 import { emitRunMetrics } from '../../core/metrics/emf.ts';

@@ -2,6 +2,7 @@
 // findings (when notify.selinuxFindings is set), then the notify step: one digest email per
 // recipient through SES, queued in the state store before sending so a timeout or throttle
 // leaves the rest pending for the next run.
+import './lib/install-source-maps.ts';
 import { emitRunMetrics } from '../../core/metrics/emf.ts';
 import { defaultSleep } from '../../core/retry.ts';
 import { withCheckedSecrets } from '../../core/secrets-check.ts';

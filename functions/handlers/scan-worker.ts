@@ -3,6 +3,7 @@
 // each digest's repository are rebuilt). Messages whose digest failed, was throttled or has no report yet
 // are returned in `batchItemFailures`: SQS delivers only those again (after the visibility
 // timeout) and, after maxReceiveCount deliveries, moves them to the dead-letter queue.
+import './lib/install-source-maps.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { emitRunMetrics } from '../../core/metrics/emf.ts';
 import { withCheckedSecrets } from '../../core/secrets-check.ts';

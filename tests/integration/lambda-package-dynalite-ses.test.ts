@@ -1,7 +1,7 @@
 // The Lambda handlers as deployed: built by scripts/build.mjs, packaged by `npm run package`,
 // unzipped from the packaged zips and each invoked in its own Node process (as Lambda's
-// runtime does, with --enable-source-maps and the environment Terraform sets) with
-// real-shaped events (tests/support/lambda-package.ts), against dynalite and the SES fake: notify mails an owner through SES,
+// runtime does, with the environment Terraform sets) with real-shaped events
+// (tests/support/lambda-package.ts), against dynalite and the SES fake: notify mails an owner through SES,
 // the link in that mail acknowledges the finding through the ack bundle, and the Clair webhook
 // bundle records a signed notification. Each writes its EMF metrics line.
 import { simpleParser } from 'mailparser';

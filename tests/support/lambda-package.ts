@@ -16,7 +16,9 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynalite.ts';
 export function lambdaRuntimeEnvironment(fn: string): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '',
-    NODE_OPTIONS: '--enable-source-maps',
+    // Lambda runs Node 22; on this Node 20 the AWS SDK would warn, once per process, that it
+    // will soon need 22
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_LAMBDA_FUNCTION_NAME: `imagewarden-${fn}`,
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -38,11 +38,15 @@ function bundledPackages(name: string): Set<string> {
 }
 
 /** Invokes a bundled handler in a fresh process with `env`; what it answered or threw. */
-function invokeBundle(name: string, env: Record<string, string>, { stack = false } = {}): string {
-  const file = join(out, name, 'index.mjs');
+function invokeBundle(
+  name: string,
+  env: Record<string, string>,
+  { stack = false, from = out, event = {} as unknown } = {},
+): string {
+  const file = join(from, name, 'index.mjs');
   const script = [
     `const { handler } = await import(${JSON.stringify(file)});`,
-    "try { process.stdout.write('answered ' + JSON.stringify(await handler({}, {}))); }",
+    `try { process.stdout.write('answered ' + JSON.stringify(await handler(${JSON.stringify(event)}, {}))); }`,
     `catch (error) { process.stdout.write(${stack ? 'error.stack' : "error.name + ': ' + error.message"}); }`,
   ].join('\n');
   return execFileSync(process.execPath, ['--input-type=module', '-e', script], {
@@ -166,17 +170,56 @@ describe('Lambda bundles', () => {
     );
   });
 
-  it('names the TypeScript sources in stack traces with the source map, as terraform runs them', () => {
-    // Act: NODE_OPTIONS as terraform/main.tf sets it
-    const stack = invokeBundle(
+  it('names the TypeScript sources in stack traces from the shipped map, as Node would, with no flag', () => {
+    // Prepare
+    const env = { IMAGEWARDEN_CONFIG_JSON: '{"bogus":1}' };
+
+    // Act: the environment terraform/main.tf sets has no NODE_OPTIONS; Node's own mapping beside it
+    const stack = invokeBundle('ack', env, { stack: true });
+    const byNode = invokeBundle('ack', { ...env, NODE_OPTIONS: '--enable-source-maps' }, { stack: true });
+
+    // Assess: the same frames, names and positions (Node writes an unnamed one as `<anonymous> (...)`)
+    expect(stack).toMatch(/^ConfigError: invalid config/);
+    expect(stack).toMatch(/at parseConfig \(\/\S+\/core\/config\/layers\.ts:\d+:\d+\)/);
+    expect(stack).toMatch(/at createRuntime \(\/\S+\/functions\/handlers\/lib\/runtime\.ts:\d+:\d+\)/);
+    expect(stack).not.toMatch(/index\.mjs:\d+/);
+    expect(stack).toBe(byNode.replace(/at <anonymous> \((.*)\)$/gm, 'at $1'));
+  });
+
+  it('leaves the frames as they are when the map is missing', async () => {
+    // Prepare: a copy of the bundle without its map
+    const bare = join(dir, 'no-map');
+    await mkdir(join(bare, 'ack'), { recursive: true });
+    writeFileSync(join(bare, 'ack', 'index.mjs'), readFileSync(join(out, 'ack', 'index.mjs')));
+
+    // Act
+    const unmapped = invokeBundle(
       'ack',
-      { IMAGEWARDEN_CONFIG_JSON: '{"bogus":1}', NODE_OPTIONS: '--enable-source-maps' },
-      { stack: true },
+      { IMAGEWARDEN_CONFIG_JSON: '{"bogus":1}' },
+      { stack: true, from: bare },
     );
 
     // Assess
-    expect(stack).toMatch(/^ConfigError: invalid config/);
-    expect(stack).toMatch(/core\/config\/layers\.ts:\d+:\d+/);
-    expect(stack).not.toMatch(/index\.mjs:\d+/);
+    expect(unmapped).toMatch(/^ConfigError: invalid config/);
+    expect(unmapped).toMatch(/at \S+ \(file:\/\/\S+\/ack\/index\.mjs:\d+:\d+\)/);
+    expect(unmapped).not.toMatch(/layers\.ts/);
+  });
+
+  it('takes AWS credentials from the environment or the container endpoint only, and says so', () => {
+    // Prepare: a handler that reaches DynamoDB on its first invocation
+    const env = {
+      AWS_REGION: 'eu-west-1',
+      IMAGEWARDEN_CONFIG_JSON: JSON.stringify({ state: { backend: 'dynamodb', table: 'imagewarden' } }),
+      HOME: dir,
+    };
+
+    // Act: the notify function takes its run lease in DynamoDB first
+    const answer = invokeBundle('notify', env);
+
+    // Assess: the SDK's profile, SSO and web-identity providers are not in the bundle
+    expect(bundledPackages('ack').has('@aws-sdk/credential-provider-ini')).toBe(false);
+    expect(bundledPackages('ack').has('@aws-sdk/nested-clients')).toBe(false);
+    expect(answer).toMatch(/^UpstreamError: dynamodb:imagewarden: acquireLease failed: .*no AWS credentials/);
+    expect(answer).toContain('the Lambda handlers read them from the environment (AWS_ACCESS_KEY_ID');
   });
 });
