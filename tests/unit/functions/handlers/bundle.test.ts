@@ -4,11 +4,14 @@
 // stays within the issue-15 budget (under 1.5 MB) and holds only what its handler uses
 // (esbuild's metafile says what went in), and the parts of zod left out of them change
 // nothing a user reads.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../core/config/load.ts';
 
@@ -53,6 +56,23 @@ function invokeBundle(
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'ignore'],
   }).toString();
+}
+
+/** A loopback HTTP server answering every request with `answer`; the requests' headers are kept. */
+async function serve(answer: {
+  status: number;
+  body: string;
+}): Promise<{ url: string; seen: IncomingHttpHeaders[]; server: Server }> {
+  const seen: IncomingHttpHeaders[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers);
+    req.resume();
+    req.on('end', () =>
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body),
+    );
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
 }
 
 beforeAll(async () => {
@@ -221,5 +241,50 @@ describe('Lambda bundles', () => {
     expect(bundledPackages('ack').has('@aws-sdk/nested-clients')).toBe(false);
     expect(answer).toMatch(/^UpstreamError: dynamodb:imagewarden: acquireLease failed: .*no AWS credentials/);
     expect(answer).toContain('the Lambda handlers read them from the environment (AWS_ACCESS_KEY_ID');
+  });
+
+  it('signs with the credentials the container credentials endpoint serves', async () => {
+    // Prepare: the endpoint (as Lambda and EKS Pod Identity serve it) and a DynamoDB stand-in
+    // that refuses everything, keeping the signed requests' headers
+    const credentials = await serve({
+      status: 200,
+      body: JSON.stringify({
+        AccessKeyId: 'AKIACONTAINERROLE',
+        SecretAccessKey: 'secret',
+        Token: 'session-token',
+        Expiration: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+    });
+    const dynamo = await serve({
+      status: 400,
+      body: JSON.stringify({
+        __type: 'com.amazonaws.dynamodb.v20120810#AccessDeniedException',
+        message: 'no',
+      }),
+    });
+    const script = [
+      `const { handler } = await import(${JSON.stringify(join(out, 'notify', 'index.mjs'))});`,
+      "try { await handler({}, {}); } catch (error) { process.stdout.write(error.name + ': ' + error.message); }",
+    ].join('\n');
+
+    // Act
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: dir,
+        AWS_REGION: 'eu-west-1',
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: `${credentials.url}/creds`,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+        IMAGEWARDEN_CONFIG_JSON: JSON.stringify({ state: { backend: 'dynamodb', table: 'imagewarden' } }),
+      },
+    });
+    credentials.server.close();
+    dynamo.server.close();
+
+    // Assess: DynamoDB was asked with the served key and session token, and its refusal is named
+    expect(credentials.seen.length).toBeGreaterThan(0);
+    expect(dynamo.seen[0]?.authorization).toMatch(/Credential=AKIACONTAINERROLE\//);
+    expect(dynamo.seen[0]?.['x-amz-security-token']).toBe('session-token');
+    expect(stdout).toMatch(/acquireLease failed: AccessDeniedException: no/);
   });
 });
