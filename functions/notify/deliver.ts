@@ -151,7 +151,8 @@ export async function deliver(
   const worker = async (): Promise<void> => {
     while (next < queue.length) {
       await sendOne(queue[next++] as OutboxRecord);
-      options.onProgress?.(++finished, queue.length);
+      finished += 1;
+      options.onProgress?.(finished, queue.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 1, queue.length) }, worker));

@@ -86,7 +86,10 @@ export async function scanInventory(
   const indexState = await ports.scanner.indexState();
 
   let finished = 0;
-  const progress = (): void => options.onProgress?.(++finished, result.digests);
+  const progress = (): void => {
+    finished += 1;
+    options.onProgress?.(finished, result.digests);
+  };
   const finalize = async (job: Job, scan: DigestScan): Promise<void> => {
     // counted when the digest is done, before its findings are written
     progress();
