@@ -13,7 +13,7 @@ import { kubeSchemaProblems } from './kube-schema.ts';
 import { kustomizeBuild, type Resource, readYamlDocuments } from './kustomize.ts';
 
 const INFRA = 'infra';
-const OVERLAYS = ['docker', 'openshift', 'relabel', 'read-pull-secrets', 'eks-irsa'] as const;
+const OVERLAYS = ['docker', 'openshift', 'relabel', 'read-pull-secrets', 'eks', 'eks-irsa'] as const;
 const builds = Object.fromEntries(
   OVERLAYS.map((o) => [o, kustomizeBuild(join(INFRA, 'overlays', o))]),
 ) as Record<(typeof OVERLAYS)[number], Resource[]>;
@@ -343,7 +343,25 @@ describe('infra manifests', () => {
     });
   });
 
-  it("eks-irsa: annotates only the node Jobs' ServiceAccount with the IAM role, the base otherwise", () => {
+  it('eks: the base with the SELinux checks off, nothing else', () => {
+    // Act
+    const eks = builds.eks;
+    const config = runnerConfigOf(eks);
+
+    // Assess: AL2023 nodes label no containers and EKS gives namespaces no level
+    expect(config.runner.selinux.enabled).toBe(false);
+    expect(runnerConfigOf(base).runner.selinux.enabled).toBe(true);
+    const withChecksOn: Config = {
+      ...config,
+      runner: { ...config.runner, selinux: { ...config.runner.selinux, enabled: true } },
+    };
+    expect(withChecksOn).toEqual(runnerConfigOf(base));
+    const others = (rs: Resource[]) =>
+      rs.filter((r) => !(r.kind === 'ConfigMap' && r.metadata.name === 'imagewarden-runner'));
+    expect(others(eks)).toEqual(others(base));
+  });
+
+  it("eks-irsa: annotates only the node Jobs' ServiceAccount with the IAM role, the eks overlay otherwise", () => {
     // Act
     const accounts = find(builds['eks-irsa'], 'ServiceAccount');
     const annotated = accounts.filter((a) => a.metadata.annotations !== undefined);
@@ -354,7 +372,7 @@ describe('infra manifests', () => {
     });
     const strip = (rs: Resource[]) =>
       rs.map((r) => ({ ...r, metadata: { ...r.metadata, annotations: undefined } }));
-    expect(strip(builds['eks-irsa'])).toEqual(strip(base));
+    expect(strip(builds['eks-irsa'])).toEqual(strip(builds.eks));
   });
 
   it("sets the runner image once: an overlay's images entry changes the fan-out and so the node Jobs", () => {
