@@ -29,7 +29,13 @@ resource "aws_scheduler_schedule" "this" {
   target {
     arn      = aws_lambda_function.worker[each.key].arn
     role_arn = aws_iam_role.scheduler.arn
-    input    = jsonencode({ source = "imagewarden.scheduler", job = each.key })
+    # Scheduler replaces the placeholder with this firing's scheduled time, the same in its
+    # retries: the notify function's run id (its emails' Message-IDs) comes from it.
+    input = jsonencode({
+      source        = "imagewarden.scheduler"
+      job           = each.key
+      scheduledTime = "<aws.scheduler.scheduled-time>"
+    })
 
     retry_policy {
       # A missed run is retried within the hour; the next scheduled run catches up anyway.

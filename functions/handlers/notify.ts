@@ -48,6 +48,18 @@ export interface NotifyRunSummary {
   skipped?: 'another-run';
 }
 
+/**
+ * The run id, which the Message-IDs derive from (stable per recipient and run id). A scheduled
+ * run takes the firing's scheduled time, so Scheduler's retries of that firing reuse their
+ * Message-IDs (the outbox sends none twice) while any other run, a manual one in the same
+ * minute included, composes its own; a run started otherwise takes the minute it started in.
+ */
+export function notifyRunId(event: ScheduleEvent, now: Date): string {
+  return event.scheduledTime
+    ? `notify-scheduled-${event.scheduledTime}`
+    : `notify-${now.toISOString().slice(0, 16)}`;
+}
+
 export function createNotifyHandler(deps: NotifyHandlerDeps) {
   return async (event: unknown, context?: LambdaContext): Promise<NotifyRunSummary> => {
     const runtime = await deps.runtime();
@@ -55,9 +67,7 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
     const logger = invocationLogger(runtime, context);
     const input = ScheduleEvent.safeParse(event ?? {});
     const now = clock.now();
-    // Message-IDs are stable per (recipient, run id): a retried invocation in the same
-    // minute reuses them.
-    const runId = `notify-${now.toISOString().slice(0, 16)}`;
+    const runId = notifyRunId(input.success ? input.data : {}, now);
     const mailer = await deps.mailer(runtime);
     // unsent messages stay pending in the state store for the next run
     const deadline = deadlineSignal(context, 20_000);

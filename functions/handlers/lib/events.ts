@@ -3,11 +3,17 @@
 // requests (payload format 2.0), with the matching responses.
 import { z } from 'zod';
 
-/** The input terraform gives each schedule target: `{ source, job }`. */
+/**
+ * The input terraform gives each schedule target: `{ source, job, scheduledTime }`, where
+ * EventBridge Scheduler puts the firing's scheduled time (the same in each retry of that
+ * firing). A scheduledTime that is not an ISO time (the placeholder itself, a hand-made event)
+ * reads as absent.
+ */
 export const ScheduleEvent = z
   .object({
     source: z.string().optional(),
     job: z.string().optional(),
+    scheduledTime: z.iso.datetime().optional().catch(undefined),
   })
   .loose();
 export type ScheduleEvent = z.infer<typeof ScheduleEvent>;

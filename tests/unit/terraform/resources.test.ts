@@ -136,6 +136,9 @@ describe('terraform resources', () => {
     expect(first(schedules.flexible_time_window).mode).toBe('OFF');
     expect(target.role_arn).toBe(expr('aws_iam_role.scheduler.arn'));
     expect(first(target.retry_policy).maximum_retry_attempts).toBeDefined();
+    // the notify function's run id: the firing's scheduled time, the same in its retries
+    expect(String(target.input)).toContain('scheduledTime');
+    expect(String(target.input)).toContain('<aws.scheduler.scheduled-time>');
   });
 
   it('fans scans out through SQS with a DLQ, partial batch failures and bounded concurrency', () => {

@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HOUR_MS } from '../../../../core/clock.ts';
 import { createClairWebhookHandler } from '../../../../functions/handlers/clair-webhook.ts';
 import type { FunctionUrlResult } from '../../../../functions/handlers/lib/events.ts';
-import { createNotifyHandler } from '../../../../functions/handlers/notify.ts';
+import { ScheduleEvent } from '../../../../functions/handlers/lib/events.ts';
+import { createNotifyHandler, notifyRunId } from '../../../../functions/handlers/notify.ts';
 import { createScanWorkerHandler } from '../../../../functions/handlers/scan-worker.ts';
 import { PENDING_NOTIFICATIONS } from '../../../../functions/scan/pendingNotifications.ts';
 import { type FakeVulnerability, packagesLayer } from '../../../support/clair-fake.ts';
@@ -155,6 +156,61 @@ describe('Clair notification through the scheduled cycle', () => {
     expect(mailer.sent[1]?.text).toContain('CVE-2026-0042');
     expect(mailer.sent[1]?.text).not.toContain('CVE-2026-0001');
     expect(third.mail.sent).toBe(0);
+  });
+
+  it('mails what is new in a manual run in the same minute as the scheduled one', async () => {
+    // Prepare: the scheduled run mails the known finding
+    const { w, digest, mailer, webhook, scanCycle, notify, vulnerabilities } = await setup();
+    await scanCycle();
+    const scheduled = await notify(
+      scheduleEvent(
+        'notify',
+        w.clock
+          .now()
+          .toISOString()
+          .replace(/\.\d+Z$/, 'Z'),
+      ),
+    );
+    vulnerabilities.openssl?.push({ name: 'CVE-2026-0042', normalizedSeverity: 'High', fixedIn: '3.0.10' });
+    await w.fake.notify(
+      await serve(webhook),
+      '00000000-0000-4000-8000-000000000002',
+      [{ manifest: digest, vulnerability: 'CVE-2026-0042', severity: 'High' }],
+      { psk: WEBHOOK_PSK, now: w.clock.now() },
+    );
+    await scanCycle();
+
+    // Act: an operator runs notify by hand, the clock still in the same minute
+    const manual = await notify({});
+
+    // Assess: its digest is its own (before, both took the minute's run id and the second
+    // digest waited, under the first one's Message-ID, for the next run)
+    expect(scheduled.sent).toBe(1);
+    expect(manual).toMatchObject({ composed: 1, sent: 1 });
+    expect(mailer.sent).toHaveLength(2);
+    expect(mailer.sent[1]?.text).toContain('CVE-2026-0042');
+    expect(mailer.sent[1]?.messageId).not.toBe(mailer.sent[0]?.messageId);
+  });
+
+  it('takes the run id from the scheduled time, the same in each retry of one firing', () => {
+    // Prepare
+    const now = new Date('2026-12-06T12:00:40.123Z');
+    const event = (input: unknown) => ScheduleEvent.parse(input);
+
+    // Act
+    const scheduled = notifyRunId(event(scheduleEvent('notify', '2026-12-06T12:00:00Z')), now);
+    const retried = notifyRunId(
+      event(scheduleEvent('notify', '2026-12-06T12:00:00Z')),
+      new Date('2026-12-06T12:03:00Z'),
+    );
+    const manual = notifyRunId(event({}), now);
+    const placeholder = notifyRunId(event({ scheduledTime: '<aws.scheduler.scheduled-time>' }), now);
+
+    // Assess
+    expect(scheduled).toBe('notify-scheduled-2026-12-06T12:00:00Z');
+    expect(retried).toBe(scheduled);
+    expect(manual).toBe('notify-2026-12-06T12:00');
+    expect(placeholder).toBe(manual);
   });
 
   it('keeps a notification pending while Clair has no delivery receipt, and finishes it next run', async () => {

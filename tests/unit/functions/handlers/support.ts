@@ -39,7 +39,11 @@ export function testRuntime(
 }
 
 /** What EventBridge Scheduler delivers: the target input terraform sets, as the event. */
-export const scheduleEvent = (job: string) => ({ source: 'imagewarden.scheduler', job });
+export const scheduleEvent = (job: string, scheduledTime?: string) => ({
+  source: 'imagewarden.scheduler',
+  job,
+  ...(scheduledTime ? { scheduledTime } : {}),
+});
 
 /** An SQS batch as Lambda's event source mapping delivers it. */
 export function sqsEvent(bodies: Array<{ messageId: string; body: string }>) {
