@@ -23,7 +23,10 @@ const ago = (h: number) => new Date(clock.now().getTime() - h * HOUR_MS).toISOSt
 let daemon: Containerd;
 let registry: TestRegistry;
 let cri: CriImageRuntime;
-const ref = (name: string) => `${registry.host}/team/${name}:1`;
+/** Each test pulls its own images (a new tag with new content): see beforeEach. */
+let generation = 0;
+const ref = (name: string) => `${registry.host}/team/${name}:${generation}`;
+const NAMES = ['old', 'older', 'recent', 'unmanaged'];
 
 function options(
   stateImages: Record<string, ImageState>,
@@ -60,13 +63,6 @@ beforeAll(async () => {
   [daemon, registry] = await Promise.all([startContainerd(), startRegistry({ auth: 'none' })]);
   daemon.addPlainHttpRegistry(registry.host);
   cri = new CriImageRuntime({ socket: daemon.socket });
-  for (const name of ['old', 'older', 'recent', 'unmanaged']) {
-    await pushImage(registry, {
-      repository: `team/${name}`,
-      tag: '1',
-      files: [randomFile(`${name}.bin`, MB)],
-    });
-  }
 });
 
 afterAll(async () => {
@@ -80,7 +76,18 @@ beforeEach(async () => {
   // that to the GC scheduler)
   const refs = (await ctr(daemon, ['images', 'ls', '--quiet'])).stdout.split('\n').filter(Boolean);
   if (refs.length > 0) await ctr(daemon, ['images', 'rm', '--sync', ...refs]);
-  for (const name of ['old', 'older', 'recent', 'unmanaged']) await cri.pullImage(ref(name));
+  // New content for every test: containerd 1.6's ImageFsInfo (its snapshot stats collector)
+  // can stop counting a layer that was removed and pulled again under the same chain ID, and
+  // then undercounts for as long as we watched (a minute); fresh layers are always counted.
+  generation += 1;
+  for (const name of NAMES) {
+    await pushImage(registry, {
+      repository: `team/${name}`,
+      tag: String(generation),
+      files: [randomFile(`${name}-${generation}.bin`, MB)],
+    });
+    await cri.pullImage(ref(name));
+  }
 });
 
 const state = (): Record<string, ImageState> => ({
