@@ -59,23 +59,44 @@ function referencesOf(image: LocalImage): { tags: Set<string>; digests: Set<stri
   return { tags, digests };
 }
 
-/** State entries that describe this local image: same tag, or same repository and digest. */
-function stateEntriesOf(
-  image: LocalImage,
-  state: Readonly<Record<string, ImageState>>,
-): [string, ImageState][] {
-  const { tags, digests } = referencesOf(image);
-  const found: [string, ImageState][] = [];
-  for (const [reference, entry] of Object.entries(state)) {
+/**
+ * The node state indexed once per plan, by each entry's normalised tag and by repository and
+ * digest (its recorded digest, and the digest its reference pins): matching every image against
+ * every entry, parsing each reference again, grew with images x entries.
+ */
+interface StateIndex {
+  byTag: Map<string, number[]>;
+  byDigest: Map<string, number[]>;
+  entries: [string, ImageState][];
+}
+
+function indexState(state: Readonly<Record<string, ImageState>>): StateIndex {
+  const index: StateIndex = { byTag: new Map(), byDigest: new Map(), entries: Object.entries(state) };
+  const add = (map: Map<string, number[]>, key: string, at: number): void => {
+    const list = map.get(key);
+    if (list) list.push(at);
+    else map.set(key, [at]);
+  };
+  for (const [at, [reference, entry]] of index.entries.entries()) {
     const parsed = tryParseImageReference(reference);
     if (!parsed.ok) continue;
-    const n = formatImageReference(withDefaultTag(parsed.ref));
+    add(index.byTag, formatImageReference(withDefaultTag(parsed.ref)), at);
     const repo = parsed.ref.name;
-    const byDigest = entry.digest !== undefined && digests.has(`${repo}@${entry.digest}`);
-    const pinned = parsed.ref.digest !== undefined && digests.has(`${repo}@${parsed.ref.digest}`);
-    if (tags.has(n) || byDigest || pinned) found.push([reference, entry]);
+    if (entry.digest !== undefined) add(index.byDigest, `${repo}@${entry.digest}`, at);
+    if (parsed.ref.digest !== undefined) add(index.byDigest, `${repo}@${parsed.ref.digest}`, at);
   }
-  return found;
+  return index;
+}
+
+/** State entries that describe this local image (same tag, or same repository and digest), in state order. */
+function stateEntriesOf(
+  references: { tags: Set<string>; digests: Set<string> },
+  index: StateIndex,
+): [string, ImageState][] {
+  const found = new Set<number>();
+  for (const tag of references.tags) for (const at of index.byTag.get(tag) ?? []) found.add(at);
+  for (const digest of references.digests) for (const at of index.byDigest.get(digest) ?? []) found.add(at);
+  return [...found].sort((a, b) => a - b).map((at) => index.entries[at] as [string, ImageState]);
 }
 
 export function planPrune(input: PlanInput): ImageVerdict[] {
@@ -89,9 +110,10 @@ export function planPrune(input: PlanInput): ImageVerdict[] {
     if (n) usedRefs.add(n);
   }
   const now = input.now.getTime();
+  const stateIndex = indexState(input.stateImages);
   return input.images.map((image): ImageVerdict => {
-    const entries = stateEntriesOf(image, input.stateImages);
     const { tags, digests } = referencesOf(image);
+    const entries = stateEntriesOf({ tags, digests }, stateIndex);
     const references = [...image.repoTags.filter((t) => t !== '<none>:<none>'), ...image.repoDigests];
     const managedBy: ImageVerdict['managedBy'] = entries.some(([, e]) => e.managed)
       ? 'state'

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS } from '../../../../core/clock.ts';
 import {
@@ -134,5 +135,90 @@ describe('matchesLabelSelector', () => {
     expect(matchesLabelSelector({ a: 'c' }, 'a=b')).toBe(false);
     expect(matchesLabelSelector({ a: '' }, 'a')).toBe(true);
     expect(matchesLabelSelector({ a: 'b' }, undefined)).toBe(false);
+  });
+});
+
+describe('planPrune against node state, generated', () => {
+  // Images and state entries drawn from a few repositories, tags and digests, so that tags,
+  // recorded digests and pinned references all meet, in every form the daemon prints.
+  const repo = fc.constantFrom(
+    'nginx',
+    'docker.io/library/nginx',
+    'registry.example.org:5000/team/app',
+    'quay.io/org/tool',
+  );
+  const tag = fc.constantFrom('1', '2', 'latest');
+  const digest = fc.constantFrom(D('a'), D('b'), D('c'));
+  const full = (r: string) => (r === 'nginx' ? 'docker.io/library/nginx' : r);
+  const localImage = fc.record({
+    tags: fc.array(fc.tuple(repo, tag), { maxLength: 2 }),
+    digests: fc.array(fc.tuple(repo, digest), { maxLength: 2 }),
+  });
+  const entry = fc.record({
+    reference: fc.oneof(
+      fc.tuple(repo, tag).map(([r, t]) => `${r}:${t}`),
+      fc.tuple(repo, digest).map(([r, d]) => `${r}@${d}`),
+      fc.tuple(repo, tag, digest).map(([r, t, d]) => `${r}:${t}@${d}`),
+    ),
+    digest: fc.option(digest, { nil: undefined }),
+    lastDesired: fc.integer({ min: 1, max: 400 }),
+  });
+
+  it('manages an image exactly when a managed entry has its tag or its repository and digest', () => {
+    fc.assert(
+      fc.property(
+        fc.array(localImage, { minLength: 1, maxLength: 6 }),
+        fc.array(entry, { maxLength: 8 }),
+        (images, entries) => {
+          // Prepare
+          const local = images.map((img, i) =>
+            image(
+              String(i % 10),
+              img.tags.map(([r, t]) => `${r}:${t}`),
+              {
+                id: `sha256:${String(i).padStart(64, '0')}`,
+                repoDigests: img.digests.map(([r, d]) => `${r}@${d}`),
+              },
+            ),
+          );
+          const state = Object.fromEntries(
+            entries.map((e) => [
+              e.reference,
+              {
+                managed: true,
+                lastDesired: hoursAgo(e.lastDesired),
+                ...(e.digest ? { digest: e.digest } : {}),
+              },
+            ]),
+          );
+
+          // Act
+          const verdicts = planPrune(input({ images: local, stateImages: state, retentionDue: false }));
+
+          // Assess: the definition, pair by pair
+          for (const [i, img] of images.entries()) {
+            const tags = new Set(img.tags.map(([r, t]) => `${full(r)}:${t}`));
+            const digests = new Set(img.digests.map(([r, d]) => `${full(r)}@${d}`));
+            const matching = Object.entries(state).filter(([reference, e]) => {
+              const [name = '', pinned] = reference.split('@');
+              const bare = name.includes(':', name.lastIndexOf('/')) ? name : `${name}:latest`;
+              const repoOf = bare.slice(0, bare.lastIndexOf(':'));
+              return (
+                (pinned === undefined &&
+                  tags.has(full(bare.slice(0, bare.lastIndexOf(':'))) + bare.slice(bare.lastIndexOf(':')))) ||
+                (e.digest !== undefined && digests.has(`${full(repoOf)}@${e.digest}`)) ||
+                (pinned !== undefined && digests.has(`${full(repoOf)}@${pinned}`))
+              );
+            });
+            expect(verdicts[i]?.managedBy).toBe(matching.length > 0 ? 'state' : undefined);
+            if (matching.length > 0) {
+              const latest = Math.max(...matching.map(([, e]) => Date.parse(e.lastDesired)));
+              expect(verdicts[i]?.lastDesired).toBe(new Date(latest).toISOString());
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
