@@ -15,9 +15,10 @@ import { silentLogger } from '../../core/logger.ts';
 import { KubeClusterReader } from '../../runner/cluster/KubeClusterReader.ts';
 import { fanoutSucceeded, runFanout } from '../../runner/fanout/fanout.ts';
 import { KubeJobScheduler } from '../../runner/fanout/KubeJobScheduler.ts';
-import { fixedRuntime, runNodePass } from '../../runner/node-pass.ts';
+import { runNodePass } from '../../runner/node-pass.ts';
 import { KubeApiFake, type KubeObject, type RequestRecord } from '../support/kube-api-fake.ts';
 import { materializeVolume } from '../support/kube-api-fake-volumes.ts';
+import { testNodePassPorts } from '../support/node-pass-ports.ts';
 import { FakeRegistry, FakeRuntime } from '../unit/runner/fakes.ts';
 import { node } from '../unit/runner/fanout/helpers.ts';
 
@@ -162,17 +163,11 @@ describe('desired sets handed to node Jobs, against the Kubernetes API fake (mix
       },
     }).runner;
     const from = api.requests.length;
-    const report = await runNodePass(
-      {
-        cluster: reader(),
-        runtimeFor: fixedRuntime(runtime),
-        registryFor: () => registry,
-        logger: silentLogger(),
-        clock,
-        sleep: async () => {},
-      },
-      { nodeName: n, config, dryRun: false },
-    );
+    const report = await runNodePass(testNodePassPorts({ cluster: reader(), runtime, registry, clock }), {
+      nodeName: n,
+      config,
+      dryRun: false,
+    });
     return { report, runtime, env, requests: api.requests.slice(from) };
   }
 
@@ -310,13 +305,7 @@ describe('desired sets handed to node Jobs, against the Kubernetes API fake (mix
     const runtime = new FakeRuntime();
     // Act
     const report = await runNodePass(
-      {
-        cluster: reader(),
-        runtimeFor: fixedRuntime(runtime),
-        registryFor: () => new FakeRegistry(),
-        logger: silentLogger(),
-        clock,
-      },
+      testNodePassPorts({ cluster: reader(), runtime, registry: new FakeRegistry(), clock }),
       { nodeName: 'w-crio', config, dryRun: false },
     );
     // Assess

@@ -338,6 +338,16 @@ describe('runner fanout against the Kubernetes API fake', () => {
     const SELF = { namespace: NS, name: 'imagewarden-fanout-29000000-x1y2z' };
     const POD_PATH = `/api/v1/namespaces/${NS}/pods/${SELF.name}`;
     const noImage = () => runnerConfig({ fanout: { image: undefined } });
+    /** The fan-out's own pod, running the 1.2 tag at DIGEST (a tag that has moved since). */
+    const putSelfPod = (
+      status: { imageID?: string } = { imageID: `registry.corp/imagewarden/runner@${DIGEST}` },
+    ) =>
+      api.put(
+        fanoutPod(SELF.name, { image: 'registry.corp/imagewarden/runner:1.2', ...status }) as KubeObject,
+      );
+    /** One tick as the fan-out pod SELF. */
+    const tick = (runner: ReturnType<typeof runnerConfig>) =>
+      runFanout({ scheduler, cluster: cluster(), runner, clock, logger: silentLogger(), self: SELF });
     const jobImages = () =>
       jobsInFake().map(
         (j) =>
@@ -348,21 +358,9 @@ describe('runner fanout against the Kubernetes API fake', () => {
     it("run the fan-out pod's own image at the digest it runs, read once per tick", async () => {
       // Prepare: the tag has moved since the fan-out's pod pulled it; the node Jobs must not follow
       putNodes(node('w1'), node('w2'));
-      api.put(
-        fanoutPod(SELF.name, {
-          image: 'registry.corp/imagewarden/runner:1.2',
-          imageID: `registry.corp/imagewarden/runner@${DIGEST}`,
-        }) as KubeObject,
-      );
+      putSelfPod();
       // Act
-      const result = await runFanout({
-        scheduler,
-        cluster: cluster(),
-        runner: noImage(),
-        clock,
-        logger: silentLogger(),
-        self: SELF,
-      });
+      const result = await tick(noImage());
       // Assess
       expect(fanoutSucceeded(result)).toBe(true);
       expect(result.runnerImage).toEqual({
@@ -381,21 +379,11 @@ describe('runner fanout against the Kubernetes API fake', () => {
     it('run runner.fanout.image when it is set, without reading the pod', async () => {
       // Prepare
       putNodes(node('w1'));
-      api.put(
-        fanoutPod(SELF.name, {
-          image: 'registry.corp/imagewarden/runner:1.2',
-          imageID: `registry.corp/imagewarden/runner@${DIGEST}`,
-        }) as KubeObject,
-      );
+      putSelfPod();
       // Act
-      const result = await runFanout({
-        scheduler,
-        cluster: cluster(),
-        runner: runnerConfig({ fanout: { image: 'registry.corp/imagewarden/runner:override' } }),
-        clock,
-        logger: silentLogger(),
-        self: SELF,
-      });
+      const result = await tick(
+        runnerConfig({ fanout: { image: 'registry.corp/imagewarden/runner:override' } }),
+      );
       // Assess
       expect(result.runnerImage).toEqual({
         image: 'registry.corp/imagewarden/runner:override',
@@ -408,17 +396,10 @@ describe('runner fanout against the Kubernetes API fake', () => {
     it('stop the tick before any list, naming the pod, when RBAC forbids reading it', async () => {
       // Prepare
       putNodes(node('w1'));
-      api.put(fanoutPod(SELF.name, { image: 'registry.corp/imagewarden/runner:1.2' }) as KubeObject);
+      putSelfPod({});
       api.fault({ method: 'GET', path: POD_PATH }, { kind: 'forbidden' });
       // Act
-      const result = await runFanout({
-        scheduler,
-        cluster: cluster(),
-        runner: noImage(),
-        clock,
-        logger: silentLogger(),
-        self: SELF,
-      });
+      const result = await tick(noImage());
       // Assess
       expect(fanoutSucceeded(result)).toBe(false);
       expect(result.fatal).toMatch(

@@ -17,10 +17,11 @@ import { KubeClusterReader } from '../../runner/cluster/KubeClusterReader.ts';
 import { readHandedSet } from '../../runner/desired/handed-set.ts';
 import { fanoutSucceeded, runFanout } from '../../runner/fanout/fanout.ts';
 import { KubeJobScheduler } from '../../runner/fanout/KubeJobScheduler.ts';
-import { fixedRuntime, runNodePass } from '../../runner/node-pass.ts';
+import { runNodePass } from '../../runner/node-pass.ts';
 import type { ContainerDetails, ContainerSummary } from '../../runner/runtime/ImageRuntime.ts';
 import { KubeApiFake, type KubeObject, type RequestRecord } from '../support/kube-api-fake.ts';
 import { materializeVolume } from '../support/kube-api-fake-volumes.ts';
+import { testNodePassPorts } from '../support/node-pass-ports.ts';
 import { requireBinary } from '../support/require.ts';
 import { FakeRegistry, FakeRuntime } from '../unit/runner/fakes.ts';
 import { node } from '../unit/runner/fanout/helpers.ts';
@@ -200,17 +201,11 @@ describe('node SELinux step on a handed set, against the Kubernetes API fake wit
       registry.digests.set(`r.corp/${name}:1`, `sha256:${'a'.repeat(64)}`);
     registry.digests.set('ghcr.io/imagewarden/runner:0.1.0', `sha256:${'b'.repeat(64)}`);
     const from = api.requests.length;
-    const report = await runNodePass(
-      {
-        cluster: reader(),
-        runtimeFor: fixedRuntime(runtime),
-        registryFor: () => registry,
-        logger: silentLogger(),
-        clock,
-        sleep: async () => {},
-      },
-      { nodeName: 'n1', config: runnerConfig(desiredSet ? { desiredSet } : {}), dryRun: false },
-    );
+    const report = await runNodePass(testNodePassPorts({ cluster: reader(), runtime, registry, clock }), {
+      nodeName: 'n1',
+      config: runnerConfig(desiredSet ? { desiredSet } : {}),
+      dryRun: false,
+    });
     return { report, requests: api.requests.slice(from), selinux: report.sections.selinux };
   }
 

@@ -86,22 +86,13 @@ export function deployedCycleForSuite(table: string): DeployedCycle {
     packaged = await packageLambdas();
     const registry = await startRegistry({ auth: 'basic' });
     const alias = registry.host.replace('127.0.0.1', 'localhost');
+    /** An image whose one file lists its packages, as the Clair fake's indexer reads them. */
+    const withPackages = (repository: string, tag: string, packages: string) =>
+      pushImage(registry, { repository, tag, files: [{ name: 'packages.txt', content: packages }] });
     const images = {
-      app: await pushImage(registry, {
-        repository: 'team/app',
-        tag: '1.0',
-        files: [{ name: 'packages.txt', content: 'openssl 3.0.1\nbusybox 1.36\n' }],
-      }),
-      tool: await pushImage(registry, {
-        repository: 'ops/tool',
-        tag: '2.0',
-        files: [{ name: 'packages.txt', content: 'busybox 1.35\n' }],
-      }),
-      site: await pushImage(registry, {
-        repository: 'web/site',
-        tag: '1.0',
-        files: [{ name: 'packages.txt', content: 'openssl 3.0.1\n' }],
-      }),
+      app: await withPackages('team/app', '1.0', 'openssl 3.0.1\nbusybox 1.36\n'),
+      tool: await withPackages('ops/tool', '2.0', 'busybox 1.35\n'),
+      site: await withPackages('web/site', '1.0', 'openssl 3.0.1\n'),
       // fresh, owned, approved and with no known vulnerability: nothing to tell its owner yet
       db: await pushImage(registry, {
         repository: 'team/db',

@@ -14,9 +14,10 @@ import { silentLogger } from '../../../core/logger.ts';
 import { KubeClusterReader } from '../../../runner/cluster/KubeClusterReader.ts';
 import { runFanout } from '../../../runner/fanout/fanout.ts';
 import { KubeJobScheduler } from '../../../runner/fanout/KubeJobScheduler.ts';
-import { fixedRuntime, runNodePass } from '../../../runner/node-pass.ts';
+import { runNodePass } from '../../../runner/node-pass.ts';
 import { KubeApiFake, type KubeObject } from '../../support/kube-api-fake.ts';
 import { materializeVolume } from '../../support/kube-api-fake-volumes.ts';
+import { testNodePassPorts } from '../../support/node-pass-ports.ts';
 import { FakeRegistry, FakeRuntime } from '../runner/fakes.ts';
 import { node } from '../runner/fanout/helpers.ts';
 import { kustomizeBuild } from './kustomize.ts';
@@ -82,14 +83,12 @@ describe('node runner RBAC against the requests of real node passes', () => {
       registry.digests.set(image, `sha256:${'a'.repeat(64)}`);
     const from = api.requests.length;
     const report = await runNodePass(
-      {
+      testNodePassPorts({
         cluster: new KubeClusterReader({ kubeConfig: api.kubeConfig(), sleep: async () => {} }),
-        runtimeFor: fixedRuntime(new FakeRuntime()),
-        registryFor: () => registry,
-        logger: silentLogger(),
+        runtime: new FakeRuntime(),
+        registry,
         clock,
-        sleep: async () => {},
-      },
+      }),
       {
         nodeName: 'w1',
         config: Config.parse({

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../core/clock.ts';
 import { Config } from '../../../core/config/schema.ts';
-import { silentLogger } from '../../../core/logger.ts';
 import { KubeClusterReader } from '../../../runner/cluster/KubeClusterReader.ts';
-import { fixedRuntime, type NodePassPorts, runNodePass } from '../../../runner/node-pass.ts';
+import { type NodePassPorts, runNodePass } from '../../../runner/node-pass.ts';
 import { KubeApiFake } from '../../support/kube-api-fake.ts';
+import { testNodePassPorts } from '../../support/node-pass-ports.ts';
 import { FakeRegistry, FakeRuntime } from './fakes.ts';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -51,14 +51,13 @@ describe('runNodePass', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const ports = (): NodePassPorts => ({
-    cluster: new KubeClusterReader({ kubeConfig: api.kubeConfig(), sleep: async () => {} }),
-    runtimeFor: fixedRuntime(runtime),
-    registryFor: () => registry,
-    logger: silentLogger(),
-    clock: new ManualClock(new Date('2026-03-01T10:00:00Z')),
-    sleep: async () => {},
-  });
+  const ports = (): NodePassPorts =>
+    testNodePassPorts({
+      cluster: new KubeClusterReader({ kubeConfig: api.kubeConfig(), sleep: async () => {} }),
+      runtime,
+      registry,
+      clock: new ManualClock(new Date('2026-03-01T10:00:00Z')),
+    });
   const config = () => Config.parse({ runner: { stateDir: dir, minFreeBytes: 0 } }).runner;
 
   it('seeds, records state, writes the report file and an ImagesSeeded Event', async () => {

@@ -5,6 +5,7 @@ import { formatPrune } from '../../../../runner/prune/format.ts';
 import { pruneSection } from '../../../../runner/prune/prune-section.ts';
 import type { LocalImage } from '../../../../runner/runtime/ImageRuntime.ts';
 import type { NodeState } from '../../../../runner/state.ts';
+import { PRUNE_CONFIG } from '../../../support/prune-options.ts';
 
 const clock = new ManualClock('2026-03-10T12:00:00Z');
 const image: LocalImage = {
@@ -28,15 +29,7 @@ function runtime(images: LocalImage[]) {
     imageStoreSpace: async () => ({ freeBytes: 60, totalBytes: 100 }),
   };
 }
-const config = {
-  enabled: true,
-  schedule: '0 3 * * *',
-  timeZone: 'UTC',
-  retention: 72 * HOUR_MS,
-  highWatermark: 85,
-  lowWatermark: 75,
-  labelSelector: undefined,
-};
+const config = PRUNE_CONFIG;
 const state: NodeState = {
   version: 1,
   images: {

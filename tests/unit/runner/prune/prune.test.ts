@@ -5,6 +5,7 @@ import { silentLogger } from '../../../../core/logger.ts';
 import { type PruneOptions, pruneImages } from '../../../../runner/prune/prune.ts';
 import { ImageInUseError } from '../../../../runner/runtime/errors.ts';
 import type { ContainerSummary, ImageRuntime, LocalImage } from '../../../../runner/runtime/ImageRuntime.ts';
+import { pruneOptions } from '../../../support/prune-options.ts';
 
 const GB = 1024 ** 3;
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -69,22 +70,7 @@ const img = (c: string, tag: string, size = 10 * GB): LocalImage => ({
 });
 
 function options(overrides: Partial<PruneOptions> = {}): PruneOptions {
-  return {
-    config: {
-      enabled: true,
-      schedule: '0 3 * * *',
-      timeZone: 'UTC',
-      retention: 72 * HOUR_MS,
-      highWatermark: 85,
-      lowWatermark: 75,
-      labelSelector: undefined,
-    },
-    stateImages: {},
-    lastPrune: { at: ago(30), removed: 0, reclaimedBytes: 0 },
-    desiredNow: [],
-    dryRun: false,
-    ...overrides,
-  };
+  return pruneOptions({}, { lastPrune: { at: ago(30), removed: 0, reclaimedBytes: 0 }, ...overrides });
 }
 
 describe('pruneImages', () => {
